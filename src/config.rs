@@ -1,0 +1,202 @@
+//! `site.toml`: the site's settings and, in their own tables, each pipeline stage's settings.
+//! Unknown keys are errors so a typo never silently falls back to a default.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const CONFIG_FILE: &str = "site.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: `{key}`: {message}")]
+    Invalid { path: PathBuf, key: String, message: String },
+}
+
+/// The whole of `site.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The site's name, shown in the header and feeds.
+    pub title: String,
+    /// One sentence about the site, for feeds and meta tags.
+    #[serde(default)]
+    pub description: String,
+    /// Absolute URL the site is published at; every permalink starts with it.
+    pub base_url: String,
+    /// BCP 47 language of the site's own pages.
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// Folder name under `themes/`.
+    #[serde(default = "default_theme")]
+    pub theme: String,
+    /// Where `zeitgeist build` writes the site, relative to the root.
+    #[serde(default = "default_output_dir")]
+    pub output_dir: PathBuf,
+    /// Pages per page of a section or taxonomy term listing.
+    #[serde(default = "default_paginate")]
+    pub paginate: usize,
+    /// Taxonomies pages may list terms for; `beats` and `categories` are always present.
+    #[serde(default = "default_taxonomies")]
+    pub taxonomies: Vec<String>,
+    #[serde(default)]
+    pub feeds: FeedsConfig,
+    /// Free settings for templates, available as `config.extra`.
+    #[serde(default)]
+    pub extra: toml::Table,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedsConfig {
+    #[serde(default = "yes")]
+    pub rss: bool,
+    #[serde(default = "yes")]
+    pub atom: bool,
+    /// Most recent entries per feed.
+    #[serde(default = "default_feed_limit")]
+    pub limit: usize,
+}
+
+impl Default for FeedsConfig {
+    fn default() -> Self {
+        FeedsConfig { rss: true, atom: true, limit: default_feed_limit() }
+    }
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+fn default_theme() -> String {
+    "zeitgeist".into()
+}
+fn default_output_dir() -> PathBuf {
+    "public".into()
+}
+fn default_paginate() -> usize {
+    10
+}
+fn default_taxonomies() -> Vec<String> {
+    vec!["beats".into(), "categories".into()]
+}
+fn default_feed_limit() -> usize {
+    50
+}
+fn yes() -> bool {
+    true
+}
+
+impl Config {
+    /// Reads and validates `<root>/site.toml`.
+    pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let path = root.join(CONFIG_FILE);
+        let text = fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        Config::parse(&path, &text)
+    }
+
+    /// Parses config text; `path` is only used in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: &str| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            message: message.to_string(),
+        };
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return Err(invalid("base_url", "must be an absolute http(s) URL"));
+        }
+        if !self.base_url.ends_with('/') {
+            self.base_url.push('/');
+        }
+        if self.paginate == 0 {
+            return Err(invalid("paginate", "must be at least 1"));
+        }
+        if self.feeds.limit == 0 {
+            return Err(invalid("feeds.limit", "must be at least 1"));
+        }
+        if self.theme.is_empty() || self.theme.contains(['/', '\\']) {
+            return Err(invalid("theme", "must be a folder name under themes/"));
+        }
+        for required in ["beats", "categories"] {
+            if !self.taxonomies.iter().any(|t| t == required) {
+                self.taxonomies.push(required.to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a site's folders are, all under one root (`--root`, default the current folder).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub root: PathBuf,
+}
+
+impl Paths {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Paths { root: root.into() }
+    }
+    pub fn content(&self) -> PathBuf {
+        self.root.join("content")
+    }
+    pub fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+    pub fn static_dir(&self) -> PathBuf {
+        self.root.join("static")
+    }
+    pub fn templates(&self) -> PathBuf {
+        self.root.join("templates")
+    }
+    pub fn theme(&self, config: &Config) -> PathBuf {
+        self.root.join("themes").join(&config.theme)
+    }
+    pub fn output(&self, config: &Config) -> PathBuf {
+        self.root.join(&config.output_dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "title = \"Z\"\nbase_url = \"https://example.org\"\n";
+
+    #[test]
+    fn defaults_fill_in_and_required_taxonomies_are_added() {
+        let config = Config::parse(Path::new("site.toml"), MINIMAL).unwrap();
+        assert_eq!(config.base_url, "https://example.org/");
+        assert_eq!(config.output_dir, PathBuf::from("public"));
+        assert!(config.taxonomies.contains(&"beats".to_string()));
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let text = format!("{MINIMAL}paginat = 3\n");
+        let err = Config::parse(Path::new("site.toml"), &text).unwrap_err().to_string();
+        assert!(err.starts_with("site.toml:"), "{err}");
+        assert!(err.contains("paginat"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_the_key() {
+        let text = format!("{MINIMAL}paginate = 0\n");
+        let err = Config::parse(Path::new("site.toml"), &text).unwrap_err().to_string();
+        assert_eq!(err, "site.toml: `paginate`: must be at least 1");
+    }
+}

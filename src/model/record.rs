@@ -1,0 +1,288 @@
+//! The `Record`: one public post, comment, article, video or paper, in the single shape every
+//! stage uses. Collectors produce records, the store keeps them, analysis reads them and the site
+//! publishes them. Field docs here are the reference shown on the developer hub.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Where a record came from. The lowercase name is the prefix of its [`RecordId`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Reddit,
+    Bluesky,
+    Hackernews,
+    News,
+    Youtube,
+    Mastodon,
+    Arxiv,
+}
+
+impl Source {
+    pub const ALL: [Source; 7] = [
+        Source::Reddit,
+        Source::Bluesky,
+        Source::Hackernews,
+        Source::News,
+        Source::Youtube,
+        Source::Mastodon,
+        Source::Arxiv,
+    ];
+
+    /// The stable lowercase name used in ids, file names and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Reddit => "reddit",
+            Source::Bluesky => "bluesky",
+            Source::Hackernews => "hackernews",
+            Source::News => "news",
+            Source::Youtube => "youtube",
+            Source::Mastodon => "mastodon",
+            Source::Arxiv => "arxiv",
+        }
+    }
+
+    /// The name readers see.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Source::Reddit => "Reddit",
+            Source::Bluesky => "Bluesky",
+            Source::Hackernews => "Hacker News",
+            Source::News => "News",
+            Source::Youtube => "YouTube",
+            Source::Mastodon => "Mastodon",
+            Source::Arxiv => "arXiv",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown source `{0}` (expected one of reddit, bluesky, hackernews, news, youtube, mastodon, arxiv)")]
+pub struct UnknownSource(pub String);
+
+impl FromStr for Source {
+    type Err = UnknownSource;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Source::ALL
+            .into_iter()
+            .find(|source| source.as_str() == s)
+            .ok_or_else(|| UnknownSource(s.to_string()))
+    }
+}
+
+/// What sort of thing a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Post,
+    Comment,
+    Article,
+    Video,
+    Paper,
+}
+
+/// A record's stable identity: `<source>:<native id>`, e.g. `hackernews:35685497` or
+/// `bluesky:at://did:plc:…/app.bsky.feed.post/3mbu6hyf5262a`. The native id is whatever the
+/// platform uses and may itself contain colons; only the first colon separates.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordIdError {
+    #[error("record id `{0}` has no `<source>:` prefix")]
+    MissingPrefix(String),
+    #[error("record id `{id}`: {source}")]
+    BadSource { id: String, source: UnknownSource },
+    #[error("record id `{0}` has an empty native id")]
+    EmptyNativeId(String),
+}
+
+impl RecordId {
+    pub fn new(source: Source, native_id: &str) -> Self {
+        RecordId(format!("{}:{}", source.as_str(), native_id))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn source(&self) -> Source {
+        let (prefix, _) = self.0.split_once(':').expect("validated at construction");
+        prefix.parse().expect("validated at construction")
+    }
+
+    pub fn native_id(&self) -> &str {
+        self.0.split_once(':').expect("validated at construction").1
+    }
+}
+
+impl FromStr for RecordId {
+    type Err = RecordIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (prefix, native) = s
+            .split_once(':')
+            .ok_or_else(|| RecordIdError::MissingPrefix(s.to_string()))?;
+        let source: Source = prefix.parse().map_err(|source| RecordIdError::BadSource {
+            id: s.to_string(),
+            source,
+        })?;
+        if native.is_empty() {
+            return Err(RecordIdError::EmptyNativeId(s.to_string()));
+        }
+        Ok(RecordId::new(source, native))
+    }
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for RecordId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// How much attention a record got, as far as its platform says. Every figure is optional:
+/// platforms report different things and old payloads lack newer fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Engagement {
+    /// Score, points, likes or favourites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<i64>,
+    /// Replies or comments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replies: Option<i64>,
+    /// Reposts, boosts, shares or quotes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reposts: Option<i64>,
+    /// Views, where the platform counts them (YouTube).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub views: Option<i64>,
+}
+
+impl Engagement {
+    /// One number for ranking records by attention across platforms.
+    pub fn total(&self) -> i64 {
+        self.score.unwrap_or(0).max(0)
+            + self.replies.unwrap_or(0).max(0)
+            + self.reposts.unwrap_or(0).max(0)
+    }
+}
+
+/// One public item about (possibly) AI, from any platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// Stable id, `<source>:<native id>`.
+    pub id: RecordId,
+    /// The platform.
+    pub source: Source,
+    /// Post, comment, article, video or paper.
+    pub kind: Kind,
+    /// Canonical web address of the item itself.
+    pub url: String,
+    /// Title or headline; posts without one (Bluesky, Mastodon) leave it empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    /// Body text, plain (HTML stripped by the collector).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    /// The author's public handle, when the platform shows one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// The author's stable platform id (DID, account id), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+    /// Subreddit, feed, instance, channel or arXiv category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<String>,
+    /// When the item was published, UTC.
+    pub created_at: DateTime<Utc>,
+    /// When we collected it, UTC.
+    pub collected_at: DateTime<Utc>,
+    /// BCP 47 language tag, when known or detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub engagement: Engagement,
+    /// The record this one replies to, when it is a reply or comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<RecordId>,
+    /// The thread (root post or story) this record belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<RecordId>,
+    /// The query, hashtag or feed that matched it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched: Option<String>,
+    /// The first copy of the same content (syndicated article, reposted text), set by the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub near_duplicate_of: Option<RecordId>,
+    /// Fields a platform has beyond these, kept as they came.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Record {
+    /// Title and text together, the words analysis reads.
+    pub fn full_text(&self) -> String {
+        match (self.title.is_empty(), self.text.is_empty()) {
+            (false, false) => format!("{}\n\n{}", self.title, self.text),
+            (false, true) => self.title.clone(),
+            _ => self.text.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_id_keeps_colons_in_native_id() {
+        let id: RecordId = "bluesky:at://did:plc:abc/app.bsky.feed.post/3mb".parse().unwrap();
+        assert_eq!(id.source(), Source::Bluesky);
+        assert_eq!(id.native_id(), "at://did:plc:abc/app.bsky.feed.post/3mb");
+    }
+
+    #[test]
+    fn record_id_errors_name_the_problem() {
+        let err = "twitter:1".parse::<RecordId>().unwrap_err().to_string();
+        assert!(err.contains("twitter"), "{err}");
+        assert!("nocolon".parse::<RecordId>().is_err());
+        assert!("reddit:".parse::<RecordId>().is_err());
+    }
+
+    #[test]
+    fn record_round_trips_through_json_and_rejects_unknown_fields() {
+        let json = r#"{"id":"hackernews:1","source":"hackernews","kind":"post","url":"https://x",
+            "title":"T","created_at":"2026-01-01T00:00:00Z","collected_at":"2026-01-02T00:00:00Z",
+            "engagement":{"score":5}}"#;
+        let record: Record = serde_json::from_str(json).unwrap();
+        assert_eq!(record.engagement.score, Some(5));
+        let again: Record = serde_json::from_str(&serde_json::to_string(&record).unwrap()).unwrap();
+        assert_eq!(record, again);
+        let bad = json.replace("\"kind\"", "\"kin\":1,\"kind\"");
+        let err = serde_json::from_str::<Record>(&bad).unwrap_err().to_string();
+        assert!(err.contains("unknown field `kin`"), "{err}");
+    }
+}
