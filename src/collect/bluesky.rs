@@ -232,13 +232,13 @@ fn web_url(profile: &str, uri: &str) -> String {
 fn view_to_record(view: PostView, raw: &Value, query: &str, ctx: Context<'_>) -> Option<Record> {
     // `createdAt` is written by the client and can be nonsense (the fixtures hold a year-0000
     // date); the app view's `indexedAt` is the fallback.
+    let plausible = |text: &str| parse_time(text).filter(|t| t.timestamp() > 0);
     let created_at = view
         .record
         .created_at
         .as_deref()
-        .and_then(parse_time)
-        .filter(|t| t.timestamp() > 0)
-        .or_else(|| parse_time(&view.indexed_at))?;
+        .and_then(plausible)
+        .or_else(|| plausible(&view.indexed_at))?;
     let url = web_url(&view.author.handle, &view.uri);
     let mut record = post_record(&view.uri, url, created_at, view.record, ctx);
     record.author = Some(view.author.handle);

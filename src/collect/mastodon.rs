@@ -47,7 +47,7 @@ pub async fn collect(
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_default();
-            let stream = format!("{host}#{tag}");
+            let stream = format!("{}#{tag}", instance.trim_end_matches('/'));
             let outcome =
                 read_stream(config, ctx, &mut gather, instance, &host, &stream, tag).await;
             gather.finish_stream(&stream, outcome);
@@ -133,15 +133,16 @@ async fn read_stream(
         }
         next = response
             .header("link")
-            .and_then(|link| next_link(link, host));
+            .and_then(|link| next_link(link, instance));
     }
     Ok(newest
         .filter(|n| since.as_deref() != Some(n.as_str()))
         .map(Value::from))
 }
 
-/// The `rel="next"` target of a `Link` header, if it stays on `host`.
-fn next_link(header: &str, host: &str) -> Option<reqwest::Url> {
+/// The `rel="next"` target of a `Link` header, if it stays on the instance (same origin).
+fn next_link(header: &str, instance: &str) -> Option<reqwest::Url> {
+    let origin = reqwest::Url::parse(instance).ok()?.origin();
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         let is_next = params
@@ -149,7 +150,7 @@ fn next_link(header: &str, host: &str) -> Option<reqwest::Url> {
             .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
         let url = reqwest::Url::parse(target.trim().trim_start_matches('<').trim_end_matches('>'))
             .ok()?;
-        (is_next && url.host_str() == Some(host)).then_some(url)
+        (is_next && url.origin() == origin).then_some(url)
     })
 }
 
@@ -222,11 +223,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn next_link_follows_rel_next_on_the_same_host_only() {
+    fn next_link_follows_rel_next_on_the_same_origin_only() {
         let header = "<https://mastodon.social/api/v1/timelines/tag/ai?max_id=103186126728896492>; rel=\"next\", <https://mastodon.social/api/v1/timelines/tag/ai?min_id=103206185588894565>; rel=\"prev\"";
-        let next = next_link(header, "mastodon.social").unwrap();
+        let next = next_link(header, "https://mastodon.social").unwrap();
         assert_eq!(next.query(), Some("max_id=103186126728896492"));
-        assert!(next_link(header, "other.example").is_none());
+        assert!(next_link(header, "https://other.example").is_none());
         assert!(id_order("99", "100").is_lt());
     }
 }
