@@ -351,12 +351,19 @@ async fn hackernews_pages_by_created_at_and_resumes_from_the_cursor() {
 
 // ---------------------------------------------------------------- faults
 
-/// Serves the HN story fixture, with `fault` answering the requests `fault_on` selects.
+/// Serves the HN story fixture, with `fault` answering the requests it chooses (by index), to a
+/// client whose retry notices are collected.
 async fn faulty_hn(
     fault: impl Fn(usize) -> Option<Reply> + Send + Sync + 'static,
-) -> (TestServer, Batch) {
+) -> (TestServer, Batch, Vec<String>) {
     let server = serve(move |seen, index| fault(index).unwrap_or_else(|| algolia(seen))).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let sink = notices.clone();
+    let http = HttpClient::new(&fast_http())
+        .unwrap()
+        .with_notifier(Box::new(move |line| {
+            sink.lock().unwrap().push(line.to_string())
+        }));
     let env = env();
     let ctx = Context {
         http: &http,
@@ -371,7 +378,8 @@ async fn faulty_hn(
     )
     .await
     .unwrap();
-    (server, batch)
+    let notices = notices.lock().unwrap().clone();
+    (server, batch, notices)
 }
 
 #[tokio::test]
@@ -403,7 +411,12 @@ async fn transient_faults_are_retried_and_lose_nothing() {
     ];
     for (name, fault) in faults {
         // The second request (page 2) fails once, then succeeds.
-        let (server, batch) = faulty_hn(move |index| (index == 1).then(&fault)).await;
+        let (server, batch, notices) = faulty_hn(move |index| (index == 1).then(&fault)).await;
+        assert_eq!(notices.len(), 1, "{name}: {notices:?}");
+        assert!(
+            notices[0].starts_with("GET http://127.0.0.1:") && notices[0].contains("retry 1/2 in"),
+            "{name}: {notices:?}"
+        );
         assert_eq!(batch.records.len(), 30, "{name}: {:?}", batch.report);
         assert!(
             batch.report.errors.is_empty(),
@@ -457,7 +470,7 @@ async fn persistent_faults_keep_good_records_and_hold_the_cursor() {
         ),
     ];
     for (name, message, fault) in faults {
-        let (server, batch) = faulty_hn(move |index| (index >= 1).then(&fault)).await;
+        let (server, batch, _) = faulty_hn(move |index| (index >= 1).then(&fault)).await;
         // Page 1 (10 hits) is kept; page 2 failed after 1 + max_retries attempts.
         assert_eq!(batch.records.len(), 10, "{name}");
         assert_eq!(server.seen().len(), 4, "{name}: bounded retries");
@@ -525,7 +538,7 @@ async fn an_item_missing_its_id_is_skipped_and_named() {
 
 #[tokio::test]
 async fn server_wait_longer_than_allowed_fails_fast() {
-    let (server, batch) = faulty_hn(|index| {
+    let (server, batch, _) = faulty_hn(|index| {
         (index == 1).then(|| Reply::status(503, "").with("retry-after", "86400"))
     })
     .await;
@@ -540,6 +553,37 @@ async fn server_wait_longer_than_allowed_fails_fast() {
         batch.report.errors
     );
     assert_eq!(batch.records.len(), 10);
+}
+
+#[tokio::test]
+async fn per_host_limits_bound_concurrency_and_pace_requests() {
+    let server = serve(|_, _| Reply {
+        delay: Duration::from_millis(60),
+        ..Reply::json(&json!({}))
+    })
+    .await;
+    let url = reqwest::Url::parse(&format!("{}/x", server.base)).unwrap();
+    let cases = [(1, 0, 55), (4, 30, 28)];
+    for (concurrency, interval, min_gap) in cases {
+        let settings = HttpSettings {
+            per_host_concurrency: concurrency,
+            per_host_interval_ms: interval,
+            ..fast_http()
+        };
+        let http = HttpClient::new(&settings).unwrap();
+        let before = server.seen().len();
+        let calls = (0..3).map(|_| http.get_json(url.clone(), None));
+        let results = futures_util::future::join_all(calls).await;
+        assert!(results.iter().all(Result::is_ok));
+        let seen = server.seen();
+        for pair in seen[before..].windows(2) {
+            let gap = pair[1].at - pair[0].at;
+            assert!(
+                gap >= Duration::from_millis(min_gap),
+                "concurrency {concurrency}, interval {interval}: {gap:?}"
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------- Reddit
@@ -649,11 +693,15 @@ async fn reddit_authenticates_pages_with_after_and_obeys_rate_limits() {
     assert_eq!(post.matched.as_deref(), Some("r/askreddit"));
     assert_eq!(post.extra["link_flair_text"], "serious replies only");
     assert!(batch.cursor["r/askreddit"].as_f64().unwrap() >= 1456821458.0);
-    assert!(batch
-        .report
-        .warnings
-        .iter()
-        .any(|w| w.contains("rate limit used 1, remaining 0.0")));
+    assert!(
+        batch
+            .report
+            .warnings
+            .iter()
+            .any(|w| w.ends_with("rate limit spent (1 used), paused 1s until reset")),
+        "{:?}",
+        batch.report.warnings
+    );
 }
 
 #[tokio::test]

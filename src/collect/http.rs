@@ -208,7 +208,11 @@ pub struct HttpClient {
     hosts: Mutex<HashMap<String, Arc<Host>>>,
     jitter: Mutex<fastrand::Rng>,
     secrets: RwLock<Vec<String>>,
+    notify: Option<Notifier>,
 }
+
+/// Receives one line per retry, so a long wait is never silent (the CLI prints them).
+pub type Notifier = Box<dyn Fn(&str) + Send + Sync>;
 
 impl HttpClient {
     /// Builds the client from `[sources.http]`.
@@ -232,7 +236,14 @@ impl HttpClient {
             hosts: Mutex::new(HashMap::new()),
             jitter: Mutex::new(rng),
             secrets: RwLock::new(Vec::new()),
+            notify: None,
         })
+    }
+
+    /// Reports each retry (method, redacted URL, fault, delay) to `notify`.
+    pub fn with_notifier(mut self, notify: Notifier) -> HttpClient {
+        self.notify = Some(notify);
+        self
     }
 
     /// Remembers a secret value so it is blanked out of every message this client produces.
@@ -304,6 +315,17 @@ impl HttpClient {
             let delay = fault.wait.map_or(backoff, |wait| wait.max(backoff));
             if delay > Duration::from_millis(self.settings.max_wait_ms) {
                 return Err(error(FaultKind::WaitTooLong(delay)));
+            }
+            if let Some(notify) = &self.notify {
+                let (method, url, retries) = (
+                    &request.method,
+                    self.redact(&request.url),
+                    self.settings.max_retries,
+                );
+                notify(&format!(
+                    "{method} {url}: {}; retry {attempt}/{retries} in {delay:.2?}",
+                    fault.kind
+                ));
             }
             tokio::time::sleep(delay).await;
         }

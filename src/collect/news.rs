@@ -37,9 +37,7 @@ fn feed_urls(config: &NewsConfig) -> Vec<(String, String)> {
 }
 
 fn url_encode(text: &str) -> String {
-    reqwest::Url::parse_with_params("x:", [("q", text)])
-        .map(|u| u.query().unwrap_or("").trim_start_matches("q=").to_string())
-        .unwrap_or_default()
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 async fn read_feed(

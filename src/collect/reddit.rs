@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::config::RedditConfig;
-use super::http::{Expect, Request};
+use super::http::{rate_limit_pause, Expect, Request};
 use super::{endpoint, from_unix, pick, record, Batch, CollectError, Context, Gather};
 use crate::model::{Kind, Record, Source};
 
@@ -127,10 +127,11 @@ async fn read_stream(
             .get_json(url, Some(token))
             .await
             .map_err(|e| e.to_string())?;
-        if let Some(used) = response.header("x-ratelimit-used") {
-            let remaining = response.header("x-ratelimit-remaining").unwrap_or("?");
+        // The HTTP layer already holds the host; the report says why the run slowed down.
+        if let Some(pause) = rate_limit_pause(&response.headers) {
+            let used = response.header("x-ratelimit-used").unwrap_or("?");
             gather.warn(format!(
-                "GET {shown}: rate limit used {used}, remaining {remaining}"
+                "GET {shown}: rate limit spent ({used} used), paused {pause:?} until reset"
             ));
         }
         let data = page
