@@ -331,36 +331,48 @@ async fn stream_jetstream(
         last_time = Some(event.time_us);
         match event_to_record(event, &keywords, ctx) {
             Ok(record) => gather.add(record),
-            Err(reason) => gather.skip(reason, &place()),
+            Err(Rejected::Unwanted(reason)) => gather.filter_out(reason),
+            Err(Rejected::Malformed(reason)) => gather.skip(reason, &place()),
         }
     }
     let _ = socket.close(None).await;
     Ok(last_time.map(Value::from))
 }
 
+/// Why a stream event did not become a record.
+enum Rejected {
+    /// Not a post creation, or filtered out by keywords: expected, only counted.
+    Unwanted(&'static str),
+    /// A post creation that cannot be read: counted and warned about.
+    Malformed(&'static str),
+}
+
 fn event_to_record(
     event: Event,
     keywords: &[String],
     ctx: Context<'_>,
-) -> Result<Record, &'static str> {
+) -> Result<Record, Rejected> {
     let commit = event
         .commit
         .filter(|_| event.kind == "commit")
-        .ok_or("not a commit")?;
+        .ok_or(Rejected::Unwanted("not a commit"))?;
     if commit.operation != "create" || commit.collection != "app.bsky.feed.post" {
-        return Err("not a post creation");
+        return Err(Rejected::Unwanted("not a post creation"));
     }
-    let raw = commit.record.ok_or("commit without record")?;
-    let post: PostRecord = serde_json::from_value(raw).map_err(|_| "malformed post record")?;
+    let raw = commit
+        .record
+        .ok_or(Rejected::Malformed("commit without record"))?;
+    let post: PostRecord =
+        serde_json::from_value(raw).map_err(|_| Rejected::Malformed("malformed post record"))?;
     let lower = post.text.to_lowercase();
     if !keywords.is_empty() && !keywords.iter().any(|k| lower.contains(k.as_str())) {
-        return Err("no keyword match");
+        return Err(Rejected::Unwanted("no keyword match"));
     }
     let created_at = post
         .created_at
         .as_deref()
         .and_then(parse_time)
-        .ok_or("no valid createdAt")?;
+        .ok_or(Rejected::Malformed("no valid createdAt"))?;
     let uri = format!("at://{}/app.bsky.feed.post/{}", event.did, commit.rkey);
     let url = web_url(&event.did, &uri);
     let mut record = post_record(&uri, url, created_at, post, ctx);

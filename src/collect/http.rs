@@ -100,7 +100,7 @@ pub struct Validators {
 }
 
 /// One request to send, possibly several times.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Request {
     pub method: Method,
     pub url: Url,
@@ -112,6 +112,18 @@ pub struct Request {
     /// HTTP basic credentials (user, password).
     pub basic_auth: Option<(String, String)>,
     pub expect: Expect,
+}
+
+/// Shows no header, body or credential values: they may hold secrets.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.url.path())
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("expect", &self.expect)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Request {

@@ -117,7 +117,7 @@ async fn read_stream(
                 newest = Some(status.id.clone());
             }
             if status.reblog.is_some() {
-                gather.skip("boost (the original is collected on its own)", &place());
+                gather.filter_out("boost (the original is collected on its own)");
                 continue;
             }
             match to_record(status, raw, host, tag, ctx) {

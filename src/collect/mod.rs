@@ -213,6 +213,11 @@ impl Gather {
             .push(format!("skipped {place}: {reason}"));
     }
 
+    /// Drops an item on purpose (filtered out, a boost): counted, but not a warning.
+    pub(crate) fn filter_out(&mut self, reason: &str) {
+        *self.report.skipped.entry(reason.to_string()).or_default() += 1;
+    }
+
     /// A non-fatal note for the report.
     pub(crate) fn warn(&mut self, message: String) {
         self.report.warnings.push(message);

@@ -17,6 +17,9 @@ use super::{
 };
 use crate::model::Source;
 
+/// Warnings printed per source in the summary; the report keeps them all.
+const SHOWN_WARNINGS: usize = 10;
+
 /// Persists batches; the store implements it (snapshot written durably first, then the cursor).
 pub trait BatchSink: Sync {
     /// The cursor last committed for `source`, if any.
@@ -105,8 +108,16 @@ impl fmt::Display for RunSummary {
             for error in &outcome.report.errors {
                 writeln!(f, "  error: {error}")?;
             }
-            for warning in &outcome.report.warnings {
+            let warnings = &outcome.report.warnings;
+            for warning in warnings.iter().take(SHOWN_WARNINGS) {
                 writeln!(f, "  warning: {warning}")?;
+            }
+            if warnings.len() > SHOWN_WARNINGS {
+                writeln!(
+                    f,
+                    "  … and {} more warnings",
+                    warnings.len() - SHOWN_WARNINGS
+                )?;
             }
         }
         let failed = self

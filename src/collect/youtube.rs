@@ -114,7 +114,7 @@ async fn read_stream(
             let video_id = match (result.id.kind.as_str(), result.id.video_id.clone()) {
                 ("youtube#video", Some(id)) if !id.is_empty() => id,
                 _ => {
-                    gather.skip("not a video", &place());
+                    gather.filter_out("not a video");
                     continue;
                 }
             };
