@@ -1460,3 +1460,51 @@ async fn run_isolates_failing_sources_and_summarises() {
     let only_reddit: SourcesConfig = toml::from_str("[reddit]\nsubreddits = [\"ai\"]\n").unwrap();
     assert!(run(&only_reddit, ctx, &sink).await.all_failed());
 }
+
+#[tokio::test]
+async fn jetstream_and_search_agree_on_the_same_posts() {
+    // The same 9 posts arrive once as Jetstream commits and once hydrated as postViews
+    // (`app.bsky.feed.getPosts` output, wrapped here in a searchPosts envelope).
+    let views =
+        fixture_json("fixtures-bluesky-twitwi/bluesky_postviews_hydrated_from_jetstream.json");
+    let search = serve(move |seen, _| match seen.path.as_str() {
+        "/xrpc/com.atproto.server.createSession" => {
+            Reply::json(&json!({"accessJwt": "jwt", "did": "did:plc:z"}))
+        }
+        _ => Reply::json(&json!({ "posts": views.clone() })),
+    })
+    .await;
+    let (url, _) = jetstream_server().await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config: BlueskyConfig = toml::from_str(&format!(
+        "queries = [\"x\"]\nbase_url = \"{}\"\n[jetstream]\nurl = \"{url}\"\nmax_events = 9\n",
+        search.base
+    ))
+    .unwrap();
+    let batch = bluesky::collect(&config, ctx, None).await.unwrap();
+    assert_eq!(batch.report.fetched, 18);
+    assert_eq!(
+        (batch.records.len(), batch.report.duplicate),
+        (9, 9),
+        "every stream post joins its view"
+    );
+    // The first copy (the hydrated view) is kept: it knows the handle and engagement.
+    let post = by_id(
+        &batch,
+        "bluesky:at://did:plc:uu5mtxzumfsy5hqknfetoyft/app.bsky.feed.post/3m7aazmldai25",
+    );
+    assert!(post.author.is_some() && post.engagement.score.is_some());
+    assert_eq!(
+        post.created_at,
+        "2025-12-05T10:16:59.783492Z"
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+    );
+    assert_eq!(batch.cursor["jetstream"], json!(1765196890170392_i64));
+}

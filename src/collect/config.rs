@@ -2,24 +2,38 @@
 //! and the NAMES of the environment variables that hold credentials (never the secrets themselves).
 //!
 //! A source whose table is absent is disabled; a present table is enabled unless it says
-//! `enabled = false`. Unknown keys are errors, like everywhere in `site.toml`.
+//! `enabled = false`. Unknown keys are errors, like everywhere in `site.toml`. Every key with
+//! its default is on [`SourcesConfig`] and the per-source structs; a full example:
+//!
+//! ```toml
+#![doc = include_str!("sources.example.toml")]
+//! ```
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-/// Every source's settings plus the shared HTTP settings (`[sources.http]`).
+/// Every source's settings plus the shared HTTP settings (`[sources.http]`). A source is
+/// collected when its table is present and not `enabled = false`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourcesConfig {
+    /// `[sources.http]`: limits of the shared HTTP layer.
     #[serde(default)]
     pub http: HttpSettings,
+    /// `[sources.reddit]`.
     pub reddit: Option<RedditConfig>,
+    /// `[sources.bluesky]` (and `[sources.bluesky.jetstream]`).
     pub bluesky: Option<BlueskyConfig>,
+    /// `[sources.hackernews]`.
     pub hackernews: Option<HackernewsConfig>,
+    /// `[sources.news]`.
     pub news: Option<NewsConfig>,
+    /// `[sources.youtube]`.
     pub youtube: Option<YoutubeConfig>,
+    /// `[sources.mastodon]`.
     pub mastodon: Option<MastodonConfig>,
+    /// `[sources.arxiv]`.
     pub arxiv: Option<ArxivConfig>,
 }
 
@@ -564,6 +578,46 @@ mod tests {
         assert_eq!(reddit.client_id_env, "REDDIT_CLIENT_ID");
         assert!(config.youtube.is_none());
         assert_eq!(config.http.host_interval_ms["export.arxiv.org"], 3000);
+    }
+
+    #[test]
+    fn the_documented_example_is_a_valid_site_toml_fragment() {
+        let text = format!(
+            "title = \"Z\"\nbase_url = \"https://example.org/\"\n{}",
+            include_str!("sources.example.toml")
+        );
+        let config =
+            crate::config::Config::parse(std::path::Path::new("site.toml"), &text).unwrap();
+        let sources = config.sources;
+        assert_eq!(sources.reddit.unwrap().subreddits.len(), 5);
+        assert!(!sources.youtube.unwrap().enabled);
+        assert_eq!(
+            sources.arxiv.unwrap().categories,
+            ["cs.AI", "cs.CL", "cs.LG"]
+        );
+        assert!(!sources.bluesky.unwrap().jetstream.unwrap().enabled);
+    }
+
+    #[test]
+    fn errors_through_site_toml_name_the_file_and_key() {
+        let text = "title = \"Z\"\nbase_url = \"https://example.org/\"\n[sources.hackernews]\ntags = [\"poll\"]\n";
+        let err = crate::config::Config::parse(std::path::Path::new("site.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "site.toml: `sources.hackernews.tags`: each tag must be `story` or `comment`"
+        );
+        let text = "title = \"Z\"\nbase_url = \"https://example.org/\"\n[sources.reddit]\nsubreddit = []\n";
+        let err = crate::config::Config::parse(std::path::Path::new("site.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("site.toml:")
+                && err.contains("line 4")
+                && err.contains("unknown field `subreddit`"),
+            "{err}"
+        );
     }
 
     #[test]
