@@ -329,7 +329,7 @@ async fn hackernews_pages_by_created_at_and_resumes_from_the_cursor() {
         .map(|h| h["created_at_i"].as_i64().unwrap())
         .max()
         .unwrap();
-    assert_eq!(batch.cursor["story:"], json!(newest_story));
+    assert_eq!(batch.cursor["story"], json!(newest_story));
 
     // Resuming asks only for newer items; nothing new leaves the cursor as it was.
     let again = hackernews::collect(&config, ctx, Some(&batch.cursor))
@@ -370,7 +370,7 @@ async fn faulty_hn(
         env: &env,
         collected_at: collected_at(),
     };
-    let previous = json!({ "story:": 1_000 });
+    let previous = json!({ "story": 1_000 });
     let batch = hackernews::collect(
         &hn_config(&server.base, &["story"], 10),
         ctx,
@@ -440,7 +440,7 @@ async fn transient_faults_are_retried_and_lose_nothing() {
             );
         }
         assert_ne!(
-            batch.cursor["story:"],
+            batch.cursor["story"],
             json!(1_000),
             "{name}: complete stream moves its cursor"
         );
@@ -477,7 +477,7 @@ async fn persistent_faults_keep_good_records_and_hold_the_cursor() {
         assert_eq!(batch.report.failed_streams, 1);
         let error = &batch.report.errors[0];
         assert!(
-            error.starts_with("story:: GET http://127.0.0.1:"),
+            error.starts_with("story: GET http://127.0.0.1:"),
             "{name}: {error}"
         );
         assert!(error.contains("/search_by_date?query=&tags=story&numericFilters=created_at_i%3E1000%2Ccreated_at_i%3C%3D"), "{name}: {error}");
@@ -486,7 +486,7 @@ async fn persistent_faults_keep_good_records_and_hold_the_cursor() {
             "{name}: {error}"
         );
         assert_eq!(
-            batch.cursor["story:"],
+            batch.cursor["story"],
             json!(1_000),
             "{name}: cursor not advanced past lost data"
         );
@@ -531,7 +531,7 @@ async fn an_item_missing_its_id_is_skipped_and_named() {
     );
     assert!(batch.report.errors.is_empty());
     assert!(
-        batch.cursor["story:"].as_i64().unwrap() > 0,
+        batch.cursor["story"].as_i64().unwrap() > 0,
         "a skipped item is not lost data"
     );
 }
@@ -1507,4 +1507,37 @@ async fn jetstream_and_search_agree_on_the_same_posts() {
             .unwrap()
     );
     assert_eq!(batch.cursor["jetstream"], json!(1765196890170392_i64));
+}
+
+#[tokio::test]
+async fn refused_connections_and_bad_cursors_are_reported_not_fatal() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config = hn_config(&format!("http://127.0.0.1:{port}"), &["story"], 10);
+    let garbage = json!(["not", "a", "cursor"]);
+    let batch = hackernews::collect(&config, ctx, Some(&garbage))
+        .await
+        .unwrap();
+    assert!(
+        batch.report.warnings[0].starts_with("stored cursor unreadable"),
+        "{:?}",
+        batch.report.warnings
+    );
+    let error = &batch.report.errors[0];
+    assert!(
+        error.contains("connection failed") && error.contains("(after 3 attempts)"),
+        "{error}"
+    );
+    assert!(batch.report.all_streams_failed());
 }

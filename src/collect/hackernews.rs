@@ -43,7 +43,11 @@ pub async fn collect(
     };
     for tag in &config.tags {
         for query in &queries {
-            let stream = format!("{tag}:{query}");
+            let stream = if query.is_empty() {
+                tag.clone()
+            } else {
+                format!("{tag}:{query}")
+            };
             let outcome = read_stream(config, ctx, &mut gather, &stream, tag, query).await;
             gather.finish_stream(&stream, outcome);
         }

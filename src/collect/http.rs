@@ -451,7 +451,17 @@ impl HttpClient {
         let kind = if error.is_timeout() {
             FaultKind::Timeout
         } else {
-            FaultKind::Transport(self.redact_text(&error.without_url().to_string()))
+            // reqwest's own message is generic ("error sending request"); the cause is below it.
+            let causes: Vec<String> =
+                std::iter::successors(std::error::Error::source(&error), |e| e.source())
+                    .map(|e| e.to_string())
+                    .collect();
+            let mut message = error.without_url().to_string();
+            for cause in causes {
+                message.push_str(": ");
+                message.push_str(&cause);
+            }
+            FaultKind::Transport(self.redact_text(&message))
         };
         Fault { kind, wait: None }
     }

@@ -160,11 +160,10 @@ pub struct Batch {
 /// Per-stream resume markers, keyed by stream (e.g. `r/MachineLearning`, `story:llm`).
 pub type Cursors = BTreeMap<String, Value>;
 
-/// Reads a stored cursor back; anything unreadable starts fresh (and is reported by the caller).
-pub fn cursors_from(previous: Option<&Value>) -> Cursors {
-    previous
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
+/// Reads a stored cursor back; one that is not a JSON object of markers is an error (the
+/// collector then starts fresh and says so).
+pub fn cursors_from(previous: Option<&Value>) -> Result<Cursors, serde_json::Error> {
+    previous.map_or(Ok(Cursors::new()), |v| serde_json::from_value(v.clone()))
 }
 
 /// Accumulates one source's records and report while its streams are read.
@@ -177,11 +176,18 @@ pub(crate) struct Gather {
 
 impl Gather {
     pub(crate) fn new(source: Source, previous: Option<&Value>) -> Gather {
+        let mut report = SourceReport::default();
+        let cursors = cursors_from(previous).unwrap_or_else(|e| {
+            report.warnings.push(format!(
+                "stored cursor unreadable ({e}); reading from the start"
+            ));
+            Cursors::new()
+        });
         Gather {
             source,
             records: BTreeMap::new(),
-            report: SourceReport::default(),
-            cursors: cursors_from(previous),
+            report,
+            cursors,
         }
     }
 
