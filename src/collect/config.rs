@@ -273,6 +273,22 @@ pub struct InvalidSetting {
 }
 
 impl SourcesConfig {
+    /// The same settings with every source not in `keep` removed (for `collect --source …`).
+    pub fn only(&self, keep: &[crate::model::Source]) -> SourcesConfig {
+        use crate::model::Source;
+        let pick = |source: Source| keep.contains(&source);
+        SourcesConfig {
+            http: self.http.clone(),
+            reddit: self.reddit.clone().filter(|_| pick(Source::Reddit)),
+            bluesky: self.bluesky.clone().filter(|_| pick(Source::Bluesky)),
+            hackernews: self.hackernews.clone().filter(|_| pick(Source::Hackernews)),
+            news: self.news.clone().filter(|_| pick(Source::News)),
+            youtube: self.youtube.clone().filter(|_| pick(Source::Youtube)),
+            mastodon: self.mastodon.clone().filter(|_| pick(Source::Mastodon)),
+            arxiv: self.arxiv.clone().filter(|_| pick(Source::Arxiv)),
+        }
+    }
+
     /// Checks ranges, URLs and that each enabled source has something to read.
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         let h = &self.http;
@@ -589,11 +605,15 @@ mod tests {
         let config =
             crate::config::Config::parse(std::path::Path::new("site.toml"), &text).unwrap();
         let sources = config.sources;
-        assert_eq!(sources.reddit.unwrap().subreddits.len(), 5);
-        assert!(!sources.youtube.unwrap().enabled);
+        assert_eq!(sources.reddit.as_ref().unwrap().subreddits.len(), 5);
+        assert!(!sources.youtube.as_ref().unwrap().enabled);
         assert_eq!(
-            sources.arxiv.unwrap().categories,
+            sources.arxiv.as_ref().unwrap().categories,
             ["cs.AI", "cs.CL", "cs.LG"]
+        );
+        let arxiv_only = sources.only(&[crate::model::Source::Arxiv]);
+        assert!(
+            arxiv_only.arxiv.is_some() && arxiv_only.reddit.is_none() && arxiv_only.news.is_none()
         );
         assert!(!sources.bluesky.unwrap().jetstream.unwrap().enabled);
     }

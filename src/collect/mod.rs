@@ -31,7 +31,10 @@ pub mod youtube;
 
 pub use config::{HttpSettings, SourcesConfig};
 pub use http::{HttpClient, HttpError, USER_AGENT};
-pub use run::{run, BatchSink, CommitReceipt, RunSummary, SinkError, SourceOutcome, SourceStatus};
+pub use run::{
+    enabled_sources, run, BatchSink, CommitReceipt, RunSummary, SinkError, SourceOutcome,
+    SourceStatus,
+};
 
 /// Where secrets come from: the process environment in production, a map in tests.
 pub trait Env: Sync {
