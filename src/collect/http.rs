@@ -90,6 +90,11 @@ pub struct HttpError {
     pub kind: FaultKind,
 }
 
+/// The TLS backend or system settings kept the client from starting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot start the HTTP client: {0}")]
+pub struct ClientBuildError(pub String);
+
 /// Conditional-GET validators remembered between runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Validators {
@@ -228,17 +233,12 @@ pub type Notifier = Box<dyn Fn(&str) + Send + Sync>;
 
 impl HttpClient {
     /// Builds the client from `[sources.http]`.
-    pub fn new(settings: &HttpSettings) -> Result<HttpClient, HttpError> {
+    pub fn new(settings: &HttpSettings) -> Result<HttpClient, ClientBuildError> {
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .timeout(Duration::from_millis(settings.timeout_ms))
             .build()
-            .map_err(|e| HttpError {
-                method: "INIT".into(),
-                url: String::new(),
-                attempts: 0,
-                kind: FaultKind::Transport(e.to_string()),
-            })?;
+            .map_err(|e| ClientBuildError(e.to_string()))?;
         let rng = settings
             .jitter_seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
