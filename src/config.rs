@@ -46,6 +46,9 @@ pub struct Config {
     pub taxonomies: Vec<String>,
     #[serde(default)]
     pub feeds: FeedsConfig,
+    /// `[sources.*]`: what `zeitgeist collect` reads (see `collect::SourcesConfig`).
+    #[serde(default)]
+    pub sources: crate::collect::SourcesConfig,
     /// Free settings for templates, available as `config.extra`.
     #[serde(default)]
     pub extra: toml::Table,
@@ -131,6 +134,7 @@ impl Config {
         if self.theme.is_empty() || self.theme.contains(['/', '\\']) {
             return Err(invalid("theme", "must be a folder name under themes/"));
         }
+        self.sources.validate().map_err(|e| invalid(&e.key, &e.message))?;
         for required in ["beats", "categories"] {
             if !self.taxonomies.iter().any(|t| t == required) {
                 self.taxonomies.push(required.to_string());
