@@ -656,14 +656,6 @@ fn community_name(source: Source, community: &str) -> String {
     }
 }
 
-fn platform_list(platforms: &[(Source, u64)]) -> String {
-    let names: Vec<String> = platforms
-        .iter()
-        .map(|(s, _)| s.display_name().to_string())
-        .collect();
-    join_and(&names)
-}
-
 fn join_and(items: &[String]) -> String {
     match items {
         [] => String::new(),
