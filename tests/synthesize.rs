@@ -958,7 +958,7 @@ async fn the_command_never_shows_or_writes_the_key_even_when_the_server_echoes_i
         "the key was sent"
     );
     assert!(
-        stderr.contains("wrote ") && stderr.contains("1 stories written"),
+        stderr.contains("wrote ") && stderr.contains("1 story written"),
         "{stderr}"
     );
     assert!(stderr.contains("invalid x-api-key [redacted]"), "{stderr}");

@@ -88,7 +88,18 @@ fn load_packs(path: &Path) -> anyhow::Result<Vec<EvidencePack>> {
     } else {
         serde_json::from_value(value).map(|p| vec![p])
     };
-    result.map_err(|e| anyhow::anyhow!("{}: evidence pack: {e}", path.display()))
+    let packs: Vec<EvidencePack> =
+        result.map_err(|e| anyhow::anyhow!("{}: evidence pack: {e}", path.display()))?;
+    for pack in &packs {
+        if let Some(problem) = pack.problems().into_iter().next() {
+            anyhow::bail!(
+                "{}: evidence pack `{}`: {problem}",
+                path.display(),
+                pack.topic
+            );
+        }
+    }
+    Ok(packs)
 }
 
 fn report(content: &Path, results: &[PackResult], packs: usize, started: Instant) {
@@ -123,7 +134,8 @@ fn report(content: &Path, results: &[PackResult], packs: usize, started: Instant
         }
     }
     eprintln!(
-        "synthesize: {written} stories written, {} skipped, from {packs} evidence packs in {:.2} s",
+        "synthesize: {written} {} written, {} skipped, from {packs} evidence packs in {:.2} s",
+        if written == 1 { "story" } else { "stories" },
         results.len() - written,
         started.elapsed().as_secs_f64()
     );

@@ -175,6 +175,27 @@ impl EvidencePack {
         self.platforms.values().map(|p| p.records).sum()
     }
 
+    /// What makes the pack unusable for a story, if anything: no records, a record from a
+    /// platform the counts do not list, or a record without words.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.records.is_empty() {
+            problems.push("has no records".to_string());
+        }
+        for record in &self.records {
+            if !self.platforms.contains_key(&record.source) {
+                problems.push(format!(
+                    "record {} is from {}, which `platforms` does not count",
+                    record.id, record.source
+                ));
+            }
+            if record.words().trim().is_empty() {
+                problems.push(format!("record {} has neither title nor text", record.id));
+            }
+        }
+        problems
+    }
+
     /// The pack's record with this id.
     pub fn record(&self, id: &RecordId) -> Option<&EvidenceRecord> {
         self.records.iter().find(|r| &r.id == id)
@@ -340,6 +361,10 @@ impl<'a> Picker<'a> {
 
     fn try_take(&mut self, record: &'a Record) {
         if self.chosen.len() >= self.max || self.ids.contains(&record.id) {
+            return;
+        }
+        // A record without words gives a writer nothing to quote.
+        if record.full_text().trim().is_empty() {
             return;
         }
         if record

@@ -9,7 +9,8 @@
 //! - **figures**: every number outside quotes and links equals, at the precision written, a
 //!   figure of the evidence: volumes, baseline, their ratio and change, counts by platform,
 //!   entity and phrase counts, sentiment, engagement, dates, or a number inside a record;
-//! - **structure**: a headline, a dek, 4–6 non-empty paragraphs and at least one footnote.
+//! - **structure**: a headline, a dek, 4–6 non-empty paragraphs, at least one footnote, and no
+//!   raw HTML or links (untrusted model output must not reach a page as markup).
 //!
 //! Single quotation marks are not checked (they double as apostrophes); the prompt asks for
 //! double quotation marks, and the offline writer uses them only.
@@ -29,6 +30,12 @@ pub const PARAGRAPHS: std::ops::RangeInclusive<usize> = 4..=6;
 static FOOTNOTE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[\^([^\]\s]+)\]").unwrap());
 static QUOTE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"“([^”]*)”|"([^"]*)""#).unwrap());
 static LINK_TARGET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\]\([^)]*\)").unwrap());
+/// An unescaped `<` opening a tag, comment or declaration.
+static RAW_HTML: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\\])<[A-Za-z/!?]").unwrap());
+/// An unescaped Markdown link or image `[text](…)`; footnote references `[^id]` are not links.
+static LINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\\])\[[^\^\]][^\]]*\]\(").unwrap());
 static NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b|\b\d+(?:\.\d+)?\b").unwrap());
 
@@ -106,6 +113,18 @@ fn check_structure(draft: &Draft, report: &mut GateReport) {
     report.check(FOOTNOTE.is_match(&draft.body), || {
         "the body cites no record; cite records with footnotes like [^reddit:abc123]".into()
     });
+    for (part, text) in [
+        ("headline", &draft.headline),
+        ("dek", &draft.dek),
+        ("body", &draft.body),
+    ] {
+        report.check(!RAW_HTML.is_match(text), || {
+            format!("{part}: raw HTML is not allowed")
+        });
+        report.check(!LINK.is_match(text), || {
+            format!("{part}: links are not allowed; cite with footnotes")
+        });
+    }
 }
 
 fn check_citations(draft: &Draft, pack: &EvidencePack, report: &mut GateReport) {
@@ -355,6 +374,14 @@ mod tests {
             quote_fragments("Something will go wrong, … not ours,"),
             ["Something will go wrong", "not ours"]
         );
+    }
+
+    #[test]
+    fn markup_is_caught_but_escaped_brackets_and_footnotes_are_not() {
+        assert!(RAW_HTML.is_match("a <script>x</script>"));
+        assert!(!RAW_HTML.is_match("a \\<script> and 3 < 4"));
+        assert!(LINK.is_match("see [here](javascript:x)"));
+        assert!(!LINK.is_match("quote[^reddit:1](x) and \\[a\\](b)"));
     }
 
     #[test]

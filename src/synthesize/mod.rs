@@ -199,8 +199,8 @@ pub enum SynthesizeError {
     },
     #[error("{path}: front matter: {message}")]
     FrontMatter { path: PathBuf, message: String },
-    #[error("{path}: {message}")]
-    Evidence { path: PathBuf, message: String },
+    #[error("evidence pack `{topic}`: {problem}")]
+    InvalidPack { topic: String, problem: String },
     #[error("topic `{topic}`: the offline writer's story failed the grounding gate (a bug): {}", failures.join("; "))]
     OfflineUngrounded {
         topic: String,
@@ -223,6 +223,12 @@ pub async fn compose(
     pack: &EvidencePack,
     writer: Option<&HttpWriter>,
 ) -> Result<Composed, SynthesizeError> {
+    if let Some(problem) = pack.problems().into_iter().next() {
+        return Err(SynthesizeError::InvalidPack {
+            topic: pack.topic.clone(),
+            problem,
+        });
+    }
     let Some(model) = writer else {
         return offline_story(pack, GroundingOutcome::default(), None);
     };
@@ -384,7 +390,8 @@ pub async fn run(
         let mut story = front_matter(pack, &composed, written == 0, date, follows_up);
         story.slug = unique_slug(options.content_dir, &story)?;
         let path = story_file::story_path(story.date, &story.slug);
-        let text = story_file::render(&story, &composed.draft.body, pack, options.site_base_url);
+        let body = composed.draft.paragraphs().join("\n\n");
+        let text = story_file::render(&story, &body, pack, options.site_base_url);
         let full = options.content_dir.join(&path);
         crate::atomic::write_atomic(&full, text.as_bytes())
             .map_err(|source| SynthesizeError::Io { path: full, source })?;
@@ -467,4 +474,50 @@ fn unique_slug(content_dir: &Path, story: &Story) -> Result<String, SynthesizeEr
         slug = format!("{}-{n}", story.slug);
     }
     unreachable!("the loop returns")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+    use crate::model::WriterKind;
+
+    const SITE: &str = "title = \"Z\"\nbase_url = \"https://example.org\"\n\n[synthesis]\n";
+
+    fn parse(synthesis: &str) -> Result<Config, String> {
+        Config::parse(Path::new("site.toml"), &format!("{SITE}{synthesis}"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn synthesis_settings_parse_and_default() {
+        let config = parse("writer = \"anthropic\"\nmax_stories = 2\n").unwrap();
+        assert_eq!(config.synthesis.writer, WriterKind::Anthropic);
+        assert_eq!(config.synthesis.max_stories, 2);
+        assert_eq!(config.synthesis.dedup_window_hours, 48);
+        let plain = Config::parse(
+            Path::new("site.toml"),
+            "title = \"Z\"\nbase_url = \"https://e.org\"\n",
+        )
+        .unwrap();
+        assert_eq!(plain.synthesis.writer, WriterKind::Offline);
+    }
+
+    #[test]
+    fn synthesis_mistakes_name_the_key() {
+        let err = parse("writr = \"offline\"\n").unwrap_err();
+        assert!(err.contains("writr") && err.contains("line 5"), "{err}");
+        let err = parse("writer = \"gpt\"\n").unwrap_err();
+        assert!(err.contains("unknown variant `gpt`"), "{err}");
+        assert_eq!(
+            parse("writer = \"openai\"\n").unwrap_err(),
+            "site.toml: `synthesis.model`: is required with writer = \"openai\""
+        );
+        let err = parse("api_key_env = \"sk-ant-abc\"\n").unwrap_err();
+        assert!(
+            err.contains("never put the key itself in site.toml"),
+            "{err}"
+        );
+    }
 }

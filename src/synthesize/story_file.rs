@@ -28,15 +28,22 @@ pub fn story_path(date: DateTime<Utc>, slug: &str) -> PathBuf {
         .join(format!("{slug}.md"))
 }
 
-/// A URL-safe slug from a headline: lowercase ASCII words joined by `-`, at most 8 words.
+/// A URL-safe slug from a headline: lowercase ASCII words joined by `-`, at most 8 words, not
+/// ending on a small word ("…-jump-in").
 pub fn slugify(headline: &str) -> String {
-    headline
-        .to_lowercase()
+    const SMALL: [&str; 10] = [
+        "a", "an", "and", "at", "in", "of", "on", "the", "to", "with",
+    ];
+    let lower = headline.to_lowercase();
+    let mut words: Vec<&str> = lower
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(8)
-        .collect::<Vec<_>>()
-        .join("-")
+        .collect();
+    while words.len() > 1 && words.last().is_some_and(|w| SMALL.contains(w)) {
+        words.pop();
+    }
+    words.join("-")
 }
 
 /// The whole file: front matter, optional follow-up note, body with numbered footnotes and
@@ -226,7 +233,7 @@ mod tests {
     fn slugs_are_plain_words() {
         assert_eq!(
             slugify("Reddit drives a 6.4-fold jump in talk of Anthropic’s fight!"),
-            "reddit-drives-a-6-4-fold-jump-in"
+            "reddit-drives-a-6-4-fold-jump"
         );
     }
 
