@@ -971,3 +971,38 @@ async fn the_command_never_shows_or_writes_the_key_even_when_the_server_echoes_i
         assert!(!text.contains(KEY), "{} holds the key", path.display());
     }
 }
+
+#[test]
+fn every_phrasing_and_signal_kind_of_the_offline_writer_passes_the_gate() {
+    use zeitgeist::model::SignalKind;
+    let mut headlines = std::collections::BTreeSet::new();
+    for name in NAMES {
+        for kind in [
+            SignalKind::Velocity,
+            SignalKind::Novelty,
+            SignalKind::Divergence,
+        ] {
+            // Different topics pick different phrasings; a zero baseline exercises the
+            // no-history sentences.
+            for variant in 0..8 {
+                let mut pack = pack(name);
+                pack.topic = format!("{}#{variant}", pack.topic);
+                pack.signal.kind = kind;
+                if variant % 4 == 3 {
+                    pack.volume.baseline = 0.0;
+                }
+                let draft = offline::write(&pack);
+                let report = grounding::check(&draft, &pack);
+                assert!(
+                    report.passed(),
+                    "{name} {kind:?} {variant}: {:#?}\n{}\n{}",
+                    report.failures,
+                    draft.headline,
+                    draft.body
+                );
+                headlines.insert(draft.headline);
+            }
+        }
+    }
+    assert!(headlines.len() >= 12, "phrasings vary: {headlines:#?}");
+}

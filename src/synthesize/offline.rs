@@ -78,54 +78,63 @@ impl<'a> Writer<'a> {
         let pack = self.pack;
         let subject = capitalise(self.subject());
         let volume = pack.volume;
-        let platforms = self.platforms_by_size();
-        let leader = platforms[0].0.display_name();
         if pack.signal.kind == SignalKind::Divergence {
-            if let Some(((warm, _), (cool, _))) = self.sentiment_extremes() {
-                return match self.variant("headline", 2) {
-                    0 => format!(
-                        "{} and {} split over {}",
-                        warm.display_name(),
-                        cool.display_name(),
-                        self.subject()
-                    ),
-                    _ => format!(
-                        "{subject} reads warmer on {} than on {}",
-                        warm.display_name(),
-                        cool.display_name()
-                    ),
-                };
+            if let Some(((warm, high), (cool, low))) = self.sentiment_extremes() {
+                if high - low >= SAME_TONE {
+                    let (warm, cool) = (warm.display_name(), cool.display_name());
+                    return match self.variant("headline", 2) {
+                        0 => format!("{warm} and {cool} split over {}", self.subject()),
+                        _ => format!(
+                            "Talk of {} runs warmer on {warm} than on {cool}",
+                            self.subject()
+                        ),
+                    };
+                }
             }
         }
-        match (pack.signal.kind, volume.ratio()) {
-            (SignalKind::Novelty, _) | (_, None) => match self.variant("headline", 2) {
-                0 => format!(
-                    "{subject} arrives: {} records in a day, most of them on {leader}",
-                    count(volume.last_24h)
-                ),
-                _ => format!(
-                    "A new name on the {} beat: {subject}",
-                    pack.beat.name.to_lowercase()
-                ),
-            },
-            (_, Some(ratio)) => match self.variant("headline", 3) {
-                0 => format!(
+        let leader = self.leader().map(Source::display_name);
+        match (pack.signal.kind, volume.ratio(), leader) {
+            (SignalKind::Novelty, _, _) | (_, None, _) => {
+                match (self.variant("headline", 2), leader) {
+                    (0, Some(leader)) => format!(
+                        "New on the radar: {}, with {} records in a day, most of them on {leader}",
+                        self.subject(),
+                        count(volume.last_24h)
+                    ),
+                    _ => format!(
+                        "A new name on the {} beat: {subject}",
+                        pack.beat.name.to_lowercase()
+                    ),
+                }
+            }
+            (_, Some(ratio), leader) => match (self.variant("headline", 3), leader) {
+                (0, Some(leader)) => format!(
                     "Talk of {} runs at {} times its usual pace, with {leader} loudest",
                     self.subject(),
                     times(ratio)
                 ),
-                1 => format!(
+                (2, Some(leader)) => {
+                    let ratio = times(ratio);
+                    format!(
+                        "{leader} leads {} {ratio}-fold jump in talk of {}",
+                        indefinite_article(&ratio),
+                        self.subject()
+                    )
+                }
+                _ => format!(
                     "{subject}: {} records in a day, {} times the norm",
                     count(volume.last_24h),
                     times(ratio)
                 ),
-                _ => format!(
-                    "{leader} leads a {}-fold jump in talk of {}",
-                    times(ratio),
-                    self.subject()
-                ),
             },
         }
+    }
+
+    /// The platform holding more than half the candidate's records, if one does.
+    fn leader(&self) -> Option<Source> {
+        let platforms = self.platforms_by_size();
+        let (source, records) = platforms[0];
+        (records * 2 > self.pack.total_records()).then_some(source)
     }
 
     fn dek(&self) -> String {
@@ -695,6 +704,16 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// "an" before numbers read with a leading vowel sound (8, 11, 18, 80…), "a" otherwise.
+fn indefinite_article(number: &str) -> &'static str {
+    let whole = number.split('.').next().unwrap_or(number);
+    if whole.starts_with('8') || whole == "11" || whole == "18" {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// A baseline: one decimal, without a trailing `.0`.
 fn decimal(value: f64) -> String {
     let text = format!("{value:.1}");
@@ -778,5 +797,8 @@ mod tests {
         assert_eq!(times(12.6), "13");
         assert_eq!(decimal(2.0), "2");
         assert_eq!(signed(-0.314), "−0.31");
+        assert_eq!(indefinite_article("8.3"), "an");
+        assert_eq!(indefinite_article("11"), "an");
+        assert_eq!(indefinite_article("3.8"), "a");
     }
 }
