@@ -200,8 +200,8 @@ impl<'a> Writer<'a> {
                     self.subject(), decimal(volume.baseline), count(volume.last_24h), times(ratio)
                 ),
                 1 => format!(
-                    "{} records about {} in a single day, against a baseline of {}: the conversation ran at {} times its usual volume.",
-                    capitalise(&count(volume.last_24h)), self.subject(), decimal(volume.baseline), times(ratio)
+                    "The jump is {}-fold: {} normally draws about {} records a day. Our {} signal fired at a strength of {}.",
+                    times(ratio), self.subject(), decimal(volume.baseline), signal_name(pack.signal.kind), trimmed(pack.signal.strength)
                 ),
                 _ => format!(
                     "Talk of {} ran at {} times its normal rate: {} records in 24 hours, where {} a day is typical.",
@@ -398,6 +398,22 @@ impl<'a> Writer<'a> {
                 ),
             }
         };
+        let between: Vec<String> = self
+            .pack
+            .platforms
+            .iter()
+            .filter(|(s, p)| **s != warm && **s != cool && p.sentiment.is_some())
+            .map(|(s, p)| {
+                format!(
+                    "{} ({})",
+                    s.display_name(),
+                    signed(p.sentiment.unwrap_or_default())
+                )
+            })
+            .collect();
+        if !between.is_empty() {
+            text.push_str(&format!(" {} fell in between.", join_and(&between)));
+        }
         let mut voices: Vec<String> = Vec::new();
         for source in [cool, warm] {
             if let Some(record) = self.most_engaged_from(source) {
@@ -702,6 +718,20 @@ fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+fn signal_name(kind: SignalKind) -> &'static str {
+    match kind {
+        SignalKind::Velocity => "velocity",
+        SignalKind::Novelty => "novelty",
+        SignalKind::Divergence => "divergence",
+    }
+}
+
+/// Up to two decimals, without trailing zeros.
+fn trimmed(value: f64) -> String {
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// "an" before numbers read with a leading vowel sound (8, 11, 18, 80…), "a" otherwise.
