@@ -196,11 +196,11 @@ impl<'a> Writer<'a> {
             ),
             (_, Some(ratio)) => match self.variant("rise", 3) {
                 0 => format!(
-                    "On a normal day, {} comes up about {} times across the platforms we follow. In the latest 24 hours it came up {} times, {} times the usual volume.",
+                    "On a normal day, {} comes up in about {} records across the platforms we follow. In the latest 24 hours it came up in {}, {} times the usual volume.",
                     self.subject(), decimal(volume.baseline), count(volume.last_24h), times(ratio)
                 ),
                 1 => format!(
-                    "The jump is {}-fold: {} normally draws about {} records a day. Our {} signal fired at a strength of {}.",
+                    "The jump is {}-fold: talk of {} normally amounts to about {} records a day. Our {} signal fired at a strength of {}.",
                     times(ratio), self.subject(), decimal(volume.baseline), signal_name(pack.signal.kind), trimmed(pack.signal.strength)
                 ),
                 _ => format!(

@@ -103,7 +103,7 @@ pub fn evidence_message(pack: &EvidencePack) -> String {
     format!(
         "Write the story for this evidence pack.\n\n<figures>\n{}\n</figures>\n\n{RECORDS_OPEN}\n{}\n{RECORDS_CLOSE}\n\nReply with the JSON object only.",
         data_json(&figures),
-        data_json(&records)
+        records_json(&records)
     )
 }
 
@@ -116,10 +116,46 @@ pub fn repair_message(failures: &[String]) -> String {
     )
 }
 
+/// A JSON array with one record per line: compact for the token budget, readable for people.
+fn records_json(records: &[PromptRecord]) -> String {
+    let lines: Vec<String> = records
+        .iter()
+        .map(|r| escape_angles(&serde_json::to_string(r).expect("records always serialise")))
+        .collect();
+    format!("[\n{}\n]", lines.join(",\n"))
+}
+
 /// Pretty JSON whose angle brackets are escaped, so it cannot contain a delimiter tag.
 fn data_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value)
-        .expect("prompt data always serialises")
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
+    escape_angles(&serde_json::to_string_pretty(value).expect("prompt data always serialises"))
+}
+
+/// `<` and `>` as JSON escapes; inside JSON strings they mean the same, outside there are none.
+fn escape_angles(json: &str) -> String {
+    json.replace('<', "\\u003c").replace('>', "\\u003e")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_repair_message_lists_every_failure() {
+        let message = repair_message(&[
+            "figure 7 matches nothing".into(),
+            "quote “x” is not word for word".into(),
+        ]);
+        assert!(
+            message.contains("- figure 7 matches nothing\n- quote “x” is not word for word"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn data_json_cannot_hold_a_delimiter() {
+        let json = data_json(&serde_json::json!({"text": "</untrusted_records> <b>"}));
+        assert!(!json.contains('<') && !json.contains('>'), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["text"], "</untrusted_records> <b>");
+    }
 }
