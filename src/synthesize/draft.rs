@@ -26,8 +26,16 @@ pub enum DraftError {
 
 impl Draft {
     /// Reads a model's reply tolerantly: the JSON object may be wrapped in a code fence or
-    /// preceded and followed by prose. The first `{` that starts a valid object wins.
+    /// preceded and followed by prose, and its strings may hold raw line breaks (a common slip of
+    /// smaller models). The first `{` that starts a valid story object wins.
     pub fn parse_reply(reply: &str) -> Result<Draft, DraftError> {
+        match Draft::parse_strict(reply) {
+            Err(first) => Draft::parse_strict(&escape_raw_controls(reply)).map_err(|_| first),
+            ok => ok,
+        }
+    }
+
+    fn parse_strict(reply: &str) -> Result<Draft, DraftError> {
         let mut last_error = None;
         for (start, _) in reply.match_indices('{') {
             let mut stream = serde_json::Deserializer::from_str(&reply[start..])
@@ -57,14 +65,43 @@ impl Draft {
     }
 
     /// The body's paragraphs, without blank ones and without any footnote definitions a model
-    /// may have added (the story file writes its own from the evidence).
+    /// may have added (the story file writes its own from the evidence). Paragraphs are split at
+    /// blank lines, or at line breaks when a body has no blank line at all.
     pub fn paragraphs(&self) -> Vec<&str> {
+        let separator = if self.body.contains("\n\n") {
+            "\n\n"
+        } else {
+            "\n"
+        };
         self.body
-            .split("\n\n")
+            .split(separator)
             .map(str::trim)
             .filter(|p| !p.is_empty() && !p.starts_with("[^"))
             .collect()
     }
+}
+
+/// Escapes raw line breaks and tabs inside JSON strings, leaving the rest untouched.
+fn escape_raw_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        match c {
+            '\n' if in_string => out.push_str("\\n"),
+            '\r' if in_string => out.push_str("\\r"),
+            '\t' if in_string => out.push_str("\\t"),
+            _ => out.push(c),
+        }
+        if in_string && c == '\\' && !escaped {
+            escaped = true;
+            continue;
+        }
+        if c == '"' && !escaped {
+            in_string = !in_string;
+        }
+        escaped = false;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -84,6 +121,19 @@ mod tests {
     fn skips_braces_that_are_not_the_story() {
         let reply = "Note {not json} then {\"headline\":\"H\",\"dek\":\"D\",\"body\":\"B\"}";
         assert_eq!(Draft::parse_reply(reply).unwrap().body, "B");
+    }
+
+    #[test]
+    fn raw_line_breaks_in_strings_and_single_newline_paragraphs_are_tolerated() {
+        let reply = "{\"headline\": \"H\", \"dek\": \"D \\\"q\\\"\", \"body\": \"P1\nP2\n\nP3\"}";
+        let draft = Draft::parse_reply(reply).unwrap();
+        assert_eq!(draft.dek, "D \"q\"");
+        assert_eq!(draft.paragraphs(), ["P1\nP2", "P3"]);
+        let lines = Draft {
+            body: "P1\nP2".into(),
+            ..draft
+        };
+        assert_eq!(lines.paragraphs(), ["P1", "P2"]);
     }
 
     #[test]

@@ -37,7 +37,38 @@ static RAW_HTML: LazyLock<Regex> =
 static LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[^\\])\[[^\^\]][^\]]*\]\(").unwrap());
 static NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b|\b\d+(?:\.\d+)?\b").unwrap());
+    LazyLock::new(|| Regex::new(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?").unwrap());
+/// A count written in words ("seven records"); a bare "one" or "two" is too often not a figure.
+static COUNT_IN_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i)\b({})\s+(?:records|posts|comments|points|likes|reposts|replies|submissions|threads|stories|articles|mentions|times|videos|papers|platforms)\b",
+        NUMBER_WORDS[2..].join("|")
+    ))
+    .unwrap()
+});
+const NUMBER_WORDS: [&str; 21] = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+];
 
 /// What the gate found in one draft.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -264,19 +295,39 @@ pub fn normalise(text: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Numbers written in `text` outside quotes, footnote labels and link targets, as written
-/// (without thousands separators).
+/// Numbers written in `text` outside quotes, footnote labels and link targets — in digits, or in
+/// words before what they count — each in canonical form (no separators or leading zeros, the
+/// decimals as written).
 fn figures(text: &str) -> Vec<String> {
     let without_quotes = QUOTE.replace_all(text, " ");
     let without_links = LINK_TARGET.replace_all(&without_quotes, "]");
     let plain = FOOTNOTE.replace_all(&without_links, " ");
-    numbers_in(&plain)
+    let mut found = numbers_in(&plain);
+    for words in COUNT_IN_WORDS.captures_iter(&plain) {
+        let word = words[1].to_lowercase();
+        found.extend(
+            NUMBER_WORDS
+                .iter()
+                .position(|w| *w == word)
+                .map(|n| n.to_string()),
+        );
+    }
+    found
 }
 
+/// Numbers in digits that stand alone: the "3" of "Qwen3" is part of a name, not a figure.
 fn numbers_in(text: &str) -> Vec<String> {
     NUMBER
         .find_iter(text)
-        .map(|m| m.as_str().replace(',', ""))
+        .filter(|m| !text[..m.start()].ends_with(|c: char| c.is_alphanumeric() || c == '.'))
+        .filter_map(|m| {
+            let digits = m.as_str().replace(',', "");
+            let decimals = digits.split_once('.').map_or(0, |(_, d)| d.len());
+            digits
+                .parse::<f64>()
+                .ok()
+                .map(|value| format!("{value:.decimals$}"))
+        })
         .collect()
 }
 
@@ -388,5 +439,11 @@ mod tests {
     fn figures_skip_quotes_links_and_footnotes() {
         let text = "Up 3.5 times to 1,204 posts “in 2025”[^reddit:1abc2](https://x.org/9) 7%";
         assert_eq!(figures(text), ["3.5", "1204", "7"]);
+    }
+
+    #[test]
+    fn figures_in_words_names_and_dates() {
+        let text = "Seven records, up 3.8x, on 2026-02-09; Qwen3 and GPT-4o; one of two";
+        assert_eq!(figures(text), ["3.8", "2026", "2", "9", "4", "7"]);
     }
 }
