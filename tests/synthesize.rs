@@ -1006,3 +1006,39 @@ fn every_phrasing_and_signal_kind_of_the_offline_writer_passes_the_gate() {
     }
     assert!(headlines.len() >= 12, "phrasings vary: {headlines:#?}");
 }
+
+#[test]
+fn markup_in_records_reaches_the_story_file_escaped() {
+    let mut pack = pack("claude-mythos");
+    let hostile =
+        "Mythos <img src=x onerror=alert(1)> [click](javascript:alert(1)) *wow* [^reddit:fake]";
+    let top = pack
+        .records
+        .iter_mut()
+        .max_by_key(|r| r.engagement.total())
+        .unwrap();
+    top.title = hostile.to_string();
+    top.author = Some("<b>evil</b>".into());
+    let draft = offline::write(&pack);
+    let report = grounding::check(&draft, &pack);
+    assert!(report.passed(), "{:#?}", report.failures);
+    assert!(draft.body.contains("\\<img src=x onerror=alert(1)\\> \\[click\\](javascript:alert(1)) \\*wow\\* \\[^reddit:fake\\]"), "{}", draft.body);
+
+    let content = tempfile::tempdir().unwrap();
+    let written = run_offline(content.path(), &[pack], None);
+    let text = std::fs::read_to_string(content.path().join(written_path(&written[0]))).unwrap();
+    let body = text.splitn(3, "---\n").nth(2).unwrap();
+    let mut html = String::new();
+    let options = pulldown_cmark::Options::ENABLE_FOOTNOTES;
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, options));
+    assert!(html.contains("Mythos &lt;img src=x"), "{html}");
+    assert!(
+        !html.contains("<img") && !html.contains("<b>") && !html.contains("href=\"javascript"),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("class=\"footnote-definition\"").count(),
+        6,
+        "{html}"
+    );
+}

@@ -141,7 +141,7 @@ fn check_structure(draft: &Draft, report: &mut GateReport) {
             .all(|p| p.chars().any(char::is_alphanumeric)),
         || "a paragraph has no words".into(),
     );
-    report.check(FOOTNOTE.is_match(&draft.body), || {
+    report.check(!footnotes(&draft.body).is_empty(), || {
         "the body cites no record; cite records with footnotes like [^reddit:abc123]".into()
     });
     for (part, text) in [
@@ -173,9 +173,16 @@ fn check_citations(draft: &Draft, pack: &EvidencePack, report: &mut GateReport) 
 
 /// Footnote labels in the order they appear.
 pub fn footnote_labels(text: &str) -> impl Iterator<Item = &str> {
+    footnotes(text).into_iter().map(|(_, label)| label)
+}
+
+/// Footnote references with their byte offsets; `\[^x\]` is escaped text, not a reference.
+fn footnotes(text: &str) -> Vec<(usize, &str)> {
     FOOTNOTE
         .captures_iter(text)
-        .map(|c| c.get(1).unwrap().as_str())
+        .map(|c| (c.get(0).unwrap().start(), c.get(1).unwrap().as_str()))
+        .filter(|(at, label)| !text[..*at].ends_with('\\') && !label.ends_with('\\'))
+        .collect()
 }
 
 fn resolve<'a>(pack: &'a EvidencePack, label: &str) -> Option<&'a EvidenceRecord> {
@@ -208,10 +215,7 @@ fn quotes(text: &str) -> Vec<Quote> {
 
 fn check_paragraph_quotes(paragraph: &str, pack: &EvidencePack, report: &mut GateReport) {
     let found = quotes(paragraph);
-    let footnotes: Vec<(usize, &str)> = FOOTNOTE
-        .captures_iter(paragraph)
-        .map(|c| (c.get(0).unwrap().start(), c.get(1).unwrap().as_str()))
-        .collect();
+    let footnotes = footnotes(paragraph);
     for (i, quote) in found.iter().enumerate() {
         let until = found.get(i + 1).map_or(paragraph.len(), |next| next.start);
         let following: Vec<&str> = footnotes

@@ -58,6 +58,11 @@ impl<'a> Writer<'a> {
         (fnv1a(format!("{}\u{0}{slot}", self.pack.topic).as_bytes()) % choices as u64) as usize
     }
 
+    /// The subject as Markdown text, for the body.
+    fn subject_md(&self) -> String {
+        escape_markdown(self.subject())
+    }
+
     fn subject(&self) -> &str {
         &self.pack.signal.subject
     }
@@ -191,21 +196,21 @@ impl<'a> Writer<'a> {
         let first = match (pack.signal.kind, volume.ratio()) {
             (SignalKind::Novelty, _) | (_, None) => format!(
                 "{} had not come up in the records before; in a single day it appeared {} times.",
-                capitalise(self.subject()),
+                capitalise(&self.subject_md()),
                 count(volume.last_24h)
             ),
             (_, Some(ratio)) => match self.variant("rise", 3) {
                 0 => format!(
                     "On a normal day, {} comes up in about {} records across the platforms we follow. In the latest 24 hours it came up in {}, {} times the usual volume.",
-                    self.subject(), decimal(volume.baseline), count(volume.last_24h), times(ratio)
+                    self.subject_md(), decimal(volume.baseline), count(volume.last_24h), times(ratio)
                 ),
                 1 => format!(
                     "The jump is {}-fold: talk of {} normally amounts to about {} records a day. Our {} signal fired at a strength of {}.",
-                    times(ratio), self.subject(), decimal(volume.baseline), signal_name(pack.signal.kind), trimmed(pack.signal.strength)
+                    times(ratio), self.subject_md(), decimal(volume.baseline), signal_name(pack.signal.kind), trimmed(pack.signal.strength)
                 ),
                 _ => format!(
                     "Talk of {} ran at {} times its normal rate: {} records in 24 hours, where {} a day is typical.",
-                    self.subject(), times(ratio), count(volume.last_24h), decimal(volume.baseline)
+                    self.subject_md(), times(ratio), count(volume.last_24h), decimal(volume.baseline)
                 ),
             },
         };
@@ -329,7 +334,7 @@ impl<'a> Writer<'a> {
             }
             (Source::Hackernews, _) => "a submission".to_string(),
             (_, _) => match record.author.as_deref() {
-                Some(author) => format!("a post by @{author}"),
+                Some(author) => format!("a post by @{}", escape_markdown(author)),
                 None => "a post".to_string(),
             },
         };
@@ -455,9 +460,11 @@ impl<'a> Writer<'a> {
                 "a post in {} was titled {said}",
                 community_name(Source::Reddit, sub)
             ),
-            (Source::Hackernews, _, Some(author)) => format!("{author} submitted {said}"),
+            (Source::Hackernews, _, Some(author)) => {
+                format!("{} submitted {said}", escape_markdown(author))
+            }
             (Source::Bluesky | Source::Mastodon, _, Some(author)) => {
-                format!("@{author} posted {said}")
+                format!("@{} posted {said}", escape_markdown(author))
             }
             _ if record.title.is_empty() => format!("a post read {said}"),
             _ => format!("an item was titled {said}"),
@@ -472,9 +479,9 @@ impl<'a> Writer<'a> {
             .take(4)
             .enumerate()
             .map(|(i, e)| match (i, e.records) {
-                (0, 1) => format!("{} (one record)", e.text),
-                (0, n) => format!("{} ({} records)", e.text, thousands(n)),
-                (_, n) => format!("{} ({})", e.text, thousands(n)),
+                (0, 1) => format!("{} (one record)", escape_markdown(&e.text)),
+                (0, n) => format!("{} ({} records)", escape_markdown(&e.text), thousands(n)),
+                (_, n) => format!("{} ({})", escape_markdown(&e.text), thousands(n)),
             })
             .collect();
         let phrases: Vec<String> = self
@@ -674,10 +681,11 @@ pub(crate) fn escape_markdown(text: &str) -> String {
     out
 }
 
+/// A community as Markdown text: `r/singularity`, or a feed's name.
 fn community_name(source: Source, community: &str) -> String {
     match source {
-        Source::Reddit => format!("r/{community}"),
-        _ => community.to_string(),
+        Source::Reddit => format!("r/{}", escape_markdown(community)),
+        _ => escape_markdown(community),
     }
 }
 
