@@ -1042,3 +1042,28 @@ fn markup_in_records_reaches_the_story_file_escaped() {
         "{html}"
     );
 }
+
+#[test]
+fn thin_evidence_still_makes_a_grounded_story() {
+    for keep in 1..=3 {
+        let mut pack = pack("claude-mythos");
+        pack.records.retain(|r| r.source == Source::Hackernews);
+        pack.records.truncate(keep);
+        pack.platforms.retain(|s, _| *s == Source::Hackernews);
+        pack.platforms
+            .get_mut(&Source::Hackernews)
+            .unwrap()
+            .sentiment = None;
+        pack.top_entities.clear();
+        pack.top_phrases.clear();
+        let draft = offline::write(&pack);
+        let report = grounding::check(&draft, &pack);
+        assert!(
+            report.passed(),
+            "{keep}: {:#?}\n{}",
+            report.failures,
+            draft.body
+        );
+        assert!(draft.paragraphs().len() >= 4, "{keep}: {}", draft.body);
+    }
+}

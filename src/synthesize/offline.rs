@@ -30,6 +30,10 @@ pub fn write(pack: &EvidencePack) -> Draft {
     paragraphs.extend(writer.how_platforms_differ());
     paragraphs.extend(writer.recurring_names());
     paragraphs.extend(writer.how_it_unfolded());
+    if paragraphs.len() < *PARAGRAPHS.start() {
+        // Thin evidence (few records, one platform, no sentiment): say what it rests on.
+        paragraphs.push(writer.about_the_evidence());
+    }
     paragraphs.truncate(*PARAGRAPHS.end());
     let body = tidy(&paragraphs.join("\n\n"));
     let mut citations: Vec<String> = Vec::new();
@@ -102,9 +106,9 @@ impl<'a> Writer<'a> {
             (SignalKind::Novelty, _, _) | (_, None, _) => {
                 match (self.variant("headline", 2), leader) {
                     (0, Some(leader)) => format!(
-                        "New on the radar: {}, with {} records in a day, most of them on {leader}",
+                        "New on the radar: {}, with {} in a day, most of them on {leader}",
                         self.subject(),
-                        count(volume.last_24h)
+                        records(volume.last_24h)
                     ),
                     _ => format!(
                         "A new name on the {} beat: {subject}",
@@ -127,8 +131,8 @@ impl<'a> Writer<'a> {
                     )
                 }
                 _ => format!(
-                    "{subject}: {} records in a day, {} times the norm",
-                    count(volume.last_24h),
+                    "{subject}: {} in a day, {} times the norm",
+                    records(volume.last_24h),
                     times(ratio)
                 ),
             },
@@ -149,23 +153,19 @@ impl<'a> Writer<'a> {
         let day = self.date(pack.as_of);
         let first = match volume.ratio() {
             Some(_) => format!(
-                "{} records mentioned {} in the 24 hours to {day}, against a usual {} a day.",
-                capitalise(&count(volume.last_24h)),
+                "{} mentioned {} in the 24 hours to {day}, against a usual {} a day.",
+                capitalise(&records(volume.last_24h)),
                 self.subject(),
                 decimal(volume.baseline)
             ),
             None => format!(
-                "{} records mentioned {} in the 24 hours to {day}; before that, it had no history.",
-                capitalise(&count(volume.last_24h)),
+                "{} mentioned {} in the 24 hours to {day}; before that, it had no history.",
+                capitalise(&records(volume.last_24h)),
                 self.subject()
             ),
         };
         let second = if platforms.len() == 1 {
-            format!(
-                "All {} records in the evidence come from {}.",
-                count(pack.total_records()),
-                platforms[0].0.display_name()
-            )
+            all_from(pack.total_records(), platforms[0].0)
         } else {
             format!(
                 "{} carried {} of the {} records behind this story.",
@@ -195,22 +195,22 @@ impl<'a> Writer<'a> {
         let intensity = format!("{:?}", pack.intensity).to_lowercase();
         let first = match (pack.signal.kind, volume.ratio()) {
             (SignalKind::Novelty, _) | (_, None) => format!(
-                "{} had not come up in the records before; in a single day it appeared {} times.",
+                "{} had not come up in the records before; in a single day it appeared in {}.",
                 capitalise(&self.subject_md()),
-                count(volume.last_24h)
+                records(volume.last_24h)
             ),
             (_, Some(ratio)) => match self.variant("rise", 3) {
                 0 => format!(
                     "On a normal day, {} comes up in about {} records across the platforms we follow. In the latest 24 hours it came up in {}, {} times the usual volume.",
-                    self.subject_md(), decimal(volume.baseline), count(volume.last_24h), times(ratio)
+                    self.subject_md(), decimal(volume.baseline), records(volume.last_24h), times(ratio)
                 ),
                 1 => format!(
                     "The jump is {}-fold: talk of {} normally amounts to about {} records a day. Our {} signal fired at a strength of {}.",
                     times(ratio), self.subject_md(), decimal(volume.baseline), signal_name(pack.signal.kind), trimmed(pack.signal.strength)
                 ),
                 _ => format!(
-                    "Talk of {} ran at {} times its normal rate: {} records in 24 hours, where {} a day is typical.",
-                    self.subject_md(), times(ratio), count(volume.last_24h), decimal(volume.baseline)
+                    "Talk of {} ran at {} times its normal rate: {} in 24 hours, where {} a day is typical.",
+                    self.subject_md(), times(ratio), records(volume.last_24h), decimal(volume.baseline)
                 ),
             },
         };
@@ -237,11 +237,7 @@ impl<'a> Writer<'a> {
             .map(|(s, n)| format!("{} from {}", count(*n), s.display_name()))
             .collect();
         let mut text = match platforms.as_slice() {
-            [_] => format!(
-                "All {} records in the evidence come from {}.",
-                count(total),
-                leader.display_name()
-            ),
+            [_] => all_from(total, leader),
             [(a, n), (b, m)] if n == m => {
                 format!(
                     "The {} records split evenly: {} from {} and {} from {}.",
@@ -509,6 +505,37 @@ impl<'a> Writer<'a> {
         }
     }
 
+    fn about_the_evidence(&self) -> String {
+        let pack = self.pack;
+        let first = pack
+            .records
+            .iter()
+            .map(|r| r.created_at)
+            .min()
+            .unwrap_or(pack.as_of);
+        let last = pack
+            .records
+            .iter()
+            .map(|r| r.created_at)
+            .max()
+            .unwrap_or(pack.as_of);
+        let span = if first.date_naive() == last.date_naive() {
+            format!("on {}", self.date(first))
+        } else {
+            format!("between {} and {}", self.date(first), self.date(last))
+        };
+        let names: Vec<String> = self
+            .platforms_by_size()
+            .iter()
+            .map(|(s, _)| s.display_name().to_string())
+            .collect();
+        format!(
+            "The evidence is thin: {} in all, posted {span} on {}. The baseline is the usual number of records a day on the subject before the latest 24 hours; the records quoted here were chosen for engagement, for how central they are to the story and for platform diversity.",
+            records(pack.total_records()),
+            join_and(&names)
+        )
+    }
+
     fn how_it_unfolded(&mut self) -> Option<String> {
         let unheard = |w: &Self| -> Vec<&'a EvidenceRecord> {
             w.pack
@@ -749,6 +776,29 @@ fn indefinite_article(number: &str) -> &'static str {
         "an"
     } else {
         "a"
+    }
+}
+
+/// "one record", "six records", "1,204 records".
+fn records(n: u64) -> String {
+    match n {
+        1 => "one record".to_string(),
+        n => format!("{} records", count(n)),
+    }
+}
+
+/// "All six records in the evidence come from Reddit." / "The one record … comes from …".
+fn all_from(total: u64, source: Source) -> String {
+    match total {
+        1 => format!(
+            "The one record in the evidence comes from {}.",
+            source.display_name()
+        ),
+        n => format!(
+            "All {} records in the evidence come from {}.",
+            count(n),
+            source.display_name()
+        ),
     }
 }
 
