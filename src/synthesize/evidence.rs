@@ -3,6 +3,13 @@
 //! A pack is built from one analysis candidate and the candidate's records. Writers see only
 //! the pack, and the grounding gate checks their text against it, so every fact on a story page
 //! traces back to a field here.
+//!
+//! From an analysis candidate to a pack: fill a [`CandidateFacts`] from the candidate (topic
+//! key, as-of time, beat slug and name, category, signal kind/strength/subject/reason,
+//! intensity, 24 h volume and baseline, mean sentiment per platform, top entities and phrases),
+//! load the candidate's records from the store by id, and call [`EvidencePack::assemble`] with
+//! the analysis stage's centrality per record (or an empty map). `zeitgeist synthesize` reads
+//! the ranked packs from `data/analysis/evidence_packs.json` (a JSON array, best first).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -11,9 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Engagement, Intensity, Record, RecordId, SignalKind, Source};
 
-/// Fewest records a pack aims for (all of them when a candidate has fewer).
-pub const MIN_PACK_RECORDS: usize = 10;
-/// Most records a pack holds: enough voices, few enough tokens.
+/// Most records a pack holds: enough voices, few enough tokens. A pack holds fewer only when its
+/// candidate has fewer distinct records.
 pub const MAX_PACK_RECORDS: usize = 40;
 
 /// One story's evidence. Serialised as JSON in tests/data and sent (as data) to HTTP writers.
