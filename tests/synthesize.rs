@@ -753,6 +753,10 @@ async fn an_invented_quote_that_survives_the_repair_is_replaced_by_the_offline_s
     assert_eq!(composed.grounding.rejected.len(), 2);
     assert_eq!(composed.draft, offline::write(&pack));
     assert_eq!(
+        composed.writer.replaced_model.as_deref(),
+        Some("anthropic/test-model")
+    );
+    assert_eq!(
         composed.writer.usage.unwrap().requests,
         2,
         "tokens spent are still recorded"

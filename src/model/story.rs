@@ -142,6 +142,10 @@ pub struct WriterInfo {
     pub model: Option<String>,
     /// The editorial prompt's version, e.g. `story-v1` (the offline writer follows it too).
     pub prompt_version: String,
+    /// When the offline writer stood in: the model whose drafts were not used,
+    /// as `<provider>/<model>` (e.g. `anthropic/claude-sonnet-4-5`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_model: Option<String>,
     /// Tokens spent on this story, summed over the first request and any repair.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<TokenUsage>,

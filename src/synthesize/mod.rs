@@ -230,8 +230,9 @@ pub async fn compose(
         });
     }
     let Some(model) = writer else {
-        return offline_story(pack, GroundingOutcome::default(), None);
+        return offline_story(pack, GroundingOutcome::default(), None, None);
     };
+    let attempted = Some(format!("{}/{}", model.provider().as_str(), model.model()));
     let mut usage = TokenUsage::default();
     let mut rejected = Vec::new();
     let mut messages = vec![Message {
@@ -247,7 +248,8 @@ pub async fn compose(
                     writer_error: Some(error.to_string()),
                     ..Default::default()
                 };
-                return offline_story(pack, outcome, Some(usage).filter(|u| u.requests > 0));
+                let usage = Some(usage).filter(|u| u.requests > 0);
+                return offline_story(pack, outcome, attempted, usage);
             }
         };
         usage += completion.usage;
@@ -261,6 +263,7 @@ pub async fn compose(
                             kind: model.provider(),
                             model: Some(model.model().to_string()),
                             prompt_version: prompt::PROMPT_VERSION.to_string(),
+                            replaced_model: None,
                             usage: Some(usage),
                         },
                         grounding: GroundingOutcome {
@@ -295,14 +298,17 @@ pub async fn compose(
             rejected,
             ..Default::default()
         },
+        attempted,
         Some(usage),
     )
 }
 
-/// The offline writer's story, gated; `outcome` carries what happened before it (a fallback).
+/// The offline writer's story, gated; `outcome`, `replaced_model` and `usage` say what happened
+/// before it when it stands in for a model.
 fn offline_story(
     pack: &EvidencePack,
     outcome: GroundingOutcome,
+    replaced_model: Option<String>,
     usage: Option<TokenUsage>,
 ) -> Result<Composed, SynthesizeError> {
     let draft = offline::write(pack);
@@ -320,6 +326,7 @@ fn offline_story(
             kind: WriterKind::Offline,
             model: None,
             prompt_version: prompt::PROMPT_VERSION.to_string(),
+            replaced_model,
             usage,
         },
         grounding: GroundingOutcome {
