@@ -85,11 +85,11 @@ pub enum WriterError {
         status: u16,
         message: String,
     },
-    #[error("{url}: gave up after {attempts} attempts in {elapsed_ms} ms; last: {last}")]
+    /// No timing in the message: it lands in front matter, which must not vary run to run.
+    #[error("{url}: gave up after {attempts} attempts; last: {last}")]
     GaveUp {
         url: String,
         attempts: u32,
-        elapsed_ms: u128,
         last: String,
     },
     #[error("{url}: the reply was cut off at the token limit (max_tokens = {max_tokens}); raise [synthesis] max_tokens")]
@@ -193,7 +193,6 @@ impl HttpWriter {
                 return Err(WriterError::GaveUp {
                     url: self.endpoint.clone(),
                     attempts,
-                    elapsed_ms: started.elapsed().as_millis(),
                     last,
                 });
             }
