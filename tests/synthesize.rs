@@ -339,6 +339,7 @@ fn a_covered_topic_is_skipped_until_its_evidence_grows_then_followed_up() {
     let PackResult::Written { path, story } = &follow[0] else {
         panic!("{follow:?}")
     };
+    assert_ne!(path, &earlier, "a follow-up gets its own file");
     let up = story
         .extra
         .follows_up

@@ -459,14 +459,17 @@ fn front_matter(
     }
 }
 
-/// The story's slug, with `-2`, `-3`… added when another topic's story has the same slug that
-/// month (a rewrite of the same topic replaces its own file).
+/// The story's slug, with `-2`, `-3`… added when another story has the same slug that month;
+/// only a rewrite of the same story (same topic and date) replaces its own file, so a follow-up
+/// never overwrites the story it links to.
 fn unique_slug(content_dir: &Path, story: &Story) -> Result<String, SynthesizeError> {
     let mut slug = story.slug.clone();
     for n in 2.. {
         let path = story_file::story_path(story.date, &slug);
         let taken_by_other = match story_file::read_front_matter(&content_dir.join(&path)) {
-            Ok(Some(existing)) => existing.extra.topic != story.extra.topic,
+            Ok(Some(existing)) => {
+                existing.extra.topic != story.extra.topic || existing.date != story.date
+            }
             Ok(None) => content_dir.join(&path).exists(),
             Err(SynthesizeError::Io { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
