@@ -1072,3 +1072,29 @@ fn thin_evidence_still_makes_a_grounded_story() {
         assert!(draft.paragraphs().len() >= 4, "{keep}: {}", draft.body);
     }
 }
+
+#[test]
+fn nested_and_single_quotes_are_checked_too() {
+    let pack = pack("anthropic-pentagon");
+    let record = pack
+        .records
+        .iter()
+        .find(|r| r.title.contains("\"final offer\""))
+        .unwrap();
+    let mut draft = offline::write(&pack);
+    draft.body = draft.body.replacen(
+        "\n\n",
+        &format!(" A post read “Anthropic rejects Pentagon's ‘final offer’ in AI safeguards fight”[^{}].\n\n", record.id),
+        1,
+    );
+    let report = grounding::check(&draft, &pack);
+    assert!(report.passed(), "{:#?}", report.failures);
+
+    draft.headline = "Anthropic’s ‘last stand’ against the Pentagon".into();
+    let failures = grounding::check(&draft, &pack).failures;
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert!(
+        failures[0].starts_with("headline: quote “last stand”"),
+        "{failures:#?}"
+    );
+}

@@ -2,17 +2,18 @@
 //!
 //! Checks, on the headline, dek and body:
 //! - **footnotes**: every `[^id]` (and every listed citation) is a record of the evidence pack;
-//! - **quotes**: every span in double quotation marks appears verbatim — after normalising
-//!   whitespace, quote marks and Markdown escapes, and allowing `…` to join fragments — in a
-//!   record the quote cites: the footnotes between the quote and the next quote, or else any
-//!   footnote of its paragraph (headline and dek quotes may come from any record of the pack);
+//! - **quotes**: every span in quotation marks (“curly”, "straight" or ‘single curly’) appears
+//!   verbatim — after normalising whitespace, quote marks and Markdown escapes, and allowing `…`
+//!   to join fragments — in a record the quote cites: the footnotes between the quote and the
+//!   next quote, or else any footnote of its paragraph (headline and dek quotes may come from any
+//!   record of the pack);
 //! - **figures**: every number outside quotes and links equals, at the precision written, a
 //!   figure of the evidence: volumes, baseline, their ratio and change, counts by platform,
 //!   entity and phrase counts, sentiment, engagement, dates, or a number inside a record;
 //! - **structure**: a headline, a dek, 4–6 non-empty paragraphs, at least one footnote, and no
 //!   raw HTML or links (untrusted model output must not reach a page as markup).
 //!
-//! Single quotation marks are not checked (they double as apostrophes); the prompt asks for
+//! Straight single quotes are not checked (they double as apostrophes); the prompt asks for
 //! double quotation marks, and the offline writer uses them only.
 
 use std::collections::BTreeSet;
@@ -28,7 +29,10 @@ use crate::model::RecordId;
 pub const PARAGRAPHS: std::ops::RangeInclusive<usize> = 4..=6;
 
 static FOOTNOTE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[\^([^\]\s]+)\]").unwrap());
-static QUOTE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"“([^”]*)”|"([^"]*)""#).unwrap());
+/// A span in “curly”, "straight" or ‘single curly’ quotation marks; inside single marks, a `’`
+/// followed by a letter is an apostrophe (“don’t”), not the closing mark.
+static QUOTE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"“([^”]*)”|"([^"]*)"|‘((?:[^’]|’\p{L})*)’"#).unwrap());
 static LINK_TARGET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\]\([^)]*\)").unwrap());
 /// An unescaped `<` opening a tag, comment or declaration.
 static RAW_HTML: LazyLock<Regex> =
@@ -203,7 +207,7 @@ fn quotes(text: &str) -> Vec<Quote> {
         .captures_iter(text)
         .map(|c| {
             let whole = c.get(0).unwrap();
-            let inner = c.get(1).or_else(|| c.get(2)).unwrap();
+            let inner = c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)).unwrap();
             Quote {
                 text: inner.as_str().to_string(),
                 start: whole.start(),
@@ -275,17 +279,17 @@ fn quote_fragments(quote: &str) -> Vec<String> {
         .collect()
 }
 
-/// Text as the gate compares it: straight quote marks, plain ellipses, decoded common HTML
-/// entities, no Markdown backslash escapes, single spaces.
+/// Text as the gate compares it: every quote mark, single or double, straight or curly, as `'`
+/// (so a quote may nest a record's "double" marks as ‘single’ ones), plain ellipses, decoded
+/// common HTML entities, no Markdown backslash escapes, single spaces.
 pub fn normalise(text: &str) -> String {
     let replaced = text
-        .replace(['‘', '’', 'ʼ'], "'")
-        .replace(['“', '”', '„'], "\"")
+        .replace("&quot;", "'")
+        .replace("&#39;", "'")
+        .replace(['‘', '’', 'ʼ', '“', '”', '„', '"'], "'")
         .replace('…', "...")
         .replace("&nbsp;", " ")
         .replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
         .replace("&lt;", "<")
         .replace("&gt;", ">");
     let mut out = String::with_capacity(replaced.len());
@@ -419,7 +423,7 @@ mod tests {
     fn normalising_makes_typography_irrelevant() {
         assert_eq!(
             normalise("“Don’t\n  stop” \\[now\\]…"),
-            "\"Don't stop\" [now]..."
+            "'Don't stop' [now]..."
         );
     }
 
