@@ -7,8 +7,8 @@
 //!   to join fragments — in a record the quote cites: the footnotes between the quote and the
 //!   next quote, or else any footnote of its paragraph (headline and dek quotes may come from any
 //!   record of the pack);
-//! - **figures**: every number outside quotes and links equals, at the precision written, a
-//!   figure of the evidence: volumes, baseline, their ratio and change, counts by platform,
+//! - **figures**: every number outside quotes and links — in digits, or in words before what it
+//!   counts ("seven records") — equals, at the precision written, a figure of the evidence: volumes, baseline, their ratio and change, counts by platform,
 //!   entity and phrase counts, sentiment, engagement, dates, or a number inside a record;
 //! - **structure**: a headline, a dek, 4–6 non-empty paragraphs, at least one footnote, and no
 //!   raw HTML or links (untrusted model output must not reach a page as markup).
