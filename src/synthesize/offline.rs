@@ -201,12 +201,12 @@ impl<'a> Writer<'a> {
             ),
             (_, Some(ratio)) => match self.variant("rise", 3) {
                 0 => format!(
-                    "On a normal day, {} comes up in about {} records across the platforms we follow. In the latest 24 hours it came up in {}, {} times the usual volume.",
-                    self.subject_md(), decimal(volume.baseline), records(volume.last_24h), times(ratio)
+                    "Across the platforms we follow, {} usually comes up in {}. In the latest 24 hours it came up in {}, {} times the usual volume.",
+                    self.subject_md(), usual(volume.baseline), records(volume.last_24h), times(ratio)
                 ),
                 1 => format!(
-                    "The jump is {}-fold: talk of {} normally amounts to about {} records a day. Our {} signal fired at a strength of {}.",
-                    times(ratio), self.subject_md(), decimal(volume.baseline), signal_name(pack.signal.kind), trimmed(pack.signal.strength)
+                    "The jump is {}-fold: talk of {} normally amounts to {}. Our {} signal fired at a strength of {}.",
+                    times(ratio), self.subject_md(), usual(volume.baseline), signal_name(pack.signal.kind), trimmed(pack.signal.strength)
                 ),
                 _ => format!(
                     "Talk of {} ran at {} times its normal rate: {} in 24 hours, where {} a day is typical.",
@@ -776,6 +776,18 @@ fn indefinite_article(number: &str) -> &'static str {
         "an"
     } else {
         "a"
+    }
+}
+
+/// A baseline in words: "about 1.6 records a day", "less than one record a day (0.4 on average)".
+fn usual(baseline: f64) -> String {
+    if baseline < 1.0 {
+        format!(
+            "less than one record a day ({} on average)",
+            decimal(baseline)
+        )
+    } else {
+        format!("about {} records a day", decimal(baseline))
     }
 }
 
