@@ -201,3 +201,22 @@ pub struct EarlierStory {
     /// Candidate records the earlier story counted, across platforms.
     pub records: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FRONT: &str = "title: T\ndescription: D\ndate: 2026-02-28T00:00:00Z\nslug: t\ntaxonomies:\n  beats: [military]\n  categories: [Governance]\nextra:\n  topic: military/x\n  beat_name: Military\n  lead: true\n  intensity: medium\n  signal: {kind: velocity, strength: 3.82, subject: X, reason: R}\n  evidence:\n    records: [reddit:1abc]\n    counts: {reddit: 1}\n    volume_24h: 6\n    baseline: 1.57\n  writer: {kind: anthropic, model: m, prompt_version: story-v1, usage: {input_tokens: 10, output_tokens: 5, requests: 1}}\n  grounding: {checks: 3, passed: true, repaired: false, fell_back: false}\n";
+
+    #[test]
+    fn front_matter_round_trips_and_rejects_unknown_keys() {
+        let story: Story = serde_yaml::from_str(FRONT).unwrap();
+        assert_eq!(story.extra.intensity, Intensity::Medium);
+        assert_eq!(story.extra.writer.kind, WriterKind::Anthropic);
+        let again: Story = serde_yaml::from_str(&serde_yaml::to_string(&story).unwrap()).unwrap();
+        assert_eq!(story, again);
+        let err = serde_yaml::from_str::<Story>(&FRONT.replace("  lead:", "  leed: 1\n  lead:"))
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown field `leed`"), "{err}");
+    }
+}
