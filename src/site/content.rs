@@ -236,7 +236,10 @@ impl Sources {
         let mut markdown_files = Vec::new();
         let mut sources = Sources::default();
         let mut problems = Vec::new();
-        for entry in WalkDir::new(&content_dir).sort_by_file_name() {
+        for entry in WalkDir::new(&content_dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
             match entry {
                 Ok(entry) if entry.file_type().is_file() => {
                     let path = entry.into_path();
