@@ -433,7 +433,7 @@ fn template_error_is_located() {
         |root| {
             write(root, "templates/page.html", "{% extends \"base.html\" %}\n{% block content %}\n<h1>{{ page.titel }}</h1>\n{% endblock content %}\n")
         },
-        "templates/page.html:3: template error while rendering content/",
+        "templates/page.html:3: template error: Failed to render 'page.html': Variable `page.titel` not found",
     );
 }
 
@@ -479,4 +479,107 @@ fn bad_config_names_the_key() {
         |root| write(root, "site.toml", &format!("paginat = 3\n{SITE_TOML}")),
         "site.toml: TOML parse error at line 1",
     );
+}
+
+/// A plain HTTP/1.1 GET: (status, body).
+fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Polls `path` until `accept` holds, for at most 10 s (file events take a moment to arrive).
+fn wait_for(
+    addr: std::net::SocketAddr,
+    path: &str,
+    accept: impl Fn(u16, &str) -> bool,
+) -> (u16, String) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, body) = http_get(addr, path);
+        if accept(status, &body) || std::time::Instant::now() > deadline {
+            return (status, body);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_rebuilds_on_edit_shows_errors_and_recovers() {
+    let dir = fixture();
+    let root = dir.path();
+    let server =
+        zeitgeist::serve::Server::start(&Paths::new(root), BuildOptions::default(), 0).unwrap();
+    let addr = server.addr();
+
+    let (status, about) = http_get(addr, "/about/");
+    assert_eq!(status, 200);
+    assert!(
+        about.contains("People.") && about.contains("/__zeitgeist/reload"),
+        "{about}"
+    );
+    assert!(
+        about.contains(&format!("http:&#x2F;&#x2F;{addr}&#x2F;")),
+        "links point at the server: {about}"
+    );
+    let (_, css) = http_get(addr, "/style.css");
+    assert!(!css.contains("<script"), "only HTML gets the reload script");
+    assert_eq!(http_get(addr, "/nowhere/").0, 404);
+    let (_, version) = http_get(addr, "/__zeitgeist/reload");
+
+    write(
+        root,
+        "content/about.md",
+        "---\ntitle: About\n---\n## Who we are\n\nEdited people.\n",
+    );
+    let (_, about) = wait_for(addr, "/about/", |_, body| body.contains("Edited people."));
+    assert!(about.contains("Edited people."), "{about}");
+    let (_, newer) = http_get(addr, &format!("/__zeitgeist/reload?since={version}"));
+    assert_ne!(newer, version, "the reload poll reports the rebuild");
+
+    write(
+        root,
+        "templates/page.html",
+        "{% extends \"base.html\" %}\n{% block content %}{{ page.titel }}{% endblock content %}\n",
+    );
+    let (status, error) = wait_for(addr, "/about/", |status, _| status == 500);
+    assert_eq!(status, 500, "{error}");
+    assert!(
+        error.contains("templates/page.html:2: template error") && error.contains("page.titel"),
+        "{error}"
+    );
+    assert!(
+        error.contains("(and 4 more)"),
+        "one template error for five pages is one line: {error}"
+    );
+    assert!(
+        error.contains("/__zeitgeist/reload"),
+        "the error page reloads itself when fixed"
+    );
+
+    fs::remove_file(root.join("templates/page.html")).unwrap();
+    let (status, about) = wait_for(addr, "/about/", |status, _| status == 200);
+    assert_eq!(status, 200, "{about}");
+    assert!(about.contains("Edited people."), "{about}");
+    assert!(
+        !root.join("public").exists(),
+        "serve never writes the output folder"
+    );
+    drop(server);
 }

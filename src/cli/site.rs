@@ -100,5 +100,8 @@ pub fn check(paths: &Paths, args: CheckArgs) -> anyhow::Result<()> {
 }
 
 pub fn serve(paths: &Paths, args: ServeArgs) -> anyhow::Result<()> {
-    crate::serve::run(paths, args.site.options(), args.port)
+    let server = crate::serve::Server::start(paths, args.site.options(), args.port)?;
+    println!("serving http://{}/ (Ctrl-C to stop)", server.addr());
+    server.wait();
+    Ok(())
 }

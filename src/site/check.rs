@@ -28,9 +28,7 @@ pub fn run(paths: &Paths, options: &BuildOptions) -> Result<CheckReport, ConfigE
         problems.extend(link_problems);
         report.links_checked = checked;
     }
-    problems.sort();
-    problems.dedup();
-    report.problems = problems;
+    report.problems = crate::site::condense(problems);
     Ok(report)
 }
 

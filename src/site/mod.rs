@@ -89,12 +89,66 @@ fn list_problems(problems: &[Problem]) -> String {
 }
 
 impl SiteError {
-    /// Sorts and de-duplicates a problem list into an error.
-    pub fn from_problems(mut problems: Vec<Problem>) -> SiteError {
-        problems.sort();
-        problems.dedup();
-        SiteError::Problems(problems)
+    /// Sorts and condenses a problem list into an error.
+    pub fn from_problems(problems: Vec<Problem>) -> SiteError {
+        SiteError::Problems(condense(problems))
     }
+}
+
+/// Marks the part of a template error message that names what was being rendered.
+pub(crate) const WHILE_RENDERING: &str = " (while rendering ";
+
+/// Sorts and de-duplicates problems, and folds a template error repeated for many pages into
+/// one line, so a typo in `page.html` reads as one problem and not ten thousand.
+pub fn condense(mut problems: Vec<Problem>) -> Vec<Problem> {
+    problems.sort();
+    problems.dedup();
+    let mut condensed: Vec<(Problem, usize)> = Vec::new();
+    for problem in problems {
+        let cause = |p: &Problem| {
+            p.message
+                .split(WHILE_RENDERING)
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        match condensed.last_mut() {
+            Some((first, repeats))
+                if first.file == problem.file
+                    && first.line == problem.line
+                    && cause(first) == cause(&problem)
+                    && problem.message.contains(WHILE_RENDERING) =>
+            {
+                *repeats += 1
+            }
+            _ => condensed.push((problem, 0)),
+        }
+    }
+    condensed
+        .into_iter()
+        .map(|(mut problem, repeats)| {
+            if repeats > 0 {
+                problem.message.push_str(&format!(" (and {repeats} more)"));
+            }
+            problem
+        })
+        .collect()
+}
+
+/// Escapes `&`, `<`, `>`, `"` and `'` for XML and HTML text and attributes.
+pub fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// What a build may vary; everything else comes from `site.toml`.

@@ -80,15 +80,49 @@ pub const GENERATORS: &[Generator] = &[
 #[derive(Debug, Default)]
 pub struct RenderCache {
     jobs: HashMap<String, (u64, Vec<String>)>,
+    /// Files of the previous render that no job produces any more; see [`RenderCache::take_stale`].
+    stale: Vec<String>,
     /// Jobs rendered by the last pass, for reports.
     pub last_rendered: usize,
 }
 
 impl RenderCache {
-    /// Forgets everything, so the next render redoes every job (after a template, data or
-    /// config change, which every job may read).
+    /// Forgets every fingerprint, so the next render redoes every job (after a template, data
+    /// or config change, which every job may read).
     pub fn clear(&mut self) {
+        for (_, paths) in self.jobs.values_mut() {
+            self.stale.append(paths);
+        }
         self.jobs.clear();
+    }
+
+    /// Output files produced before but not by the last render: the caller deletes them.
+    pub fn take_stale(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.stale)
+    }
+
+    /// Records the last render: drops jobs that no longer exist and remembers what ran.
+    fn update(&mut self, live: HashSet<&str>, done: Vec<(&Job, Vec<String>)>) {
+        self.last_rendered = done.len();
+        let mut stale: Vec<String> = std::mem::take(&mut self.stale);
+        self.jobs.retain(|key, (_, paths)| {
+            let keep = live.contains(key.as_str());
+            if !keep {
+                stale.append(paths);
+            }
+            keep
+        });
+        let mut written = HashSet::new();
+        for (job, paths) in done {
+            written.extend(paths.iter().cloned());
+            if let Some((_, old)) = self.jobs.insert(job.key.clone(), (job.fingerprint, paths)) {
+                stale.extend(old);
+            }
+        }
+        stale.retain(|path| !written.contains(path));
+        stale.sort();
+        stale.dedup();
+        self.stale = stale;
     }
 }
 
@@ -131,16 +165,8 @@ pub fn render_site(
         }
     }
     if let Some(cache) = cache {
-        cache.last_rendered = done.len();
-        let live: HashSet<&str> = jobs.iter().map(|j| j.key.as_str()).collect();
-        cache.jobs.retain(|key, _| live.contains(key.as_str()));
-        for (job, paths) in done {
-            cache.jobs.insert(job.key.clone(), (job.fingerprint, paths));
-        }
-        // A failed job must run again next time even if its inputs stay the same.
-        if !problems.is_empty() {
-            cache.jobs.retain(|_, (_, paths)| !paths.is_empty());
-        }
+        // A failed job is not recorded, so it runs again on the next render.
+        cache.update(jobs.iter().map(|j| j.key.as_str()).collect(), done);
     }
     if problems.is_empty() {
         Ok(())
@@ -160,30 +186,6 @@ fn run_job(site: &Site, job: &Job, sink: &dyn Sink) -> Result<Vec<String>, Probl
         }
     }
     Ok(paths)
-}
-
-/// Output paths of the last render that no current job produces any more.
-pub fn stale_paths(
-    before: &HashMap<String, (u64, Vec<String>)>,
-    cache: &RenderCache,
-) -> Vec<String> {
-    let now: HashSet<&String> = cache.jobs.values().flat_map(|(_, paths)| paths).collect();
-    let mut stale: Vec<String> = before
-        .values()
-        .flat_map(|(_, paths)| paths)
-        .filter(|p| !now.contains(p))
-        .cloned()
-        .collect();
-    stale.sort();
-    stale.dedup();
-    stale
-}
-
-impl RenderCache {
-    /// A copy of the job table, to compare with after a render (see [`stale_paths`]).
-    pub fn snapshot(&self) -> HashMap<String, (u64, Vec<String>)> {
-        self.jobs.clone()
-    }
 }
 
 /// The base context every template gets.

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::site::pagination::{pager_path, pager_ranges};
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::permalink;
-use crate::site::{Problem, Site};
+use crate::site::{escape_xml, Problem, Site};
 
 pub fn jobs(site: &Site) -> Vec<Job> {
     let entries = entries(site);
@@ -67,7 +67,7 @@ fn render(site: &Site) -> Result<Vec<Output>, Problem> {
         let _ = write!(
             xml,
             "  <url>\n    <loc>{}</loc>\n",
-            xml_escape(&permalink(&site.base_url, &path))
+            escape_xml(&permalink(&site.base_url, &path))
         );
         if let Some(lastmod) = lastmod {
             let _ = writeln!(xml, "    <lastmod>{lastmod}</lastmod>");
@@ -79,20 +79,4 @@ fn render(site: &Site) -> Result<Vec<Output>, Problem> {
         path: "sitemap.xml".into(),
         bytes: xml.into_bytes(),
     }])
-}
-
-/// Escapes the five XML special characters (URLs may carry `&` in queries).
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -132,7 +132,10 @@ impl Templates {
             Problem::new(
                 file,
                 line,
-                format!("template error while rendering {rendering}: {message}"),
+                format!(
+                    "template error: {message}{}{rendering})",
+                    crate::site::WHILE_RENDERING
+                ),
             )
         })
     }
