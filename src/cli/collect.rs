@@ -44,7 +44,7 @@ pub fn import(paths: &Paths, args: ImportArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut store = Store::open(paths.data());
     eprintln!(
-        "importing {} as {} ({:?} format) into {}",
+        "importing {} as {} ({} format) into {}",
         args.file.display(),
         args.source,
         args.format,

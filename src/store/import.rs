@@ -37,6 +37,15 @@ pub enum ImportFormat {
     Record,
 }
 
+impl fmt::Display for ImportFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ImportFormat::Corpus => "corpus",
+            ImportFormat::Record => "record",
+        })
+    }
+}
+
 /// Why one line was not imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineError {
