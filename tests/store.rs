@@ -563,19 +563,25 @@ fn killed_import_resumes_without_loss_or_duplicates() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let snapshots = killed.path().join("data/snapshots");
+    // Kill it once a good part of its 1,110 day files is written, mid-way through the rest.
+    let data = killed.path().join("data");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !snapshots.exists() && Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-        std::thread::sleep(Duration::from_millis(2));
+    let written = || {
+        if data.join("snapshots").exists() {
+            snapshot_files(&data).len()
+        } else {
+            0
+        }
+    };
+    while written() < 300 && Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(1));
     }
     child.kill().unwrap(); // SIGKILL: no destructor, no cleanup
     let status = child.wait().unwrap();
-    let files_at_kill = if snapshots.exists() {
-        snapshot_files(&killed.path().join("data")).len()
-    } else {
-        0
-    };
-    eprintln!("killed import ({status}) after {files_at_kill} of 1110 snapshot files");
+    eprintln!(
+        "killed import ({status}) after {} of 1110 snapshot files",
+        written()
+    );
 
     let resumed = Store::open(killed.path().join("data"))
         .import(&raw(HN), Source::Hackernews, ImportFormat::Corpus)
