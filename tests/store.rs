@@ -582,6 +582,9 @@ fn killed_import_resumes_without_loss_or_duplicates() {
         "killed import ({status}) after {} of 1110 snapshot files",
         written()
     );
+    // Whatever was written is whole: every visible file parses, no id twice.
+    let visible = record_bytes(&Store::open(&data));
+    assert!(visible.len() < 7287, "killed before the end");
 
     let resumed = Store::open(killed.path().join("data"))
         .import(&raw(HN), Source::Hackernews, ImportFormat::Corpus)
