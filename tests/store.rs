@@ -567,11 +567,12 @@ fn killed_import_resumes_without_loss_or_duplicates() {
     let data = killed.path().join("data");
     let deadline = Instant::now() + Duration::from_secs(60);
     let written = || {
-        if data.join("snapshots").exists() {
-            snapshot_files(&data).len()
-        } else {
-            0
-        }
+        let files = walkdir::WalkDir::new(data.join("snapshots"))
+            .into_iter()
+            .filter_map(Result::ok);
+        files
+            .filter(|entry| entry.file_name().to_string_lossy().ends_with(".json"))
+            .count()
     };
     while written() < 300 && Instant::now() < deadline && child.try_wait().unwrap().is_none() {
         std::thread::sleep(Duration::from_millis(1));
