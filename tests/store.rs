@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use zeitgeist::model::{Record, RecordId, Source};
-use zeitgeist::store::import::{parse_line, ImportFormat};
-use zeitgeist::store::{Batch, Store, TimeWindow};
+use zeitgeist::store::import::{parse_line, read_lines, ImportFormat, SkippedLine};
+use zeitgeist::store::{Batch, CommitReport, Store, TimeWindow};
 
 const RAW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/raw/");
 const HN: &str = "hn-ai-digest/hn_ai_stories.jsonl";
@@ -39,6 +39,23 @@ fn real_lines_with(file: &str, needle: &str) -> Vec<String> {
         .filter(|line| line.contains(needle))
         .map(str::to_string)
         .collect()
+}
+
+/// What `zeitgeist import` does: parse the lines, commit their records as one batch.
+fn import(store: &mut Store, path: &Path, source: Source) -> Imported {
+    let parsed = read_lines(path, source, ImportFormat::Corpus).unwrap();
+    let commit = store.commit(Batch::new(source, parsed.records)).unwrap();
+    Imported {
+        lines: parsed.lines,
+        skipped: parsed.skipped,
+        commit,
+    }
+}
+
+struct Imported {
+    lines: usize,
+    skipped: Vec<SkippedLine>,
+    commit: CommitReport,
 }
 
 /// The one real line of a corpus file containing `needle`.
@@ -198,9 +215,7 @@ fn snapshot_round_trip_through_the_store() {
 #[test]
 fn reimport_adds_nothing_and_changes_no_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let first = Store::open(dir.path())
-        .import(&raw(REDDIT), Source::Reddit, ImportFormat::Corpus)
-        .unwrap();
+    let first = import(&mut Store::open(dir.path()), &raw(REDDIT), Source::Reddit);
     assert_eq!(
         (first.lines, first.commit.new, first.skipped.len()),
         (9869, 9869, 0)
@@ -208,9 +223,7 @@ fn reimport_adds_nothing_and_changes_no_byte() {
     let before = snapshot_files(dir.path());
     assert_eq!(before.len(), first.commit.files.len());
 
-    let again = Store::open(dir.path())
-        .import(&raw(REDDIT), Source::Reddit, ImportFormat::Corpus)
-        .unwrap();
+    let again = import(&mut Store::open(dir.path()), &raw(REDDIT), Source::Reddit);
     assert_eq!(
         (
             again.commit.new,
@@ -240,9 +253,7 @@ fn bad_lines_are_skipped_with_file_line_and_field() {
     bytes.extend_from_slice(b"{\"hn_id\": 2, \"title\": \"caf\xe9\"}\n");
     fs::write(&path, bytes).unwrap();
 
-    let report = Store::open(dir.path())
-        .import(&path, Source::Hackernews, ImportFormat::Corpus)
-        .unwrap();
+    let report = import(&mut Store::open(dir.path()), &path, Source::Hackernews);
     assert_eq!((report.lines, report.commit.new), (7, 2));
     let shown: Vec<String> = report.skipped.iter().map(ToString::to_string).collect();
     let file = path.display();
@@ -323,24 +334,18 @@ fn near_duplicates_on_real_text_link_to_the_first_copy() {
     assert_eq!(blurb_lines.len(), 72);
     let bluesky = write_jsonl(dir.path(), "bluesky.jsonl", &blurb_lines);
     assert_eq!(
-        store
-            .import(&hn, Source::Hackernews, ImportFormat::Corpus)
-            .unwrap()
+        import(&mut store, &hn, Source::Hackernews)
             .commit
             .near_duplicates,
         0
     );
     assert_eq!(
-        store
-            .import(&reddit, Source::Reddit, ImportFormat::Corpus)
-            .unwrap()
+        import(&mut store, &reddit, Source::Reddit)
             .commit
             .near_duplicates,
         1
     );
-    let blurbs = store
-        .import(&bluesky, Source::Bluesky, ImportFormat::Corpus)
-        .unwrap();
+    let blurbs = import(&mut store, &bluesky, Source::Bluesky);
     assert_eq!((blurbs.commit.new, blurbs.commit.near_duplicates), (72, 71));
 
     let records = store.read_window(&TimeWindow::all()).unwrap();
@@ -369,9 +374,7 @@ fn near_duplicates_on_real_text_link_to_the_first_copy() {
 fn window_reads_only_overlapping_days() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path());
-    store
-        .import(&raw(BLUESKY), Source::Bluesky, ImportFormat::Corpus)
-        .unwrap();
+    import(&mut store, &raw(BLUESKY), Source::Bluesky);
     let all = store.read_window(&TimeWindow::all()).unwrap();
     assert_eq!(all.len(), 6636);
     assert!(all
@@ -587,15 +590,15 @@ fn killed_import_resumes_without_loss_or_duplicates() {
     let visible = record_bytes(&Store::open(&data));
     assert!(visible.len() < 7287, "killed before the end");
 
-    let resumed = Store::open(killed.path().join("data"))
-        .import(&raw(HN), Source::Hackernews, ImportFormat::Corpus)
-        .unwrap();
+    let resumed = import(
+        &mut Store::open(killed.path().join("data")),
+        &raw(HN),
+        Source::Hackernews,
+    );
     assert_eq!(resumed.commit.new + resumed.commit.duplicates, 7287);
 
     let clean = tempfile::tempdir().unwrap();
-    Store::open(clean.path())
-        .import(&raw(HN), Source::Hackernews, ImportFormat::Corpus)
-        .unwrap();
+    import(&mut Store::open(clean.path()), &raw(HN), Source::Hackernews);
     // Same records; only which copy counts as "first" for a near duplicate may differ.
     let without_links = |data: &Path| -> BTreeMap<RecordId, Record> {
         let records = Store::open(data).read_window(&TimeWindow::all()).unwrap();

@@ -8,8 +8,8 @@ use clap::Args;
 
 use crate::config::Paths;
 use crate::model::Source;
-use crate::store::import::ImportFormat;
-use crate::store::Store;
+use crate::store::import::{self, ImportFormat};
+use crate::store::{Batch, Store};
 
 #[derive(Debug, Args)]
 pub struct CollectArgs {}
@@ -50,26 +50,32 @@ pub fn import(paths: &Paths, args: ImportArgs) -> anyhow::Result<()> {
         args.format,
         store.snapshots_dir().display()
     );
-    let report = store
-        .import(&args.file, args.source, args.format)
-        .with_context(|| format!("importing {}", args.file.display()))?;
-    for skipped in report.skipped.iter().take(SKIPPED_SHOWN) {
+    let parsed = import::read_lines(&args.file, args.source, args.format)?;
+    for skipped in parsed.skipped.iter().take(SKIPPED_SHOWN) {
         eprintln!("skipped {skipped}");
     }
-    if report.skipped.len() > SKIPPED_SHOWN {
+    if parsed.skipped.len() > SKIPPED_SHOWN {
         eprintln!(
             "… and {} more skipped lines",
-            report.skipped.len() - SKIPPED_SHOWN
+            parsed.skipped.len() - SKIPPED_SHOWN
         );
     }
-    let commit = &report.commit;
+    eprintln!(
+        "parsed {} lines ({} skipped) in {:.1?}; checking duplicates and writing snapshots…",
+        parsed.lines,
+        parsed.skipped.len(),
+        started.elapsed()
+    );
+    let commit = store
+        .commit(Batch::new(args.source, parsed.records))
+        .with_context(|| format!("storing the records of {}", args.file.display()))?;
     eprintln!(
         "read {} lines: {} new, {} duplicate, {} near-duplicate (linked), {} skipped; {} snapshot files written in {:.1?}",
-        report.lines,
+        parsed.lines,
         commit.new,
         commit.duplicates,
         commit.near_duplicates,
-        report.skipped.len(),
+        parsed.skipped.len(),
         commit.files.len(),
         started.elapsed()
     );

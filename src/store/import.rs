@@ -2,8 +2,9 @@
 //!
 //! Each line is one item. A source's *corpus format* reads the fields of the real dataset
 //! bundled for it (see `data/README.md`); the *record format* reads lines that already are
-//! [`Record`] JSON. Bad lines are skipped and reported with their line number and field; good
-//! lines go through [`Store::commit`], so re-importing a file adds nothing.
+//! [`Record`] JSON. Bad lines are skipped and reported with their line number and field. The
+//! records of the good lines go to the store as one [`Batch`](super::Batch) through
+//! [`Store::commit`](super::Store::commit), so re-importing a file adds nothing.
 //!
 //! | source | dataset | id | url | created_at = collected_at | engagement | extra |
 //! |---|---|---|---|---|---|---|
@@ -25,7 +26,6 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{Batch, CommitReport, Store, StoreError};
 use crate::model::{Engagement, Kind, Record, RecordId, Source};
 
 /// How the lines of a JSONL file are read.
@@ -90,23 +90,11 @@ impl fmt::Display for SkippedLine {
 /// Errors that stop an import as a whole (bad lines only get skipped).
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{path}: {source}")]
-    Read { path: PathBuf, source: io::Error },
+    /// (The I/O error is part of the message, not a chained source, so it is printed once.)
+    #[error("{path}: {error}")]
+    Read { path: PathBuf, error: io::Error },
     #[error("{platform} has no corpus format (hackernews, reddit and bluesky have one); use `--format record`")]
     NoCorpusFormat { platform: Source },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// What an import did.
-#[derive(Debug, Clone, Default)]
-pub struct ImportReport {
-    /// Non-empty lines read.
-    pub lines: usize,
-    /// Lines not imported, with the reason.
-    pub skipped: Vec<SkippedLine>,
-    /// New, duplicate and near-duplicate counts and the snapshots written.
-    pub commit: CommitReport,
 }
 
 /// The lines of a corpus file that parsed, and those that did not.
@@ -115,24 +103,6 @@ pub struct ParsedLines {
     pub lines: usize,
     pub records: Vec<Record>,
     pub skipped: Vec<SkippedLine>,
-}
-
-impl Store {
-    /// Imports a JSONL file of `source` items (see the module docs for the formats).
-    pub fn import(
-        &mut self,
-        path: &Path,
-        source: Source,
-        format: ImportFormat,
-    ) -> Result<ImportReport, ImportError> {
-        let parsed = read_lines(path, source, format)?;
-        let commit = self.commit(Batch::new(source, parsed.records))?;
-        Ok(ImportReport {
-            lines: parsed.lines,
-            skipped: parsed.skipped,
-            commit,
-        })
-    }
 }
 
 /// Parses every line of a JSONL file; blank lines are ignored.
@@ -149,9 +119,9 @@ pub fn read_lines(
     {
         return Err(ImportError::NoCorpusFormat { platform: source });
     }
-    let read_error = |source| ImportError::Read {
+    let read_error = |error| ImportError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let reader = BufReader::new(File::open(path).map_err(read_error)?);
     let mut parsed = ParsedLines::default();

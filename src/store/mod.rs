@@ -39,8 +39,9 @@ use snapshot::{day_dir, free_path, is_snapshot_name, Snapshot};
 /// What can go wrong reading or writing the store. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    /// (The I/O error is part of the message, not a chained source, so it is printed once.)
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: io::Error },
     /// A snapshot or state file that does not parse or fails its own checks.
     #[error("{path}: {message}")]
     Corrupt { path: PathBuf, message: String },
@@ -57,10 +58,10 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn io(path: &Path, source: io::Error) -> StoreError {
+    pub(crate) fn io(path: &Path, error: io::Error) -> StoreError {
         StoreError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 }
@@ -294,10 +295,7 @@ impl Store {
         for entry in walk {
             let entry = entry.map_err(|e| {
                 let path = e.path().unwrap_or(&root).to_path_buf();
-                StoreError::Io {
-                    path,
-                    source: e.into(),
-                }
+                StoreError::io(&path, e.into())
             })?;
             let name = entry.file_name().to_string_lossy();
             if !entry.file_type().is_file() || !is_snapshot_name(&name) {
