@@ -473,3 +473,68 @@ fn day_of(snapshots: &Path, file: &Path) -> Result<NaiveDate, StoreError> {
         message: "a snapshot must sit in a YYYY/MM/DD folder".into(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn window_days_are_half_open_and_overlap_whole_days() {
+        let window = TimeWindow::days(day("2026-02-03"), day("2026-02-04"));
+        assert!(window.contains("2026-02-03T00:00:00Z".parse().unwrap()));
+        assert!(window.contains("2026-02-04T23:59:59.999Z".parse().unwrap()));
+        assert!(!window.contains("2026-02-05T00:00:00Z".parse().unwrap()));
+        assert!(!window.overlaps_day(day("2026-02-02")));
+        assert!(window.overlaps_day(day("2026-02-03")) && window.overlaps_day(day("2026-02-04")));
+        assert!(!window.overlaps_day(day("2026-02-05")));
+        let noon = TimeWindow::new(
+            "2026-02-03T12:00:00Z".parse().unwrap(),
+            "2026-02-03T12:00:01Z".parse().unwrap(),
+        );
+        assert!(noon.overlaps_day(day("2026-02-03")) && !noon.overlaps_day(day("2026-02-04")));
+        assert!(TimeWindow::all().overlaps_day(day("1970-01-01")));
+    }
+
+    #[test]
+    fn a_batch_with_a_stray_record_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path());
+        let record = snapshot::tests::record("abc", "2026-01-01T00:00:00Z");
+        let err = store
+            .commit(Batch::new(Source::Bluesky, vec![record]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "batch for bluesky: record `reddit:abc` says it is from reddit"
+        );
+        assert!(!store.snapshots_dir().exists());
+    }
+
+    #[test]
+    fn cursors_merge_by_key_and_bad_state_names_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path());
+        let first = Batch::new(Source::Reddit, Vec::new())
+            .with_cursor("r/LocalLLaMA", serde_json::json!("t3_a"))
+            .with_cursor("r/singularity", serde_json::json!("t3_b"));
+        store.commit(first).unwrap();
+        let update = Batch::new(Source::Reddit, Vec::new())
+            .with_cursor("r/singularity", serde_json::json!({"after": "t3_c"}));
+        store.commit(update).unwrap();
+        let cursors = store.cursors(Source::Reddit).unwrap();
+        assert_eq!(
+            serde_json::to_value(&cursors).unwrap(),
+            serde_json::json!({"r/LocalLLaMA": "t3_a", "r/singularity": {"after": "t3_c"}})
+        );
+        assert_eq!(store.cursors(Source::Bluesky).unwrap().len(), 0);
+        fs::write(store.cursor_path(Source::Reddit), b"{").unwrap();
+        let err = store.cursor(Source::Reddit, "r/LocalLLaMA").unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with(&store.cursor_path(Source::Reddit).display().to_string()));
+    }
+}
