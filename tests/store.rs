@@ -623,9 +623,8 @@ fn killed_import_resumes_without_loss_or_duplicates() {
     assert!(resumed == clean);
 }
 
-/// Not a test: `cargo test --release --test store -- --ignored --nocapture bench_`.
-/// Writes 1,000,000 records (the real corpus repeated with new ids) and times reading them back
-/// against parsing the same bytes with serde_json alone.
+/// Not a test: `bench/store_read.sh`. Writes 1,000,000 records (the real corpus repeated with new
+/// ids) and times reading them back against parsing the same bytes with serde_json alone.
 #[test]
 #[ignore]
 fn bench_read_a_million_records() {
@@ -643,35 +642,32 @@ fn bench_read_a_million_records() {
                 .map(|line| parse_line(source, ImportFormat::Corpus, line).unwrap()),
         );
     }
+    let rounds = TARGET.div_ceil(corpus.len());
+    let copies = (0..rounds)
+        .flat_map(|round| corpus.iter().map(move |record| (round, record)))
+        .take(TARGET);
+
+    // One batch per source holding all its copies: the day files come out as a compacted store's.
     let mut store = Store::open(dir.path());
-    let started = Instant::now();
-    for round in 0..TARGET.div_ceil(corpus.len()) {
-        let copies: Vec<Record> = corpus
-            .iter()
-            .take(TARGET - round * corpus.len())
-            .map(|r| Record {
-                id: format!("{}-r{round}", r.id).parse().unwrap(),
-                ..r.clone()
-            })
-            .collect();
-        for source in [Source::Hackernews, Source::Reddit, Source::Bluesky] {
-            let batch: Vec<Record> = copies
-                .iter()
-                .filter(|r| r.source == source)
-                .cloned()
-                .collect();
-            store.commit(Batch::new(source, batch)).unwrap();
-        }
+    let mut batches: BTreeMap<Source, Vec<Record>> = BTreeMap::new();
+    for (round, record) in copies {
+        let id = format!("{}-r{round}", record.id).parse().unwrap();
+        batches.entry(record.source).or_default().push(Record {
+            id,
+            ..record.clone()
+        });
     }
-    eprintln!("wrote {TARGET} records in {:.1?}", started.elapsed());
-    let started = Instant::now();
-    let compacted = store.compact(None).unwrap();
-    eprintln!(
-        "compacted {} files into {} in {:.1?}",
-        compacted.files_before,
-        compacted.files_after,
-        started.elapsed()
-    );
+    for (source, records) in batches {
+        let started = Instant::now();
+        let report = store.commit(Batch::new(source, records)).unwrap();
+        eprintln!(
+            "commit {source}: {} new ({} near duplicates) into {} files in {:.1?}",
+            report.new,
+            report.near_duplicates,
+            report.files.len(),
+            started.elapsed()
+        );
+    }
 
     let mut fresh = Store::open(dir.path());
     let started = Instant::now();
@@ -689,7 +685,11 @@ fn bench_read_a_million_records() {
         .collect();
     let bytes: u64 = files.iter().map(|f| f.metadata().unwrap().len()).sum();
     let mb = bytes as f64 / 1e6;
-    eprintln!("{} files, {mb:.0} MB", files.len());
+    eprintln!(
+        "{} files, {mb:.0} MB, {} threads",
+        files.len(),
+        rayon::current_num_threads()
+    );
 
     for _ in 0..2 {
         let started = Instant::now();
