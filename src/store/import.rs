@@ -100,8 +100,11 @@ pub enum ImportError {
 /// The lines of a corpus file that parsed, and those that did not.
 #[derive(Debug, Clone, Default)]
 pub struct ParsedLines {
+    /// Non-blank lines read.
     pub lines: usize,
+    /// The records of the good lines, in file order.
     pub records: Vec<Record>,
+    /// The bad lines, in file order.
     pub skipped: Vec<SkippedLine>,
 }
 

@@ -69,11 +69,14 @@ impl StoreError {
 /// A half-open span of creation times, `start <= created_at < end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeWindow {
+    /// First instant in the window.
     pub start: DateTime<Utc>,
+    /// First instant after the window.
     pub end: DateTime<Utc>,
 }
 
 impl TimeWindow {
+    /// The window `start <= created_at < end`.
     pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> TimeWindow {
         TimeWindow { start, end }
     }
@@ -97,6 +100,7 @@ impl TimeWindow {
         }
     }
 
+    /// Whether `at` falls in the window.
     pub fn contains(&self, at: DateTime<Utc>) -> bool {
         self.start <= at && at < self.end
     }
@@ -117,6 +121,7 @@ fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
 /// Records of one source to store, with the cursors to save once they are durable.
 #[derive(Debug, Clone)]
 pub struct Batch {
+    /// The source every record must come from.
     pub source: Source,
     /// Any order; duplicates allowed (they are dropped). `near_duplicate_of` is set by the store.
     pub records: Vec<Record>,
@@ -126,6 +131,7 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// A batch of records without cursor updates (what an import is).
     pub fn new(source: Source, records: Vec<Record>) -> Batch {
         Batch {
             source,

@@ -44,7 +44,9 @@ pub struct SnapshotHeader {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreatedSpan {
+    /// The earliest `created_at`.
     pub start: DateTime<Utc>,
+    /// The latest `created_at`.
     pub end: DateTime<Utc>,
 }
 
@@ -63,6 +65,7 @@ pub struct SnapshotCounts {
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
     pub header: SnapshotHeader,
+    /// Sorted by `(created_at, id)`.
     pub records: Vec<Record>,
 }
 
