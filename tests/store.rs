@@ -691,7 +691,7 @@ fn bench_read_a_million_records() {
         rayon::current_num_threads()
     );
 
-    for _ in 0..2 {
+    for _ in 0..3 {
         let started = Instant::now();
         let count = Store::open(dir.path())
             .fold_window(&TimeWindow::all(), || 0usize, |n, _| n + 1, |a, b| a + b)

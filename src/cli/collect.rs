@@ -60,6 +60,15 @@ pub fn import(paths: &Paths, args: ImportArgs) -> anyhow::Result<()> {
             parsed.skipped.len() - SKIPPED_SHOWN
         );
     }
+    if parsed.lines > 0 && parsed.skipped.len() == parsed.lines {
+        anyhow::bail!(
+            "{}: none of its {} lines is a {} line in {} format (wrong --source or --format?)",
+            args.file.display(),
+            parsed.lines,
+            args.source,
+            args.format
+        );
+    }
     eprintln!(
         "parsed {} lines ({} skipped) in {:.1?}; checking duplicates and writing snapshots…",
         parsed.lines,
