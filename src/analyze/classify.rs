@@ -285,6 +285,16 @@ impl Classifier {
         names
     }
 
+    /// Names of the record's AI-specific entities (those counted towards relevance).
+    fn ai_entities<'a>(&'a self, annotation: &'a Annotation) -> impl Iterator<Item = &'a str> + 'a {
+        annotation
+            .entities
+            .iter()
+            .map(|&e| &self.gazetteer.entities[e as usize])
+            .filter(|e| e.ai)
+            .map(|e| e.name.as_str())
+    }
+
     /// The annotation with names instead of indices, as `classify` prints it and
     /// `data/analysis/records.jsonl` stores it.
     pub fn view<'a>(&'a self, id: &'a RecordId, annotation: &'a Annotation) -> AnnotationView<'a> {
@@ -295,7 +305,11 @@ impl Classifier {
             relevance_terms: annotation
                 .relevance_terms
                 .iter()
-                .map(|&t| self.term(t))
+                .map(|&t| self.term(t).to_string())
+                .chain(
+                    self.ai_entities(annotation)
+                        .map(|name| format!("entity:{name}")),
+                )
                 .collect(),
             beats: annotation
                 .beats
@@ -424,7 +438,8 @@ pub struct AnnotationView<'a> {
     pub id: &'a RecordId,
     pub relevant: bool,
     pub relevance: f64,
-    pub relevance_terms: Vec<&'a str>,
+    /// Relevance terms as written in beats.yaml, then `entity:<name>` for AI entities.
+    pub relevance_terms: Vec<String>,
     pub beats: Vec<BeatView<'a>>,
     pub sentiment: f64,
     pub sentiment_label: SentimentLabel,

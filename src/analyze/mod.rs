@@ -2,14 +2,342 @@
 //! `data/analysis/`.
 //!
 //! Everything here is a pure function of the records, the taxonomy (`data/beats.yaml`), the
-//! gazetteer (`data/entities.yaml`) and an explicit `as_of` time, so any run can be reproduced
-//! byte for byte.
+//! gazetteer (`data/entities.yaml`), the recent stories and an explicit `as_of` time, so any run
+//! can be reproduced byte for byte:
+//!
+//! 1. [`annotate_all`]: per record relevance, beats, sentiment, entities, phrases, language;
+//! 2. [`analyze`]: aggregates, signals and candidate stories as of a time;
+//! 3. [`write_outputs`]: the files under `data/analysis/`, each written atomically.
 
+pub mod aggregate;
+pub mod candidates;
 pub mod classify;
+pub mod eval;
 pub mod gazetteer;
 pub mod sentiment;
+pub mod signals;
+pub mod stories;
 pub mod terms;
 pub mod text;
 
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use aggregate::Aggregates;
+pub use candidates::{CandidateConfig, Candidates};
 pub use classify::{Annotation, Classifier};
 pub use gazetteer::Gazetteer;
+pub use signals::{Intensity, Signal, SignalKind};
+pub use stories::RecentStory;
+
+use crate::atomic::write_atomic;
+use crate::model::{Record, RecordId, Source};
+
+/// Where the stage writes, relative to the site's `data/` folder.
+pub const ANALYSIS_DIR: &str = "analysis";
+
+/// Annotates every record, in parallel, keeping the input order.
+pub fn annotate_all(classifier: &Classifier, records: &[Record]) -> Vec<Annotation> {
+    records.par_iter().map(|r| classifier.annotate(r)).collect()
+}
+
+/// The time the figures are "as of" by default: the newest record's creation time.
+pub fn default_as_of(records: &[Record]) -> Option<DateTime<Utc>> {
+    records.iter().map(|r| r.created_at).max()
+}
+
+/// Counts describing the input of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputSummary {
+    /// Records read.
+    pub records: u64,
+    /// Records about AI created at or before `as_of`.
+    pub relevant: u64,
+    /// Records created after `as_of` (ignored by every figure).
+    pub after_as_of: u64,
+    pub first_record: Option<DateTime<Utc>>,
+    pub last_record: Option<DateTime<Utc>>,
+    /// Records read per platform.
+    pub by_source: BTreeMap<Source, u64>,
+}
+
+/// Everything one run produces apart from the per-record annotations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub as_of: DateTime<Utc>,
+    pub input: InputSummary,
+    pub aggregates: Aggregates,
+    pub signals: Vec<Signal>,
+    pub candidates: Candidates,
+}
+
+/// Aggregates, signals and candidates as of `as_of`.
+pub fn analyze(
+    classifier: &Classifier,
+    records: &[Record],
+    annotations: &[Annotation],
+    stories: &[RecentStory],
+    as_of: DateTime<Utc>,
+    config: &CandidateConfig,
+) -> Analysis {
+    let (aggregates, signals) = rayon::join(
+        || aggregate::aggregate(classifier, records, annotations, as_of),
+        || signals::detect(classifier, records, annotations, as_of),
+    );
+    let candidates = candidates::find(
+        classifier,
+        records,
+        annotations,
+        &signals,
+        stories,
+        as_of,
+        config,
+    );
+    Analysis {
+        as_of,
+        input: summarize(records, annotations, as_of),
+        aggregates,
+        signals,
+        candidates,
+    }
+}
+
+fn summarize(records: &[Record], annotations: &[Annotation], as_of: DateTime<Utc>) -> InputSummary {
+    let mut by_source = BTreeMap::new();
+    for record in records {
+        *by_source.entry(record.source).or_default() += 1;
+    }
+    let in_range = |r: &Record| r.created_at <= as_of;
+    InputSummary {
+        records: records.len() as u64,
+        relevant: records
+            .iter()
+            .zip(annotations)
+            .filter(|(r, a)| a.relevant && in_range(r))
+            .count() as u64,
+        after_as_of: records.iter().filter(|r| !in_range(r)).count() as u64,
+        first_record: records.iter().map(|r| r.created_at).min(),
+        last_record: records.iter().map(|r| r.created_at).max(),
+        by_source,
+    }
+}
+
+/// A problem with the records file.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{path}: cannot read: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+/// Reads Record-per-line JSONL, parsing lines in parallel; blank lines are skipped. The first
+/// bad line (by line number) is reported with its line number.
+pub fn read_records_jsonl(path: &Path) -> Result<Vec<Record>, InputError> {
+    let text = fs::read_to_string(path).map_err(|source| InputError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_records_jsonl(path, &text)
+}
+
+/// Parses Record JSONL text; `path` is only used in messages.
+pub fn parse_records_jsonl(path: &Path, text: &str) -> Result<Vec<Record>, InputError> {
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    lines
+        .par_iter()
+        .map(|&(line, json)| {
+            serde_json::from_str::<Record>(json).map_err(|e| InputError::Parse {
+                path: path.to_path_buf(),
+                line,
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// One line of `data/analysis/records.jsonl`.
+#[derive(Serialize)]
+struct RecordLine<'a> {
+    source: Source,
+    created_at: DateTime<Utc>,
+    #[serde(flatten)]
+    annotation: classify::AnnotationView<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicate_of: Option<&'a RecordId>,
+}
+
+/// What [`write_outputs`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputSummary {
+    pub files: Vec<(PathBuf, usize)>,
+}
+
+/// Writes the analysis files into `dir` (normally `data/analysis/`), each atomically. All JSON
+/// is deterministic: maps are sorted, lists have a defined order, floats are rounded.
+pub fn write_outputs(
+    dir: &Path,
+    classifier: &Classifier,
+    records: &[Record],
+    annotations: &[Annotation],
+    analysis: &Analysis,
+) -> io::Result<OutputSummary> {
+    let as_of = analysis.as_of;
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "records.jsonl",
+            records_jsonl(classifier, records, annotations, as_of),
+        ),
+        (
+            "aggregates.json",
+            to_json(&AggregatesFile {
+                as_of,
+                input: &analysis.input,
+                aggregates: &analysis.aggregates,
+            }),
+        ),
+        (
+            "signals.json",
+            to_json(&SignalsFile {
+                as_of,
+                signals: &analysis.signals,
+            }),
+        ),
+        ("candidates.json", to_json(&analysis.candidates)),
+        ("taxonomy.json", to_json(&TaxonomyFile::of(classifier))),
+    ];
+    let mut written = Vec::new();
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        write_atomic(&path, &bytes)?;
+        written.push((path, bytes.len()));
+    }
+    Ok(OutputSummary { files: written })
+}
+
+/// Relevant records up to `as_of`, newest first (ties by id).
+fn records_jsonl(
+    classifier: &Classifier,
+    records: &[Record],
+    annotations: &[Annotation],
+    as_of: DateTime<Utc>,
+) -> Vec<u8> {
+    let mut order: Vec<usize> = (0..records.len())
+        .filter(|&i| annotations[i].relevant && records[i].created_at <= as_of)
+        .collect();
+    order.par_sort_by(|&a, &b| {
+        records[b]
+            .created_at
+            .cmp(&records[a].created_at)
+            .then_with(|| records[a].id.cmp(&records[b].id))
+    });
+    let chunks: Vec<Vec<u8>> = order
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut out = Vec::with_capacity(chunk.len() * 300);
+            for &i in chunk {
+                let line = RecordLine {
+                    source: records[i].source,
+                    created_at: records[i].created_at,
+                    annotation: classifier.view(&records[i].id, &annotations[i]),
+                    duplicate_of: records[i].near_duplicate_of.as_ref(),
+                };
+                serde_json::to_writer(&mut out, &line).expect("annotations serialise");
+                out.push(b'\n');
+            }
+            out
+        })
+        .collect();
+    chunks.concat()
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("analysis output serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
+#[derive(Serialize)]
+struct AggregatesFile<'a> {
+    as_of: DateTime<Utc>,
+    input: &'a InputSummary,
+    #[serde(flatten)]
+    aggregates: &'a Aggregates,
+}
+
+#[derive(Serialize)]
+struct SignalsFile<'a> {
+    as_of: DateTime<Utc>,
+    signals: &'a [Signal],
+}
+
+/// The taxonomy as the site needs it (names, categories, descriptions; no terms).
+#[derive(Serialize)]
+struct TaxonomyFile<'a> {
+    categories: Vec<CategoryEntry<'a>>,
+    beats: Vec<BeatEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct CategoryEntry<'a> {
+    slug: &'a str,
+    name: &'a str,
+    description: &'a str,
+    beats: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct BeatEntry<'a> {
+    slug: &'a str,
+    name: &'a str,
+    category: &'a str,
+    description: &'a str,
+}
+
+impl<'a> TaxonomyFile<'a> {
+    fn of(classifier: &'a Classifier) -> Self {
+        let taxonomy = &classifier.taxonomy;
+        TaxonomyFile {
+            categories: taxonomy
+                .categories
+                .iter()
+                .map(|c| CategoryEntry {
+                    slug: &c.slug,
+                    name: &c.name,
+                    description: &c.description,
+                    beats: taxonomy
+                        .beats
+                        .iter()
+                        .filter(|b| b.category == c.slug)
+                        .map(|b| b.slug.as_str())
+                        .collect(),
+                })
+                .collect(),
+            beats: taxonomy
+                .beats
+                .iter()
+                .map(|b| BeatEntry {
+                    slug: b.slug.as_str(),
+                    name: &b.name,
+                    category: &b.category,
+                    description: b.description.trim(),
+                })
+                .collect(),
+        }
+    }
+}
