@@ -4,8 +4,8 @@
 //!
 //! Clustering is greedy and deterministic: records are taken by engagement (highest first, ties
 //! by id); each joins the existing cluster whose centroid is most similar if the cosine reaches
-//! [`CandidateConfig::similarity`], else it starts a cluster. Only terms in at most 10 % of the
-//! window's records propose clusters to compare with, so common words cost nothing.
+//! [`CandidateConfig::similarity`], else it starts a cluster. A document is compared only with
+//! clusters sharing a term with it, rarest terms first, at most [`MAX_PROPOSALS`] of them.
 //!
 //! Rank score: `s + log2(1 + n) / 2 + 0.5 × (p − 1)` where `n` is the candidate's distinct
 //! records, `p` its platforms and `s` the score of its strongest signal (0 without one);
@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::aggregate::{age, entity_texts, recurring_names, round3, top_counts, TermCount};
@@ -213,12 +213,7 @@ fn documents(records: &[Record], window: &[usize]) -> (Vec<Doc>, Vec<String>) {
     for &i in window {
         let record = &records[i];
         let words = Words::of(record);
-        let content: Vec<String> = words
-            .lowered()
-            .into_iter()
-            .filter(|w| w.chars().count() >= 3 && !super::text::is_stopword(w))
-            .map(str::to_string)
-            .collect();
+        let content = clustering_terms(&words.lowered());
         let key = match &record.near_duplicate_of {
             Some(first) => first.to_string(),
             None => content.join(" "),
@@ -285,6 +280,26 @@ fn documents(records: &[Record], window: &[usize]) -> (Vec<Doc>, Vec<String>) {
     (docs, vocabulary)
 }
 
+/// Content words of a record for TF-IDF; hyphenated words also give their parts, so
+/// `DeepSeek-R1-0528` and `DeepSeek R1 0528` share terms.
+fn clustering_terms(lowered: &[&str]) -> Vec<String> {
+    let keep = |w: &str| w.chars().count() >= 2 && !super::text::is_stopword(w);
+    let mut terms = Vec::with_capacity(lowered.len() * 2);
+    for word in lowered {
+        if keep(word) {
+            terms.push(word.to_string());
+        }
+        if word.contains('-') {
+            terms.extend(
+                word.split('-')
+                    .filter(|part| keep(part))
+                    .map(str::to_string),
+            );
+        }
+    }
+    terms
+}
+
 fn cluster(
     records: &[Record],
     docs: &[Doc],
@@ -297,7 +312,6 @@ fn cluster(
             df[t as usize] += 1;
         }
     }
-    let max_df = (docs.len() / 10).max(5);
     let mut order: Vec<usize> = (0..docs.len()).collect();
     order.sort_by(|&a, &b| {
         let (ra, rb) = (&records[docs[a].record], &records[docs[b].record]);
@@ -310,14 +324,7 @@ fn cluster(
     let mut postings: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
     for d in order {
         let doc = &docs[d];
-        let mut proposed: FxHashSet<usize> = FxHashSet::default();
-        for &(t, _) in &doc.vector {
-            if df[t as usize] <= max_df {
-                proposed.extend(postings.get(&t).into_iter().flatten().copied());
-            }
-        }
-        let mut proposed: Vec<usize> = proposed.into_iter().collect();
-        proposed.sort_unstable();
+        let proposed = proposals(doc, &df, &postings);
         let best = proposed
             .into_iter()
             .map(|c| (c, cosine_to_centroid(&doc.vector, &clusters[c])))
@@ -343,17 +350,38 @@ fn cluster(
         cluster.norm_sq += 2.0 * dot + 1.0;
         for &(t, w) in &doc.vector {
             *cluster.sum.entry(t).or_default() += w;
-            if df[t as usize] <= max_df {
-                let list = postings.entry(t).or_default();
-                if list.last() != Some(&target) {
-                    list.push(target);
-                }
+            let list = postings.entry(t).or_default();
+            if list.last() != Some(&target) {
+                list.push(target);
             }
         }
         cluster.docs.push(d);
     }
     clusters
 }
+
+/// Clusters worth comparing a document with: those sharing its rarest terms first, up to
+/// [`MAX_PROPOSALS`], so a word every record shares does not make clustering quadratic.
+fn proposals(doc: &Doc, df: &[usize], postings: &FxHashMap<u32, Vec<usize>>) -> Vec<usize> {
+    let mut terms: Vec<u32> = doc.vector.iter().map(|&(t, _)| t).collect();
+    terms.sort_by_key(|&t| (df[t as usize], t));
+    let mut proposed: Vec<usize> = Vec::new();
+    for t in terms {
+        for &c in postings.get(&t).into_iter().flatten() {
+            if !proposed.contains(&c) {
+                proposed.push(c);
+            }
+        }
+        if proposed.len() >= MAX_PROPOSALS {
+            break;
+        }
+    }
+    proposed.sort_unstable();
+    proposed
+}
+
+/// Most clusters a document is compared with.
+pub const MAX_PROPOSALS: usize = 64;
 
 fn cosine_to_centroid(vector: &[(u32, f32)], cluster: &Cluster) -> f32 {
     let dot: f32 = vector

@@ -23,6 +23,9 @@ pub struct AnalyzeArgs {
     /// Hours of records clustered into candidate stories.
     #[arg(long, default_value_t = 168)]
     pub window_hours: i64,
+    /// Cosine similarity a record needs to join a candidate cluster.
+    #[arg(long, default_value_t = CandidateConfig::default().similarity)]
+    pub similarity: f64,
     /// Where to write; default `<root>/data/analysis`.
     #[arg(long)]
     pub out: Option<PathBuf>,
