@@ -186,24 +186,26 @@ impl Classifier {
         let mut relevance_terms: Vec<TermIndex> = Vec::new();
         let mut beat_scores: Vec<BeatScore> = Vec::new();
         let mut entities: Vec<EntityIndex> = Vec::new();
-        let mut on_match = |meaning: &Meaning, _start: usize| match *meaning {
-            Meaning::Relevance { weight, term } => {
-                if !relevance_terms.contains(&term) {
-                    relevance_terms.push(term);
-                    relevance_raw += weight;
+        for text in [&record.title, &record.text] {
+            for (meaning, _) in self.matches_without_exclusions(text) {
+                match meaning {
+                    Meaning::Relevance { weight, term } => {
+                        if !relevance_terms.contains(&term) {
+                            relevance_terms.push(term);
+                            relevance_raw += weight;
+                        }
+                    }
+                    Meaning::Beat { beat, weight, term } => {
+                        add_beat_term(&mut beat_scores, beat, weight, Some(term))
+                    }
+                    Meaning::Entity(entity) => {
+                        if !entities.contains(&entity) {
+                            entities.push(entity);
+                        }
+                    }
                 }
             }
-            Meaning::Beat { beat, weight, term } => {
-                add_beat_term(&mut beat_scores, beat, weight, Some(term))
-            }
-            Meaning::Entity(entity) => {
-                if !entities.contains(&entity) {
-                    entities.push(entity);
-                }
-            }
-        };
-        self.matcher.for_each_match(&record.title, &mut on_match);
-        self.matcher.for_each_match(&record.text, &mut on_match);
+        }
 
         for &entity in &entities {
             if self.gazetteer.entities[entity as usize].ai {
@@ -259,6 +261,39 @@ impl Classifier {
         }
     }
 
+    /// All matches in `text`, except positive terms inside an exclusion of the same scope: in
+    /// "the enemy AI", `enemy ai` (a relevance exclusion) cancels the `AI` inside it, and the
+    /// exclusion's own negative weight still counts.
+    fn matches_without_exclusions(&self, text: &str) -> Vec<(Meaning, std::ops::Range<usize>)> {
+        let mut found: Vec<(Meaning, std::ops::Range<usize>)> = Vec::new();
+        self.matcher
+            .for_each_match(text, |m, span| found.push((*m, span)));
+        let exclusions: Vec<(Option<BeatIndex>, std::ops::Range<usize>)> = found
+            .iter()
+            .filter_map(|(m, span)| match *m {
+                Meaning::Relevance { weight, .. } if weight < 0.0 => Some((None, span.clone())),
+                Meaning::Beat { beat, weight, .. } if weight < 0.0 => {
+                    Some((Some(beat), span.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        if exclusions.is_empty() {
+            return found;
+        }
+        found.retain(|(m, span)| {
+            let scope = match *m {
+                Meaning::Relevance { weight, .. } if weight > 0.0 => None,
+                Meaning::Beat { beat, weight, .. } if weight > 0.0 => Some(beat),
+                _ => return true,
+            };
+            !exclusions
+                .iter()
+                .any(|(s, ex)| *s == scope && ex.start <= span.start && span.end <= ex.end)
+        });
+        found
+    }
+
     /// Keeps beats at or above the taxonomy's minimum, best first, secondaries within
     /// [`SECONDARY_SHARE`] of the primary; ties go to the beat listed first in the taxonomy.
     fn rank_beats(&self, mut scores: Vec<BeatScore>) -> Vec<BeatScore> {
@@ -277,8 +312,8 @@ impl Classifier {
         let mut names = text::capitalised_phrases(tokens, lowered);
         names.retain(|name| {
             let mut known = false;
-            self.matcher.for_each_match(name, |m, start| {
-                known |= start == 0 && matches!(m, Meaning::Entity(_));
+            self.matcher.for_each_match(name, |m, span| {
+                known |= span.start == 0 && matches!(m, Meaning::Entity(_));
             });
             !known
         });

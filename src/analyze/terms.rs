@@ -81,7 +81,7 @@ impl<M: Clone> TermMatcher<M> {
             .collect();
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .build(&patterns)
             .expect("term patterns are plain strings");
         TermMatcher {
@@ -91,10 +91,11 @@ impl<M: Clone> TermMatcher<M> {
         }
     }
 
-    /// Calls `found(meaning, start)` for every rule that matches in `text`, in text order.
-    pub fn for_each_match(&self, text: &str, mut found: impl FnMut(&M, usize)) {
+    /// Calls `found(meaning, span)` for every rule that matches in `text`, overlapping matches
+    /// included (`AI agents` gives both `=AI` and `agents`), ordered by where they end.
+    pub fn for_each_match(&self, text: &str, mut found: impl FnMut(&M, std::ops::Range<usize>)) {
         let bytes = text.as_bytes();
-        for hit in self.automaton.find_iter(text) {
+        for hit in self.automaton.find_overlapping_iter(text) {
             let pattern = hit.pattern().as_usize();
             let (left, right) = self.bounded[pattern];
             if left
@@ -117,7 +118,7 @@ impl<M: Clone> TermMatcher<M> {
                 {
                     continue;
                 }
-                found(&rule.meaning, hit.start());
+                found(&rule.meaning, hit.range());
             }
         }
     }
@@ -152,6 +153,7 @@ mod tests {
         let matcher = TermMatcher::new(terms.iter().map(|t| (*t, t.to_string())));
         let mut out = Vec::new();
         matcher.for_each_match(text, |m, _| out.push(m.clone()));
+        out.sort();
         out
     }
 
