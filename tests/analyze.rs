@@ -146,6 +146,24 @@ fn classifies_real_records_with_known_answers() {
     );
 }
 
+/// A floor under the classifier's quality on the held-out labelled set (tests/data/README.md);
+/// the figures at the time of writing were relevance F1 0.944 and beat micro F1 0.650.
+#[test]
+fn held_out_labels_are_mostly_matched() {
+    let classifier = classifier();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/holdout.jsonl");
+    let labelled = analyze::eval::read_labelled(&path).unwrap();
+    assert_eq!(labelled.len(), 120);
+    let records: Vec<Record> = labelled.iter().map(|l| l.record.clone()).collect();
+    let report = analyze::eval::evaluate(
+        &classifier,
+        &labelled,
+        &analyze::annotate_all(&classifier, &records),
+    );
+    assert!(report.relevance.f1() >= 0.9, "{report:?}");
+    assert!(report.beat_micro_f1 >= 0.55, "{report:?}");
+}
+
 #[test]
 fn multilingual_terms_and_game_ai() {
     let classifier = classifier();

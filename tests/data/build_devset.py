@@ -2,6 +2,7 @@
 """Attach the hand labels to the sampled records and write tests/data/devset.jsonl.
 
   python3 tests/data/build_devset.py /tmp/devset_sample.jsonl > tests/data/devset.jsonl
+  python3 tests/data/build_devset.py /tmp/holdout_sample.jsonl --holdout > tests/data/holdout.jsonl
 
 LABELS below is the labeller's record: for sample line i (0-based, see sample_devset.py),
 `None` = not about AI; a beat slug = about AI with that primary beat; "" = about AI but no
@@ -28,6 +29,20 @@ sr hc ms "" ol ms ms - - ag ol bi ag sd ms ms - af - ms bi ol wj sr "" "" hc ag 
 BLUESKY = {200: "lc", 205: "wj", 206: "bi", 207: "md", 213: "sa"}
 
 
+# Held-out set: 0–39 Hacker News, 40–79 Reddit, 80–119 Bluesky. Labelled after the
+# taxonomy was last tuned; never used to tune it.
+HOLDOUT = """le ms "" "" "" bi bi ag "" sd "" hc - sd - le - "" - ms sd "" lc - af le ol le - bi
+- "" ed lc sd ro "" "" sd ed "" cm sd "" "" ms sd le ol ol ol ms gc ms ed - sr bi sr ag ag
+ol sr ms - ms bi le ol gc "" ms - - md hc ms "" ag "" ro - ro cm md bi ro lc ed "" lc he bi
+ed cw - - - - - - - - - - - - - - - - - - - - - - - - -"""
+
+
+def holdout_labels():
+    out = [None if t == "-" else B[t.strip('"')] for t in HOLDOUT.split()]
+    assert len(out) == 120, len(out)
+    return out
+
+
 def labels():
     out = []
     for block in (HN, REDDIT):
@@ -41,7 +56,7 @@ def labels():
 
 def main():
     records = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
-    table = labels()
+    table = holdout_labels() if "--holdout" in sys.argv else labels()
     assert len(records) == len(table)
     for record, beat in zip(records, table):
         label = {"relevant": beat is not None, "beat": beat or None}
