@@ -256,7 +256,7 @@ impl Classifier {
             entities,
             language: match record.language.as_deref() {
                 Some(known) => interned_language(known),
-                None => text::guess_language(&record.full_text(), &lowered),
+                None => text::guess_language(&lowered),
             },
         }
     }

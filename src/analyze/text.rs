@@ -119,8 +119,8 @@ pub fn is_stopword(lower: &str) -> bool {
 
 /// Guesses the BCP 47 language of a text: a non-Latin script decides by itself; otherwise the
 /// language whose stop words appear most wins (English on ties). `und` when nothing tells.
-pub fn guess_language(text: &str, lowered_tokens: &[&str]) -> &'static str {
-    if let Some(script_language) = script_language(text) {
+pub fn guess_language(lowered_tokens: &[&str]) -> &'static str {
+    if let Some(script_language) = script_language(lowered_tokens) {
         return script_language;
     }
     let mut votes = [0u16; STOPWORDS.len()];
@@ -144,7 +144,10 @@ pub fn guess_language(text: &str, lowered_tokens: &[&str]) -> &'static str {
 }
 
 /// The language of a text mostly written in a script only one major language uses.
-fn script_language(text: &str) -> Option<&'static str> {
+fn script_language(words: &[&str]) -> Option<&'static str> {
+    if words.iter().all(|w| w.is_ascii()) {
+        return None;
+    }
     let (
         mut latin,
         mut kana,
@@ -155,7 +158,7 @@ fn script_language(text: &str) -> Option<&'static str> {
         mut devanagari,
         mut greek,
     ) = (0u32, 0u32, 0u32, 0u32, 0u32, 0u32, 0u32, 0u32);
-    for c in text.chars().filter(|c| c.is_alphabetic()) {
+    for c in words.iter().flat_map(|w| w.chars()).filter(|c| c.is_alphabetic()) {
         match c as u32 {
             0x3040..=0x30FF => kana += 1,
             0x4E00..=0x9FFF | 0x3400..=0x4DBF => han += 1,
@@ -290,7 +293,7 @@ mod tests {
             let tokens = tokenize(text);
             let lowered = lower(&tokens);
             let refs: Vec<&str> = lowered.iter().map(String::as_str).collect();
-            guess_language(text, &refs)
+            guess_language(&refs)
         };
         assert_eq!(guess("The model is out and it is good"), "en");
         assert_eq!(

@@ -5,7 +5,7 @@ Follows the mapping agreed with the store (issue 3), so analysis can be develope
 before `data/snapshots/` exists:
 
   python3 tests/data/corpus_to_records.py ../shared/data/raw > /tmp/records.jsonl
-  python3 tests/data/corpus_to_records.py ../shared/data/raw --repeat 100 > /tmp/1m.jsonl
+  python3 tests/data/corpus_to_records.py ../shared/data/raw --repeat 43 --limit 1000000 > /tmp/1m.jsonl
 
 `--repeat N` writes the corpus N times; copy k > 0 gets new ids (`<native>-r<k>`) and the
 same times, which is how the 1,000,000-record benchmark input is made.
@@ -56,14 +56,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("raw", type=Path, help="the shared/data/raw folder")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=None, help="stop after this many records")
     args = parser.parse_args()
     records = [r for gen in (hackernews, reddit, bluesky) for r in gen(args.raw)]
     out = sys.stdout
+    written = 0
     for k in range(args.repeat):
         for r in records:
+            if args.limit is not None and written == args.limit:
+                return
             if k:
                 r = dict(r, id=f"{r['id']}-r{k}")
             out.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
+            written += 1
 
 
 if __name__ == "__main__":
