@@ -251,12 +251,12 @@ impl Classifier {
             relevance_terms,
             beats,
             sentiment: sentiment::compound(&words.tokens, &lowered, words.exclamations),
-            names: self.unknown_names(&words.tokens, &lowered),
+            names: self.unknown_names(&words.tokens),
             phrases: text::key_phrases(&words.tokens, &lowered, MAX_PHRASES),
             entities,
             language: match record.language.as_deref() {
                 Some(known) => interned_language(known),
-                None => text::guess_language(&lowered),
+                None => text::guess_language(&words.tokens, &lowered),
             },
         }
     }
@@ -308,8 +308,8 @@ impl Classifier {
     }
 
     /// Capitalised phrases that are not already a gazetteer entity's spelling.
-    fn unknown_names(&self, tokens: &[Token<'_>], lowered: &[&str]) -> Vec<String> {
-        let mut names = text::capitalised_phrases(tokens, lowered);
+    fn unknown_names(&self, tokens: &[Token<'_>]) -> Vec<String> {
+        let mut names = text::capitalised_phrases(tokens);
         names.retain(|name| {
             let mut known = false;
             self.matcher.for_each_match(name, |m, span| {
@@ -443,11 +443,11 @@ impl<'a> Words<'a> {
         tokens.append(&mut body);
         let mut lower = String::with_capacity(record.title.len() + record.text.len());
         let mut spans = Vec::with_capacity(tokens.len());
-        let mut buffer = String::new();
-        for token in &tokens {
-            let start = lower.len() as u32;
-            lower.push_str(text::lowercase_into(token.text, &mut buffer));
-            spans.push((start, lower.len() as u32));
+        for token in tokens.iter_mut() {
+            let start = lower.len();
+            text::push_lowercase(token.text, &mut lower);
+            token.stopword = text::stopword_bits(&lower[start..]);
+            spans.push((start as u32, lower.len() as u32));
         }
         let exclamations = record.title.matches('!').count() + record.text.matches('!').count();
         Words {

@@ -77,12 +77,14 @@ pub fn compound(tokens: &[Token<'_>], lowered: &[&str], exclamations: usize) -> 
         .iter()
         .any(|t| !t.is_all_caps() && t.text.chars().any(char::is_alphabetic));
     let but_at = lowered.iter().position(|w| *w == "but");
+    // Deref the lazy tables once, not once per word.
+    let (valences, boosters) = (&*VALENCE, &*BOOSTERS);
     let mut sum = 0.0f32;
     for (i, word) in lowered.iter().enumerate() {
-        let Some(&base) = VALENCE.get(*word) else {
+        let Some(&base) = valences.get(*word) else {
             continue;
         };
-        if BOOSTERS.contains_key(word) {
+        if boosters.contains_key(word) {
             continue;
         }
         let mut valence = base;
@@ -91,7 +93,7 @@ pub fn compound(tokens: &[Token<'_>], lowered: &[&str], exclamations: usize) -> 
         }
         for distance in 1..=3.min(i) {
             let before = lowered[i - distance];
-            if let Some(&boost) = BOOSTERS.get(before) {
+            if let Some(&boost) = boosters.get(before) {
                 let decay = [1.0, 0.95, 0.9][distance - 1];
                 valence += boost.copysign(base) * decay;
             }

@@ -14,6 +14,9 @@ pub struct Token<'a> {
     pub text: &'a str,
     /// Punctuation (not just spaces) separates this word from the previous one: phrases end here.
     pub after_break: bool,
+    /// Bit set of the languages this word is a stop word of (0 = content word); filled in by
+    /// [`mark_stopwords`], once per word, because phrases, names and language all ask.
+    pub stopword: u16,
 }
 
 impl Token<'_> {
@@ -71,22 +74,22 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
         tokens.push(Token {
             text: &text[start..end],
             after_break,
+            stopword: 0,
         });
         after_break = false;
     }
     tokens
 }
 
-/// Lower-cases into `buffer` without allocating for plain ASCII words; returns the buffer.
-pub fn lowercase_into<'b>(word: &str, buffer: &'b mut String) -> &'b str {
-    buffer.clear();
+/// Appends the lower-case form of `word` to `out` (no allocation for plain ASCII words).
+pub fn push_lowercase(word: &str, out: &mut String) {
     if word.is_ascii() {
-        buffer.push_str(word);
-        buffer.make_ascii_lowercase();
+        let start = out.len();
+        out.push_str(word);
+        out[start..].make_ascii_lowercase();
     } else {
-        buffer.extend(word.chars().flat_map(char::to_lowercase));
+        out.extend(word.chars().flat_map(char::to_lowercase));
     }
-    buffer
 }
 
 /// Languages guessed from stop words, in tie-break order.
@@ -117,19 +120,29 @@ pub fn is_stopword(lower: &str) -> bool {
     STOPWORD_LANGUAGES.contains_key(lower)
 }
 
+/// The languages (bit i = `STOPWORDS[i]`) a lower-case word is a stop word of; 0 if none.
+pub fn stopword_bits(lower: &str) -> u16 {
+    STOPWORD_LANGUAGES.get(lower).copied().unwrap_or(0)
+}
+
+/// Sets each token's [`Token::stopword`] bits from its lower-case form.
+pub fn mark_stopwords(tokens: &mut [Token<'_>], lowered: &[&str]) {
+    for (token, lower) in tokens.iter_mut().zip(lowered) {
+        token.stopword = stopword_bits(lower);
+    }
+}
+
 /// Guesses the BCP 47 language of a text: a non-Latin script decides by itself; otherwise the
 /// language whose stop words appear most wins (English on ties). `und` when nothing tells.
-pub fn guess_language(lowered_tokens: &[&str]) -> &'static str {
+pub fn guess_language(tokens: &[Token<'_>], lowered_tokens: &[&str]) -> &'static str {
     if let Some(script_language) = script_language(lowered_tokens) {
         return script_language;
     }
     let mut votes = [0u16; STOPWORDS.len()];
-    for word in lowered_tokens {
-        if let Some(&bits) = STOPWORD_LANGUAGES.get(word) {
-            for (i, vote) in votes.iter_mut().enumerate() {
-                if bits & (1 << i) != 0 {
-                    *vote += 1;
-                }
+    for bits in tokens.iter().map(|t| t.stopword).filter(|&b| b != 0) {
+        for (i, vote) in votes.iter_mut().enumerate() {
+            if bits & (1 << i) != 0 {
+                *vote += 1;
             }
         }
     }
@@ -158,7 +171,11 @@ fn script_language(words: &[&str]) -> Option<&'static str> {
         mut devanagari,
         mut greek,
     ) = (0u32, 0u32, 0u32, 0u32, 0u32, 0u32, 0u32, 0u32);
-    for c in words.iter().flat_map(|w| w.chars()).filter(|c| c.is_alphabetic()) {
+    for c in words
+        .iter()
+        .flat_map(|w| w.chars())
+        .filter(|c| c.is_alphabetic())
+    {
         match c as u32 {
             0x3040..=0x30FF => kana += 1,
             0x4E00..=0x9FFF | 0x3400..=0x4DBF => han += 1,
@@ -194,7 +211,8 @@ pub fn key_phrases(tokens: &[Token<'_>], lowered: &[&str], max: usize) -> Vec<St
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     for i in 0..=tokens.len() {
-        let ends_run = i == tokens.len() || tokens[i].after_break || !is_content_word(lowered[i]);
+        let ends_run =
+            i == tokens.len() || tokens[i].after_break || !is_content_word(&tokens[i], lowered[i]);
         if ends_run {
             // Long runs are cut into three-word chunks; a lone word left over is dropped.
             let mut chunk = start;
@@ -203,7 +221,7 @@ pub fn key_phrases(tokens: &[Token<'_>], lowered: &[&str], max: usize) -> Vec<St
                 runs.push((chunk, end));
                 chunk = end;
             }
-            start = if i < tokens.len() && is_content_word(lowered[i]) {
+            start = if i < tokens.len() && is_content_word(&tokens[i], lowered[i]) {
                 i
             } else {
                 i + 1
@@ -224,13 +242,15 @@ pub fn key_phrases(tokens: &[Token<'_>], lowered: &[&str], max: usize) -> Vec<St
     phrases
 }
 
-fn is_content_word(lower: &str) -> bool {
-    lower.chars().count() >= 2 && lower.chars().any(char::is_alphabetic) && !is_stopword(lower)
+fn is_content_word(token: &Token<'_>, lower: &str) -> bool {
+    token.stopword == 0
+        && (lower.len() >= 3 || lower.chars().count() >= 2)
+        && lower.chars().any(char::is_alphabetic)
 }
 
 /// Runs of two or more capitalised words (`Liang Wenfeng`, `Strait of Hormuz` is not kept whole:
 /// lowercase words end a run), skipping texts in Title Case where every word is capitalised.
-pub fn capitalised_phrases(tokens: &[Token<'_>], lowered: &[&str]) -> Vec<String> {
+pub fn capitalised_phrases(tokens: &[Token<'_>]) -> Vec<String> {
     let words = tokens
         .iter()
         .filter(|t| t.text.chars().next().is_some_and(char::is_alphabetic));
@@ -241,9 +261,9 @@ pub fn capitalised_phrases(tokens: &[Token<'_>], lowered: &[&str]) -> Vec<String
     }
     let mut phrases = Vec::new();
     let mut run: Vec<&str> = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
+    for token in tokens {
         let keeps = token.is_capitalised()
-            && !is_stopword(lowered[i])
+            && token.stopword == 0
             && !token.text.chars().any(is_unspaced_script);
         if keeps && !(token.after_break && !run.is_empty()) {
             run.push(token.text);
@@ -272,8 +292,12 @@ fn flush_run(run: &mut Vec<&str>, phrases: &mut Vec<String>) {
 mod tests {
     use super::*;
 
-    fn lower(tokens: &[Token<'_>]) -> Vec<String> {
-        tokens.iter().map(|t| t.text.to_lowercase()).collect()
+    /// Lower-case forms, marking the tokens' stop words as analysis does.
+    fn lower(tokens: &mut [Token<'_>]) -> Vec<String> {
+        let lowered: Vec<String> = tokens.iter().map(|t| t.text.to_lowercase()).collect();
+        let refs: Vec<&str> = lowered.iter().map(String::as_str).collect();
+        mark_stopwords(tokens, &refs);
+        lowered
     }
 
     #[test]
@@ -290,10 +314,10 @@ mod tests {
     #[test]
     fn languages_from_stopwords_and_scripts() {
         let guess = |text: &str| {
-            let tokens = tokenize(text);
-            let lowered = lower(&tokens);
+            let mut tokens = tokenize(text);
+            let lowered = lower(&mut tokens);
             let refs: Vec<&str> = lowered.iter().map(String::as_str).collect();
-            guess_language(&refs)
+            guess_language(&tokens, &refs)
         };
         assert_eq!(guess("The model is out and it is good"), "en");
         assert_eq!(
@@ -311,20 +335,20 @@ mod tests {
     #[test]
     fn phrases_stop_at_stopwords_and_punctuation() {
         let text = "Liang Wenfeng meets Xi Jinping, and open source models win the benchmark race";
-        let tokens = tokenize(text);
-        let lowered = lower(&tokens);
+        let mut tokens = tokenize(text);
+        let lowered = lower(&mut tokens);
         let refs: Vec<&str> = lowered.iter().map(String::as_str).collect();
         assert_eq!(
             key_phrases(&tokens, &refs, 2),
             ["liang wenfeng meets", "open source models"]
         );
         assert_eq!(
-            capitalised_phrases(&tokens, &refs),
+            capitalised_phrases(&tokens),
             ["Liang Wenfeng", "Xi Jinping"]
         );
-        let title = tokenize("Google Authenticator Now Supports Google Account Sync");
-        let lowered = lower(&title);
+        let mut title = tokenize("Google Authenticator Now Supports Google Account Sync");
+        let lowered = lower(&mut title);
         let refs: Vec<&str> = lowered.iter().map(String::as_str).collect();
-        assert!(capitalised_phrases(&title, &refs).is_empty());
+        assert!(capitalised_phrases(&title).is_empty());
     }
 }
