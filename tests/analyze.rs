@@ -455,6 +455,18 @@ fn bad_input_lines_are_named() {
         .unwrap_err()
         .to_string();
     assert!(err.starts_with("in.jsonl:2: "), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("records.jsonl");
+    let good = serde_json::to_string(&hackernews()[0]).unwrap();
+    let bad = r#"{"id":"hackernews:1","source":"hackernews"}"#;
+    std::fs::write(&path, format!("{good}\n\n{good}\n{bad}\n")).unwrap();
+    let err = analyze::read_records_jsonl(&path).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("{}:4: missing field", path.display())),
+        "{err}"
+    );
+    std::fs::write(&path, format!("{good}\n{good}")).unwrap();
+    assert_eq!(analyze::read_records_jsonl(&path).unwrap().len(), 2);
 }
 
 /// Benchmark, run by hand: `cargo test --release --test analyze -- --ignored --nocapture`.
