@@ -25,7 +25,7 @@ use std::fs;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -41,6 +41,11 @@ use crate::model::{Record, RecordId, Source};
 
 /// Where the stage writes, relative to the site's `data/` folder.
 pub const ANALYSIS_DIR: &str = "analysis";
+
+/// `records.jsonl` holds the annotations of the AI records of this many days up to `as_of` (the
+/// span of the daily series): what the site lists. Older ones are one `zeitgeist classify` away,
+/// and the file stays proportional to recent activity rather than to the whole history.
+pub const ANNOTATION_DAYS: i64 = 90;
 
 /// Annotates every record, in parallel, keeping the input order.
 pub fn annotate_all(classifier: &Classifier, records: &[Record]) -> Vec<Annotation> {
@@ -268,7 +273,7 @@ pub fn write_outputs(
     Ok(OutputSummary { files: written })
 }
 
-/// Relevant records up to `as_of`, newest first (ties by id).
+/// AI records of the [`ANNOTATION_DAYS`] up to `as_of`, newest first (ties by id).
 fn records_jsonl(
     classifier: &Classifier,
     records: &[Record],
@@ -276,7 +281,11 @@ fn records_jsonl(
     as_of: DateTime<Utc>,
 ) -> Vec<u8> {
     let mut order: Vec<usize> = (0..records.len())
-        .filter(|&i| annotations[i].relevant && records[i].created_at <= as_of)
+        .filter(|&i| annotations[i].relevant)
+        .filter(|&i| {
+            aggregate::age(records[i].created_at, as_of)
+                .is_some_and(|a| a < Duration::days(ANNOTATION_DAYS))
+        })
         .collect();
     order.par_sort_by(|&a, &b| {
         records[b]
