@@ -40,7 +40,7 @@ impl Default for CandidateConfig {
     fn default() -> Self {
         CandidateConfig {
             window: Duration::days(7),
-            similarity: 0.3,
+            similarity: 0.2,
             min_records: 3,
             max_candidates: 50,
         }
@@ -280,10 +280,17 @@ fn documents(records: &[Record], window: &[usize]) -> (Vec<Doc>, Vec<String>) {
     (docs, vocabulary)
 }
 
+/// Words platforms add to titles ("Show HN:", "&nbsp;", "[pdf]") that say nothing about the topic.
+const BOILERPLATE: &[&str] = &[
+    "show", "ask", "tell", "launch", "hn", "nbsp", "amp", "pdf", "video", "r", "d",
+];
+
 /// Content words of a record for TF-IDF; hyphenated words also give their parts, so
 /// `DeepSeek-R1-0528` and `DeepSeek R1 0528` share terms.
 fn clustering_terms(lowered: &[&str]) -> Vec<String> {
-    let keep = |w: &str| w.chars().count() >= 2 && !super::text::is_stopword(w);
+    let keep = |w: &str| {
+        w.chars().count() >= 2 && !super::text::is_stopword(w) && !BOILERPLATE.contains(&w)
+    };
     let mut terms = Vec::with_capacity(lowered.len() * 2);
     for word in lowered {
         if keep(word) {

@@ -76,6 +76,7 @@ pub fn analyze(paths: &Paths, args: AnalyzeArgs) -> anyhow::Result<()> {
     let annotate_time = started.elapsed();
     let config = CandidateConfig {
         window: Duration::hours(args.window_hours),
+        similarity: args.similarity,
         ..CandidateConfig::default()
     };
     let analysis = analyze::analyze(&classifier, &records, &annotations, &recent, as_of, &config);
