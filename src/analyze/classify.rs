@@ -52,6 +52,8 @@ pub struct Annotation {
     pub relevant: bool,
     /// Terms (and AI entities) that made it relevant, or the exclusions that made it not.
     pub relevance_terms: Vec<TermIndex>,
+    /// Relevance points lent by the record's community (`relevance.communities`), 0 if none.
+    pub community_weight: f32,
     /// Primary beat first; empty for records not about AI or matching no beat.
     pub beats: Vec<BeatScore>,
     /// −1…1.
@@ -212,13 +214,15 @@ impl Classifier {
                 relevance_raw += AI_ENTITY_WEIGHT;
             }
         }
+        let mut community_weight = 0.0;
         let community = record.community.as_deref().map(str::to_lowercase);
         if let Some(community) = &community {
-            relevance_raw += self
+            community_weight = self
                 .community_relevance
                 .get(community)
                 .copied()
                 .unwrap_or(0.0);
+            relevance_raw += community_weight;
             for &(beat, weight) in self.community_hints.get(community).into_iter().flatten() {
                 add_beat_term(&mut beat_scores, beat, weight, None);
             }
@@ -249,6 +253,7 @@ impl Classifier {
             relevance,
             relevant,
             relevance_terms,
+            community_weight,
             beats,
             sentiment: sentiment::compound(&words.tokens, &lowered, words.exclamations),
             names: self.unknown_names(&words.tokens),
@@ -345,6 +350,7 @@ impl Classifier {
                     self.ai_entities(annotation)
                         .map(|name| format!("entity:{name}")),
                 )
+                .chain((annotation.community_weight > 0.0).then(|| "community".to_string()))
                 .collect(),
             beats: annotation
                 .beats
@@ -473,7 +479,8 @@ pub struct AnnotationView<'a> {
     pub id: &'a RecordId,
     pub relevant: bool,
     pub relevance: f64,
-    /// Relevance terms as written in beats.yaml, then `entity:<name>` for AI entities.
+    /// Relevance terms as written in beats.yaml, then `entity:<name>` for AI entities, then
+    /// `community` when the record's community lent weight.
     pub relevance_terms: Vec<String>,
     pub beats: Vec<BeatView<'a>>,
     pub sentiment: f64,
