@@ -8,6 +8,43 @@
 //! 1. [`annotate_all`]: per record relevance, beats, sentiment, entities, phrases, language;
 //! 2. [`analyze`]: aggregates, signals and candidate stories as of a time;
 //! 3. [`write_outputs`]: the files under `data/analysis/`, each written atomically.
+//!
+//! # Files written (`data/analysis/`)
+//!
+//! All JSON is deterministic: maps sorted by key, lists in a defined order, floats rounded to
+//! three decimals, times RFC 3339 UTC. Platforms are the lowercase [`Source`] names.
+//!
+//! - `aggregates.json` — `{as_of, input, overall, sources, categories, beats}`. `input` is
+//!   [`InputSummary`] (`records`, `relevant`, `after_as_of`, `first_record`, `last_record`,
+//!   `by_source`). `overall` is one [`aggregate::GroupStats`]; `sources`, `categories` and
+//!   `beats` map a platform, category slug or beat slug to one (every beat and category is
+//!   present, empty ones with zeros). GroupStats: `records_24h`, `records_7d`, `records_30d`,
+//!   `prior_24h`, `prior_7d`, `change_day`, `change_day_pct` (null when the prior day had
+//!   none), `change_week`, `change_week_pct`, `daily_average_30d`, `hourly` (72 counts, oldest
+//!   first, last = the hour to `as_of`), `daily` (90 rolling-day counts, oldest first, last =
+//!   `records_24h`), `sentiment` (`{platform: {records, sentiment}}`, last 30 days),
+//!   `platform_share` (`{platform: share}`, last 30 days), `top_entities` and `top_phrases`
+//!   (`[{text, records}]`, last 7 days, at most 10).
+//! - `signals.json` — `{as_of, signals: [Signal]}`, strongest first, at most 200. Signal:
+//!   `kind` (velocity | novelty | divergence), `subject_kind` (beat | entity | phrase),
+//!   `subject`, `beat` (slug or null), `last_24h`, `last_7d`, `baseline` (records/day over the
+//!   28 days before the last 24 h), `strength`, `score`, `intensity` (low | medium | high),
+//!   `reason`, and for divergence `platforms` (`{platform: {records, sentiment}}`).
+//! - `candidates.json` — [`Candidates`]: `{as_of, window_hours, candidates: [Candidate],
+//!   suppressed: [{topic, story, reason}]}`, candidates best first. Candidate: `topic` (stable
+//!   key `<beat>/<two terms>`), `label`, `as_of`, `beat` `{slug, name}`, `category` (name),
+//!   `signal` `{kind, strength, subject, reason}`, `intensity`, `score`, `volume`
+//!   `{last_24h, baseline}`, `sentiment` (`{platform: mean}`), `top_entities`, `top_phrases`,
+//!   `record_ids` (all, sorted), `counts` (`{platform: records}`), `distinct_records`,
+//!   `top_by_engagement` and `top_by_centrality` (`[{id, source, engagement, centrality}]`, 5
+//!   each), `centrality` (`{record id: 0…1}`). Labels are record text: escape them.
+//! - `records.jsonl` — one line per AI record of the [`ANNOTATION_DAYS`] up to `as_of`,
+//!   newest first: `{source, created_at, id, relevant, relevance, relevance_terms, beats:
+//!   [{beat, score, terms}], sentiment, sentiment_label, entities, names, phrases, language,
+//!   duplicate_of?}` (see [`classify::AnnotationView`]). JSONL, so the site's template loader
+//!   skips it.
+//! - `taxonomy.json` — `{categories: [{slug, name, description, beats: [slug]}], beats:
+//!   [{slug, name, category, description}]}`, in `data/beats.yaml` order.
 
 pub mod aggregate;
 pub mod candidates;
