@@ -336,6 +336,11 @@ fn a_constructed_burst_fires_velocity_and_a_candidate() {
         .find(|s| s.subject.starts_with("DeepSeek") && s.subject_kind == SubjectKind::Entity)
         .expect("a signal on DeepSeek");
     assert_eq!(deepseek.kind, SignalKind::Velocity);
+    // The background has no DeepSeek at all, so the burst is also new.
+    assert!(analysis
+        .signals
+        .iter()
+        .any(|s| s.kind == SignalKind::Novelty && s.subject.starts_with("DeepSeek")));
     assert!(deepseek.last_24h >= 8, "{deepseek:?}");
     assert!(
         deepseek.intensity >= analyze::Intensity::Medium,

@@ -387,3 +387,77 @@ fn divergence(base: &SignalBase<'_>, mood: &BTreeMap<Source, (u64, f64)>) -> Opt
     signal.platforms = platforms;
     Some(signal)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(days: &[u32]) -> SignalBase<'static> {
+        SignalBase::new(
+            SubjectKind::Entity,
+            "Anthropic",
+            Some("military-defence".into()),
+            days,
+        )
+    }
+
+    fn history(recent: &[u32], usual: u32) -> Vec<u32> {
+        let mut days = vec![usual; HISTORY_DAYS];
+        days[..recent.len()].copy_from_slice(recent);
+        days
+    }
+
+    #[test]
+    fn intensity_bands_follow_the_documented_thresholds() {
+        assert_eq!(intensity(0.0), Intensity::Low);
+        assert_eq!(intensity(1.999), Intensity::Low);
+        assert_eq!(intensity(2.0), Intensity::Medium);
+        assert_eq!(intensity(3.999), Intensity::Medium);
+        assert_eq!(intensity(4.0), Intensity::High);
+    }
+
+    #[test]
+    fn velocity_needs_volume_ratio_and_significance() {
+        // 20 today against 1 a day: ratio 10.5, score log2(10.5) × 1 = 3.39 → Medium.
+        let days = history(&[20], 1);
+        let signal = velocity(&base(&days), &days, 90).unwrap();
+        assert_eq!(signal.strength, 10.5);
+        assert_eq!(signal.score, 3.392);
+        assert_eq!(signal.intensity, Intensity::Medium);
+        // Three records are too few, however quiet the baseline.
+        assert!(velocity(&base(&history(&[3], 0)), &history(&[3], 0), 90).is_none());
+        // Busy subjects need more than noise: 14 against 10 a day is not a burst.
+        assert!(velocity(&base(&history(&[14], 10)), &history(&[14], 10), 90).is_none());
+        // Without 28 days of data there is no baseline.
+        assert!(velocity(&base(&days), &days, 10).is_none());
+    }
+
+    #[test]
+    fn novelty_needs_silence_before() {
+        let mut days = vec![0; HISTORY_DAYS];
+        days[0] = 3;
+        days[2] = 2;
+        let signal = novelty(&base(&days), &days, 60).unwrap();
+        assert_eq!((signal.kind, signal.strength), (SignalKind::Novelty, 5.0));
+        days[40] = 1;
+        assert!(novelty(&base(&days), &days, 60).is_none());
+    }
+
+    #[test]
+    fn divergence_compares_platforms_with_enough_records() {
+        let days = history(&[6], 1);
+        let mut mood = BTreeMap::new();
+        mood.insert(Source::Reddit, (10, 4.0)); // mean +0.4
+        mood.insert(Source::Bluesky, (10, -3.0)); // mean −0.3
+        let signal = divergence(&base(&days), &mood).unwrap();
+        assert_eq!(signal.strength, 0.7);
+        assert_eq!(signal.score, 3.5);
+        assert!(
+            signal.reason.contains("+0.40 on Reddit"),
+            "{}",
+            signal.reason
+        );
+        mood.insert(Source::Bluesky, (4, -1.2)); // too few Bluesky records to compare
+        assert!(divergence(&base(&days), &mood).is_none());
+    }
+}
