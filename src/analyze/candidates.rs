@@ -280,10 +280,9 @@ fn documents(records: &[Record], window: &[usize]) -> (Vec<Doc>, Vec<String>) {
     (docs, vocabulary)
 }
 
-/// Words platforms add to titles ("Show HN:", "&nbsp;", "[pdf]") that say nothing about the topic.
-const BOILERPLATE: &[&str] = &[
-    "show", "ask", "tell", "launch", "hn", "nbsp", "amp", "pdf", "video", "r", "d",
-];
+/// Words platforms add to titles ("Show HN:", "[D]") that say nothing about the topic (more
+/// such words are stop words already, see `text::NOISE`).
+const BOILERPLATE: &[&str] = &["show", "ask", "tell", "launch", "video", "r", "d"];
 
 /// Content words of a record for TF-IDF; hyphenated words also give their parts, so
 /// `DeepSeek-R1-0528` and `DeepSeek R1 0528` share terms.

@@ -112,8 +112,16 @@ static STOPWORD_LANGUAGES: LazyLock<FxHashMap<&'static str, u16>> = LazyLock::ne
             *map.entry(word).or_insert(0) |= 1 << i;
         }
     }
+    for word in NOISE {
+        *map.entry(word).or_insert(0) |= NOISE_BIT;
+    }
     map
 });
+
+/// Platform boilerplate in titles ("Show HN:", "&nbsp;", "[pdf]"): never part of a phrase or a
+/// name. Marked with a bit of its own so it casts no language vote.
+const NOISE: &[&str] = &["hn", "nbsp", "amp", "pdf", "gt", "lt"];
+const NOISE_BIT: u16 = 1 << 15;
 
 /// True for a word too common to carry meaning in any of the languages above.
 pub fn is_stopword(lower: &str) -> bool {
@@ -279,6 +287,13 @@ pub fn capitalised_phrases(tokens: &[Token<'_>]) -> Vec<String> {
 }
 
 fn flush_run(run: &mut Vec<&str>, phrases: &mut Vec<String>) {
+    if let Some(last) = run.last_mut() {
+        // "Silicon Valley’s" names Silicon Valley.
+        *last = last
+            .strip_suffix("’s")
+            .or_else(|| last.strip_suffix("'s"))
+            .unwrap_or(last);
+    }
     if run.len() >= 2 {
         let phrase = run.join(" ");
         if !phrases.contains(&phrase) {
