@@ -80,7 +80,7 @@ pub fn compound(tokens: &[Token<'_>], lowered: &[&str], exclamations: usize) -> 
         .any(|t| !t.is_all_caps() && t.text.chars().any(char::is_alphabetic));
     let but_at = lowered.iter().position(|w| *w == "but");
     // Deref the lazy tables once, not once per word.
-    let (valences, boosters) = (&*VALENCE, &*BOOSTERS);
+    let (valences, boosters, negations) = (&*VALENCE, &*BOOSTERS, &*NEGATIONS);
     let mut sum = 0.0f32;
     for (i, word) in lowered.iter().enumerate() {
         let Some(&base) = valences.get(*word) else {
@@ -99,7 +99,7 @@ pub fn compound(tokens: &[Token<'_>], lowered: &[&str], exclamations: usize) -> 
                 let decay = [1.0, 0.95, 0.9][distance - 1];
                 valence += boost.copysign(base) * decay;
             }
-            if is_negation(before) {
+            if is_negation(negations, before) {
                 valence *= NEGATION;
             }
         }
@@ -116,8 +116,8 @@ pub fn compound(tokens: &[Token<'_>], lowered: &[&str], exclamations: usize) -> 
     (sum / (sum * sum + NORMALISATION_ALPHA).sqrt()).clamp(-1.0, 1.0)
 }
 
-fn is_negation(word: &str) -> bool {
-    NEGATIONS.contains(word) || word.ends_with("n't") || word.ends_with("n’t")
+fn is_negation(negations: &FxHashSet<&'static str>, word: &str) -> bool {
+    negations.contains(word) || word.ends_with("n't") || word.ends_with("n’t")
 }
 
 #[cfg(test)]
