@@ -67,7 +67,7 @@ pub fn load(stories_dir: &Path) -> Result<Vec<RecentStory>, StoryReadError> {
 /// The story's suppression facts, or `None` when its front matter lacks a date.
 pub fn parse(path: &Path, text: &str) -> Option<RecentStory> {
     let front = front_matter(text)?;
-    let date = front.get("date")?.as_str()?.parse::<DateTime<Utc>>().ok()?;
+    let date = date_of(front.get("date")?)?;
     let extra = front.get("extra");
     let evidence = extra.and_then(|e| e.get("evidence"));
     let records: Vec<RecordId> = evidence
@@ -96,6 +96,16 @@ pub fn parse(path: &Path, text: &str) -> Option<RecentStory> {
         size: counted.max(records.len() as u64),
         records,
     })
+}
+
+/// A front-matter date: a YAML string, or a TOML datetime (which arrives as a one-key table).
+fn date_of(value: &serde_json::Value) -> Option<DateTime<Utc>> {
+    let text = match value {
+        serde_json::Value::String(s) => s.as_str(),
+        serde_json::Value::Object(map) => map.values().next()?.as_str()?,
+        _ => return None,
+    };
+    text.parse().ok()
 }
 
 fn front_matter(text: &str) -> Option<serde_json::Value> {
@@ -169,4 +179,31 @@ fn covered_by(candidate: &Candidate, story: &RecentStory) -> Option<Suppressed> 
         story: story.path.display().to_string(),
         reason,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_yaml_and_toml_front_matter() {
+        let yaml = "---\ntitle: T\ndate: 2026-06-29T12:00:00Z\ntaxonomies:\n  beats: [military-defence]\nextra:\n  topic: military-defence/anthropic-pentagon\n  evidence:\n    records: [\"reddit:1\", \"bluesky:at://x\"]\n    counts: {reddit: 5, bluesky: 3}\n---\nBody\n";
+        let story = parse(Path::new("a.md"), yaml).unwrap();
+        assert_eq!(
+            story.date,
+            "2026-06-29T12:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(story.beat.as_deref(), Some("military-defence"));
+        assert_eq!(
+            story.topic.as_deref(),
+            Some("military-defence/anthropic-pentagon")
+        );
+        assert_eq!(story.records.len(), 2);
+        assert_eq!(story.size, 8);
+        let toml = "+++\ntitle = \"T\"\ndate = 2026-06-29T12:00:00Z\n[taxonomies]\nbeats = [\"regulation\"]\n+++\nBody\n";
+        let story = parse(Path::new("b.md"), toml).unwrap();
+        assert_eq!(story.beat.as_deref(), Some("regulation"));
+        assert_eq!(story.size, 0);
+        assert!(parse(Path::new("c.md"), "no front matter").is_none());
+    }
 }
