@@ -11,18 +11,11 @@ pub const CONFIG_FILE: &str = "site.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: `{key}`: {message}")]
-    Invalid {
-        path: PathBuf,
-        key: String,
-        message: String,
-    },
+    Invalid { path: PathBuf, key: String, message: String },
 }
 
 /// The whole of `site.toml`.
@@ -72,11 +65,7 @@ pub struct FeedsConfig {
 
 impl Default for FeedsConfig {
     fn default() -> Self {
-        FeedsConfig {
-            rss: true,
-            atom: true,
-            limit: default_feed_limit(),
-        }
+        FeedsConfig { rss: true, atom: true, limit: default_feed_limit() }
     }
 }
 
@@ -106,10 +95,8 @@ impl Config {
     /// Reads and validates `<root>/site.toml`.
     pub fn load(root: &Path) -> Result<Config, ConfigError> {
         let path = root.join(CONFIG_FILE);
-        let text = fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let text = fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
         Config::parse(&path, &text)
     }
 
@@ -200,9 +187,7 @@ mod tests {
     #[test]
     fn unknown_key_is_named_with_its_line() {
         let text = format!("{MINIMAL}paginat = 3\n");
-        let err = Config::parse(Path::new("site.toml"), &text)
-            .unwrap_err()
-            .to_string();
+        let err = Config::parse(Path::new("site.toml"), &text).unwrap_err().to_string();
         assert!(err.starts_with("site.toml:"), "{err}");
         assert!(err.contains("paginat"), "{err}");
         assert!(err.contains("line 3"), "{err}");
@@ -211,9 +196,7 @@ mod tests {
     #[test]
     fn bad_value_names_the_key() {
         let text = format!("{MINIMAL}paginate = 0\n");
-        let err = Config::parse(Path::new("site.toml"), &text)
-            .unwrap_err()
-            .to_string();
+        let err = Config::parse(Path::new("site.toml"), &text).unwrap_err().to_string();
         assert_eq!(err, "site.toml: `paginate`: must be at least 1");
     }
 }
