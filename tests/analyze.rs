@@ -358,14 +358,21 @@ fn a_constructed_burst_fires_velocity_and_a_candidate() {
         "{top:?}"
     );
     assert!(
-        top.signal.subject.starts_with("DeepSeek"),
+        top.facts.signal.subject.starts_with("DeepSeek"),
         "{:?}",
-        top.signal
+        top.facts.signal
     );
     assert!(top
         .top_by_engagement
         .windows(2)
         .all(|w| w[0].engagement >= w[1].engagement));
+    // The synthesis stage's pack for it: same facts, only the candidate's records, none broken.
+    let packs = analyze::evidence_packs(&records, &analysis.candidates, analyze::MAX_PACKS);
+    let pack = &packs[0];
+    assert_eq!(pack.topic, top.facts.topic);
+    assert_eq!(pack.total_records(), top.record_ids.len() as u64);
+    assert!(pack.records.iter().all(|r| top.record_ids.contains(&r.id)));
+    assert_eq!(pack.problems(), Vec::<String>::new());
 }
 
 #[test]
@@ -379,8 +386,8 @@ fn a_recent_story_suppresses_its_candidate_until_evidence_grows() {
     let story = format!(
         "---\ntitle: T\ndate: {}\ntaxonomies:\n  beats: [{}]\nextra:\n  topic: {}\n  evidence:\n    records: [{}]\n---\nBody\n",
         (as_of - Duration::days(1)).to_rfc3339(),
-        top.beat.slug,
-        top.topic,
+        top.facts.beat.slug,
+        top.facts.topic,
         top.record_ids.iter().map(|id| format!("\"{id}\"")).collect::<Vec<_>>().join(", ")
     );
     let dir = tempfile::tempdir().unwrap();
@@ -400,8 +407,8 @@ fn a_recent_story_suppresses_its_candidate_until_evidence_grows() {
         .candidates
         .candidates
         .iter()
-        .all(|c| c.topic != top.topic));
-    assert_eq!(second.candidates.suppressed[0].topic, top.topic);
+        .all(|c| c.facts.topic != top.facts.topic));
+    assert_eq!(second.candidates.suppressed[0].topic, top.facts.topic);
     // A story written 10 days ago no longer counts as recent.
     let old = analyze::analyze(
         &classifier,
@@ -447,7 +454,7 @@ fn outputs_are_byte_identical_across_runs_and_input_order() {
         files
     };
     let first = run(&records);
-    assert_eq!(first.len(), 5);
+    assert_eq!(first.len(), 6);
     assert!(first.iter().all(|(_, bytes)| bytes.len() > 2));
     assert_eq!(first, run(&records));
     records.reverse();

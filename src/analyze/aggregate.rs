@@ -23,12 +23,8 @@ pub const TOP_TERMS: usize = 10;
 /// A capitalised phrase must appear in this many records of a window to be shown as a name.
 pub const MIN_NAME_RECORDS: u32 = 3;
 
-/// An entity or phrase and how many records mention it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct TermCount {
-    pub text: String,
-    pub records: u64,
-}
+/// An entity or phrase and how many records mention it (one type with the evidence packs').
+pub use crate::synthesize::evidence::TermCount;
 
 /// Mean sentiment of a platform's records.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -17,11 +17,12 @@ use chrono::{DateTime, Duration, Utc};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use super::aggregate::{age, entity_texts, recurring_names, round3, top_counts, TermCount};
+use super::aggregate::{age, entity_texts, recurring_names, round3, top_counts};
 use super::classify::{Annotation, Classifier, Words};
-use super::signals::{intensity, Intensity, Signal, SignalKind, SubjectKind};
+use super::signals::{self as signals, intensity, SignalKind, SubjectKind};
 use super::stories::RecentStory;
 use crate::model::{Record, RecordId, Source};
+use crate::synthesize::evidence::{BeatRef, CandidateFacts, Signal, TermCount, Volume};
 
 /// Settings for clustering.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,31 +48,12 @@ impl Default for CandidateConfig {
     }
 }
 
+/// The beat slug of a candidate none of whose records has a beat; such candidates are listed
+/// but get no evidence pack (a story needs a beat page to live on).
+pub const UNSORTED: &str = "unsorted";
+
 /// Records shown per evidence list (by engagement, by centrality).
 pub const TOP_RECORDS: usize = 5;
-
-/// The beat a candidate belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BeatRef {
-    pub slug: String,
-    pub name: String,
-}
-
-/// The signal behind a candidate, as the story writer reads it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CandidateSignal {
-    pub kind: SignalKind,
-    pub strength: f64,
-    pub subject: String,
-    pub reason: String,
-}
-
-/// Volume of the signal's subject.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Volume {
-    pub last_24h: u64,
-    pub baseline: f64,
-}
 
 /// One record of a candidate with its place in it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,26 +65,20 @@ pub struct MemberRecord {
     pub centrality: f64,
 }
 
-/// A possible story and its evidence.
+/// A possible story and its evidence. Its `facts` are exactly what the synthesis stage's
+/// [`EvidencePack::assemble`](crate::synthesize::EvidencePack::assemble) takes, and are
+/// written flat beside the evidence fields.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {
-    /// Stable key across runs: `<beat slug>/<two strongest terms>`.
-    pub topic: String,
+    /// Topic key (`<beat slug>/<two strongest terms>`), as-of time, beat, category name,
+    /// strongest signal, intensity, signal volume, mean sentiment per platform, top entities
+    /// and phrases.
+    #[serde(flatten)]
+    pub facts: CandidateFacts,
     /// The most central record's title or opening words.
     pub label: String,
-    pub as_of: DateTime<Utc>,
-    pub beat: BeatRef,
-    /// The beat's category name.
-    pub category: String,
-    pub signal: CandidateSignal,
-    pub intensity: Intensity,
     /// The rank score (see the module docs).
     pub score: f64,
-    pub volume: Volume,
-    /// Mean sentiment per platform over the candidate's records.
-    pub sentiment: BTreeMap<Source, f64>,
-    pub top_entities: Vec<TermCount>,
-    pub top_phrases: Vec<TermCount>,
     /// Every record id of the candidate, duplicates included, sorted.
     pub record_ids: Vec<RecordId>,
     /// Records per platform, duplicates included.
@@ -119,6 +95,7 @@ pub struct Candidate {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suppressed {
     pub topic: String,
+    /// The covering story's file, relative to `content/stories/`.
     pub story: String,
     pub reason: String,
 }
@@ -151,7 +128,7 @@ pub fn find(
     classifier: &Classifier,
     records: &[Record],
     annotations: &[Annotation],
-    signals: &[Signal],
+    signals: &[signals::Signal],
     stories: &[RecentStory],
     as_of: DateTime<Utc>,
     config: &CandidateConfig,
@@ -182,7 +159,7 @@ pub fn find(
     candidates.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
-            .then_with(|| a.topic.cmp(&b.topic))
+            .then_with(|| a.facts.topic.cmp(&b.facts.topic))
     });
     dedupe_topics(&mut candidates);
     let (candidates, suppressed) = super::stories::suppress(candidates, stories, as_of);
@@ -198,10 +175,11 @@ pub fn find(
 fn dedupe_topics(candidates: &mut [Candidate]) {
     let mut seen: FxHashMap<String, usize> = FxHashMap::default();
     for candidate in candidates {
-        let n = seen.entry(candidate.topic.clone()).or_default();
+        let topic = &mut candidate.facts.topic;
+        let n = seen.entry(topic.clone()).or_default();
         *n += 1;
         if *n > 1 {
-            candidate.topic = format!("{}-{}", candidate.topic, n);
+            *topic = format!("{topic}-{n}");
         }
     }
 }
@@ -402,7 +380,7 @@ struct Context<'a> {
     classifier: &'a Classifier,
     records: &'a [Record],
     annotations: &'a [Annotation],
-    signals: &'a [Signal],
+    signals: &'a [signals::Signal],
     docs: &'a [Doc],
     vocabulary: &'a [String],
     names: &'a FxHashMap<String, u32>,
@@ -475,7 +453,7 @@ fn describe(context: &Context<'_>, cluster: &Cluster, as_of: DateTime<Utc>) -> C
         }
         None => (
             BeatRef {
-                slug: "unsorted".into(),
+                slug: UNSORTED.into(),
                 name: "Unsorted".into(),
             },
             "Unsorted".into(),
@@ -510,20 +488,19 @@ fn describe(context: &Context<'_>, cluster: &Cluster, as_of: DateTime<Utc>) -> C
         .iter()
         .find(|r| r.id == top_by_centrality[0].id)
         .expect("member of records");
-    Candidate {
+    let facts = CandidateFacts {
         topic: format!("{}/{}", beat.slug, topic_words(vocabulary, cluster)),
-        label: label_of(central),
         as_of,
         beat,
         category,
         signal: match signal {
-            Some(s) => CandidateSignal {
+            Some(s) => Signal {
                 kind: s.kind,
                 strength: s.strength,
                 subject: s.subject.clone(),
                 reason: s.reason.clone(),
             },
-            None => CandidateSignal {
+            None => Signal {
                 kind: SignalKind::Velocity,
                 strength: 0.0,
                 subject: String::new(),
@@ -531,7 +508,6 @@ fn describe(context: &Context<'_>, cluster: &Cluster, as_of: DateTime<Utc>) -> C
             },
         },
         intensity: intensity(score),
-        score,
         volume: signal.map_or(
             Volume {
                 last_24h: 0,
@@ -548,6 +524,11 @@ fn describe(context: &Context<'_>, cluster: &Cluster, as_of: DateTime<Utc>) -> C
             .collect(),
         top_entities,
         top_phrases,
+    };
+    Candidate {
+        facts,
+        label: label_of(central),
+        score,
         record_ids,
         counts,
         distinct_records: members.len() as u64,
@@ -559,11 +540,11 @@ fn describe(context: &Context<'_>, cluster: &Cluster, as_of: DateTime<Utc>) -> C
 
 /// The strongest signal on the candidate's beat, entities or phrases.
 fn strongest_signal<'a>(
-    signals: &'a [Signal],
+    signals: &'a [signals::Signal],
     beat: &str,
     entities: &[TermCount],
     phrases: &[TermCount],
-) -> Option<&'a Signal> {
+) -> Option<&'a signals::Signal> {
     let entity_set: BTreeSet<&str> = entities.iter().map(|t| t.text.as_str()).collect();
     let phrase_set: BTreeSet<&str> = phrases.iter().map(|t| t.text.as_str()).collect();
     // Signals are sorted strongest first, so the first match is the strongest.

@@ -31,13 +31,17 @@
 //!   28 days before the last 24 h), `strength`, `score`, `intensity` (low | medium | high),
 //!   `reason`, and for divergence `platforms` (`{platform: {records, sentiment}}`).
 //! - `candidates.json` — [`Candidates`]: `{as_of, window_hours, candidates: [Candidate],
-//!   suppressed: [{topic, story, reason}]}`, candidates best first. Candidate: `topic` (stable
+//!   suppressed: [{topic, story, reason}]}` (`story` relative to `content/stories/`), candidates
+//!   best first. Candidate: `topic` (stable
 //!   key `<beat>/<two terms>`), `label`, `as_of`, `beat` `{slug, name}`, `category` (name),
 //!   `signal` `{kind, strength, subject, reason}`, `intensity`, `score`, `volume`
 //!   `{last_24h, baseline}`, `sentiment` (`{platform: mean}`), `top_entities`, `top_phrases`,
 //!   `record_ids` (all, sorted), `counts` (`{platform: records}`), `distinct_records`,
 //!   `top_by_engagement` and `top_by_centrality` (`[{id, source, engagement, centrality}]`, 5
 //!   each), `centrality` (`{record id: 0…1}`). Labels are record text: escape them.
+//! - `evidence_packs.json` — the synthesis stage's input (`zeitgeist synthesize` reads it by
+//!   default): a JSON array of [`EvidencePack`], best first, for the best [`MAX_PACKS`]
+//!   candidates that have a beat (see [`evidence_packs`]).
 //! - `records.jsonl` — one line per AI record of the [`ANNOTATION_DAYS`] up to `as_of`,
 //!   newest first: `{source, created_at, id, relevant, relevance, relevance_terms, beats:
 //!   [{beat, score, terms}], sentiment, sentiment_label, entities, names, phrases, language,
@@ -57,13 +61,14 @@ pub mod stories;
 pub mod terms;
 pub mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 pub use aggregate::Aggregates;
@@ -75,6 +80,7 @@ pub use stories::RecentStory;
 
 use crate::atomic::write_atomic;
 use crate::model::{Record, RecordId, Source};
+use crate::synthesize::EvidencePack;
 
 /// Where the stage writes, relative to the site's `data/` folder.
 pub const ANALYSIS_DIR: &str = "analysis";
@@ -299,6 +305,10 @@ pub fn write_outputs(
             }),
         ),
         ("candidates.json", to_json(&analysis.candidates)),
+        (
+            "evidence_packs.json",
+            to_json(&evidence_packs(records, &analysis.candidates, MAX_PACKS)),
+        ),
         ("taxonomy.json", to_json(&TaxonomyFile::of(classifier))),
     ];
     let mut written = Vec::new();
@@ -308,6 +318,50 @@ pub fn write_outputs(
         written.push((path, bytes.len()));
     }
     Ok(OutputSummary { files: written })
+}
+
+/// Evidence packs written for the synthesis stage: the best candidates, enough for a run's
+/// stories with room for the ones dedup drops.
+pub const MAX_PACKS: usize = 12;
+
+/// The synthesis stage's input: an [`EvidencePack`] for each of the best `max` candidates that
+/// have a beat, in rank order, each built from the candidate's facts, all its records and the
+/// clustering's centrality per record.
+pub fn evidence_packs(
+    records: &[Record],
+    candidates: &Candidates,
+    max: usize,
+) -> Vec<EvidencePack> {
+    let chosen: Vec<&candidates::Candidate> = candidates
+        .candidates
+        .iter()
+        .filter(|c| c.facts.beat.slug != candidates::UNSORTED)
+        .take(max)
+        .collect();
+    let wanted: FxHashMap<&RecordId, usize> = chosen
+        .iter()
+        .enumerate()
+        .flat_map(|(n, c)| c.record_ids.iter().map(move |id| (id, n)))
+        .collect();
+    let mut members: Vec<Vec<Record>> = vec![Vec::new(); chosen.len()];
+    for record in records {
+        if let Some(&n) = wanted.get(&record.id) {
+            members[n].push(record.clone());
+        }
+    }
+    chosen
+        .into_iter()
+        .zip(members)
+        .map(|(candidate, mut members)| {
+            members.sort_by(|a, b| a.id.cmp(&b.id));
+            let centrality: HashMap<RecordId, f64> = candidate
+                .centrality
+                .iter()
+                .map(|(id, c)| (id.clone(), *c))
+                .collect();
+            EvidencePack::assemble(candidate.facts.clone(), &members, &centrality)
+        })
+        .collect()
 }
 
 /// AI records of the [`ANNOTATION_DAYS`] up to `as_of`, newest first (ties by id).

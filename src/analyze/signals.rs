@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{age, days_back, entity_texts, recurring_names, round3, PlatformMood};
 use super::classify::{Annotation, Classifier};
+pub use crate::model::{Intensity, SignalKind};
 use crate::model::{Record, Source};
 
 /// Intensity bands: a score below `MEDIUM_FROM` is Low, below `HIGH_FROM` Medium, else High.
@@ -48,16 +49,6 @@ pub const MIN_DIVERGENCE_GAP: f64 = 0.3;
 /// Most signals written; the weakest are dropped first.
 pub const MAX_SIGNALS: usize = 200;
 
-/// How strong a signal or candidate is, for readers. Serialised in lower case, matching the
-/// story front matter's `intensity`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Intensity {
-    Low,
-    Medium,
-    High,
-}
-
 /// The documented intensity function; see the module docs for each score.
 pub fn intensity(score: f64) -> Intensity {
     if score >= HIGH_FROM {
@@ -67,15 +58,6 @@ pub fn intensity(score: f64) -> Intensity {
     } else {
         Intensity::Low
     }
-}
-
-/// Why a subject stands out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SignalKind {
-    Velocity,
-    Novelty,
-    Divergence,
 }
 
 /// What a signal is about.

@@ -24,6 +24,7 @@ pub const GROWTH_FACTOR: f64 = 2.0;
 /// The parts of a story's front matter that matter for suppression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecentStory {
+    /// The file, relative to the stories folder given to [`load`].
     pub path: PathBuf,
     pub date: DateTime<Utc>,
     pub beat: Option<String>,
@@ -59,7 +60,9 @@ pub fn load(stories_dir: &Path) -> Result<Vec<RecentStory>, StoryReadError> {
             path: path.clone(),
             source,
         })?;
-        stories.extend(parse(&path, &text));
+        // Relative paths keep candidates.json the same wherever the site lives.
+        let relative = path.strip_prefix(stories_dir).unwrap_or(&path);
+        stories.extend(parse(relative, &text));
     }
     Ok(stories)
 }
@@ -151,7 +154,7 @@ fn covered_by(candidate: &Candidate, story: &RecentStory) -> Option<Suppressed> 
     if story.size > 0 && size >= GROWTH_FACTOR * story.size as f64 {
         return None;
     }
-    let same_topic = story.topic.as_deref() == Some(candidate.topic.as_str());
+    let same_topic = story.topic.as_deref() == Some(candidate.facts.topic.as_str());
     let overlap = if story.records.is_empty() {
         0.0
     } else {
@@ -162,7 +165,7 @@ fn covered_by(candidate: &Candidate, story: &RecentStory) -> Option<Suppressed> 
             .count();
         shared as f64 / story.records.len() as f64
     };
-    let same_beat = story.beat.as_deref() == Some(candidate.beat.slug.as_str());
+    let same_beat = story.beat.as_deref() == Some(candidate.facts.beat.slug.as_str());
     if !(same_topic || (same_beat && overlap >= MIN_OVERLAP)) {
         return None;
     }
@@ -175,7 +178,7 @@ fn covered_by(candidate: &Candidate, story: &RecentStory) -> Option<Suppressed> 
         )
     };
     Some(Suppressed {
-        topic: candidate.topic.clone(),
+        topic: candidate.facts.topic.clone(),
         story: story.path.display().to_string(),
         reason,
     })
