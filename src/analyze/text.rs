@@ -14,8 +14,9 @@ pub struct Token<'a> {
     pub text: &'a str,
     /// Punctuation (not just spaces) separates this word from the previous one: phrases end here.
     pub after_break: bool,
-    /// Bit set of the languages this word is a stop word of (0 = content word); filled in by
-    /// [`mark_stopwords`], once per word, because phrases, names and language all ask.
+    /// Bit set of the languages this word is a stop word of (0 = content word); filled in with
+    /// [`stopword_bits`] once per word by the classifier, because phrases, names and language
+    /// all ask.
     pub stopword: u16,
 }
 
@@ -131,13 +132,6 @@ pub fn is_stopword(lower: &str) -> bool {
 /// The languages (bit i = `STOPWORDS[i]`) a lower-case word is a stop word of; 0 if none.
 pub fn stopword_bits(lower: &str) -> u16 {
     STOPWORD_LANGUAGES.get(lower).copied().unwrap_or(0)
-}
-
-/// Sets each token's [`Token::stopword`] bits from its lower-case form.
-pub fn mark_stopwords(tokens: &mut [Token<'_>], lowered: &[&str]) {
-    for (token, lower) in tokens.iter_mut().zip(lowered) {
-        token.stopword = stopword_bits(lower);
-    }
 }
 
 /// Guesses the BCP 47 language of a text: a non-Latin script decides by itself; otherwise the
@@ -311,7 +305,9 @@ mod tests {
     fn lower(tokens: &mut [Token<'_>]) -> Vec<String> {
         let lowered: Vec<String> = tokens.iter().map(|t| t.text.to_lowercase()).collect();
         let refs: Vec<&str> = lowered.iter().map(String::as_str).collect();
-        mark_stopwords(tokens, &refs);
+        for (token, lower) in tokens.iter_mut().zip(&refs) {
+            token.stopword = stopword_bits(lower);
+        }
         lowered
     }
 
