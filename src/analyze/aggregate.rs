@@ -373,6 +373,7 @@ pub fn top_counts(counts: FxHashMap<String, u32>, n: usize) -> Vec<TermCount> {
         .collect()
 }
 
+/// Rounds to three decimals, so output does not depend on float noise.
 pub fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }

@@ -66,6 +66,7 @@ pub struct Annotation {
 }
 
 impl Annotation {
+    /// The primary beat, if the record has one.
     pub fn primary_beat(&self) -> Option<BeatIndex> {
         self.beats.first().map(|b| b.beat)
     }
@@ -85,6 +86,7 @@ pub struct Classifier {
 }
 
 impl Classifier {
+    /// Compiles every term of the taxonomy and gazetteer into one matcher.
     pub fn new(taxonomy: Taxonomy, gazetteer: Gazetteer) -> Classifier {
         let mut terms: Vec<String> = Vec::new();
         let mut entries: Vec<(String, Meaning)> = Vec::new();
@@ -440,6 +442,7 @@ pub struct Words<'a> {
 }
 
 impl<'a> Words<'a> {
+    /// Tokenises title and text and lower-cases every word once.
     pub fn of(record: &'a Record) -> Words<'a> {
         let mut tokens = text::tokenize(&record.title);
         let mut body = text::tokenize(&record.text);
@@ -492,6 +495,7 @@ pub struct AnnotationView<'a> {
 }
 
 #[derive(Debug, Serialize)]
+/// A beat of an [`AnnotationView`]: slug, score and the terms that decided it.
 pub struct BeatView<'a> {
     pub beat: &'a str,
     pub score: f64,

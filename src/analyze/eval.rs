@@ -42,18 +42,21 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// `tp / (tp + fp)`, 0 when nothing was predicted.
     pub fn precision(&self) -> f64 {
         ratio(
             self.true_positives,
             self.true_positives + self.false_positives,
         )
     }
+    /// `tp / (tp + fn)`, 0 when nothing was labelled.
     pub fn recall(&self) -> f64 {
         ratio(
             self.true_positives,
             self.true_positives + self.false_negatives,
         )
     }
+    /// Harmonic mean of precision and recall.
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
         if p + r == 0.0 {

@@ -42,6 +42,7 @@ pub struct Entity {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The whole of `data/entities.yaml`.
 pub struct Gazetteer {
     pub entities: Vec<Entity>,
 }

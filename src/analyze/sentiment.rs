@@ -61,6 +61,7 @@ pub enum SentimentLabel {
 }
 
 impl SentimentLabel {
+    /// The label of a compound score (neutral within ±[`NEUTRAL_BAND`]).
     pub fn of(compound: f32) -> SentimentLabel {
         if compound >= NEUTRAL_BAND {
             SentimentLabel::Positive

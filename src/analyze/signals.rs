@@ -34,17 +34,25 @@ use crate::model::{Record, Source};
 
 /// Intensity bands: a score below `MEDIUM_FROM` is Low, below `HIGH_FROM` Medium, else High.
 pub const MEDIUM_FROM: f64 = 2.0;
+/// Scores from this are High.
 pub const HIGH_FROM: f64 = 4.0;
 /// Days of baseline before the current day for velocity.
 pub const BASELINE_DAYS: usize = 28;
 /// Days of history scanned for novelty (a subject must be absent from days 7..this).
 pub const HISTORY_DAYS: usize = 90;
+/// Fewest records in the window for a velocity signal on a beat.
 pub const MIN_VELOCITY_BEAT: u32 = 5;
+/// Fewest records in the window for a velocity signal on an entity or phrase.
 pub const MIN_VELOCITY_TERM: u32 = 4;
+/// Smallest `(c + 1)/(b + 1)` for velocity.
 pub const MIN_VELOCITY_RATIO: f64 = 3.0;
+/// Smallest `(c − b)/√(b + 1)` for velocity: the rise must be beyond Poisson noise.
 pub const MIN_VELOCITY_Z: f64 = 3.0;
+/// Fewest records in 7 days for a novelty signal.
 pub const MIN_NOVELTY_RECORDS: u32 = 4;
+/// Fewest records a platform needs in 7 days to take part in a divergence.
 pub const MIN_DIVERGENCE_RECORDS: u64 = 5;
+/// Smallest gap between platform mean sentiments for divergence.
 pub const MIN_DIVERGENCE_GAP: f64 = 0.3;
 /// Most signals written; the weakest are dropped first.
 pub const MAX_SIGNALS: usize = 200;

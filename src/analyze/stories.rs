@@ -17,8 +17,11 @@ use walkdir::WalkDir;
 use super::candidates::{Candidate, Suppressed};
 use crate::model::RecordId;
 
+/// A story is recent when dated within this many days before `as_of`.
 pub const RECENT_DAYS: i64 = 7;
+/// Share of a same-beat story's evidence records that makes it cover a candidate.
 pub const MIN_OVERLAP: f64 = 0.3;
+/// A candidate this many times its story's size is a follow-up, not a repeat.
 pub const GROWTH_FACTOR: f64 = 2.0;
 
 /// The parts of a story's front matter that matter for suppression.
@@ -37,6 +40,7 @@ pub struct RecentStory {
 
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: cannot read: {source}")]
+/// A story file that exists but cannot be read.
 pub struct StoryReadError {
     pub path: PathBuf,
     pub source: std::io::Error,

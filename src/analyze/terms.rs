@@ -19,6 +19,7 @@ pub struct TermSyntax {
 }
 
 impl TermSyntax {
+    /// Splits `=Term*` into its parts.
     pub fn parse(term: &str) -> TermSyntax {
         let exact_case = term.starts_with('=');
         let rest = term.strip_prefix('=').unwrap_or(term);
@@ -137,6 +138,7 @@ fn needs_boundary(c: char) -> bool {
     is_word_char(c) && !is_unspaced_script(c)
 }
 
+/// True for characters of scripts written without spaces.
 pub fn is_unspaced_script(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF   // Hiragana, Katakana

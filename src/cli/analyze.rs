@@ -13,6 +13,7 @@ use crate::config::Paths;
 use crate::model::{Record, Taxonomy};
 
 #[derive(Debug, Args)]
+/// `zeitgeist analyze`.
 pub struct AnalyzeArgs {
     /// Records to analyse, one Record per line. (Until the store is wired in this is required.)
     #[arg(long)]
@@ -32,6 +33,7 @@ pub struct AnalyzeArgs {
 }
 
 #[derive(Debug, Args)]
+/// `zeitgeist classify`.
 pub struct ClassifyArgs {
     /// Records in JSONL, one Record per line.
     pub input: PathBuf,
@@ -41,6 +43,7 @@ pub struct ClassifyArgs {
 }
 
 #[derive(Debug, Args)]
+/// `zeitgeist eval`.
 pub struct EvalArgs {
     /// Labelled JSONL: `{"record": <Record>, "label": {"relevant": bool, "beat": "<slug>"|null}}` per line.
     pub input: PathBuf,
@@ -61,6 +64,7 @@ fn read_input(path: &Path) -> anyhow::Result<Vec<Record>> {
     Ok(analyze::read_records_jsonl(path)?)
 }
 
+/// Reads records, annotates them, and writes `data/analysis/` as of `--as-of`.
 pub fn analyze(paths: &Paths, args: AnalyzeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let classifier = load_classifier(paths)?;
@@ -105,6 +109,7 @@ pub fn analyze(paths: &Paths, args: AnalyzeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints one annotation per record as JSONL.
 pub fn classify(paths: &Paths, args: ClassifyArgs) -> anyhow::Result<()> {
     let classifier = load_classifier(paths)?;
     let records = read_input(&args.input)?;
@@ -132,6 +137,7 @@ pub fn classify(paths: &Paths, args: ClassifyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Scores the classifier against a labelled file.
 pub fn eval(paths: &Paths, args: EvalArgs) -> anyhow::Result<()> {
     let classifier = load_classifier(paths)?;
     let labelled = eval::read_labelled(&args.input)?;

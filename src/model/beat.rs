@@ -23,6 +23,7 @@ pub type TermWeights = BTreeMap<String, f64>;
 pub struct BeatSlug(pub String);
 
 impl BeatSlug {
+    /// The slug as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -358,6 +359,7 @@ impl YamlLocator<'_> {
             .map(|(i, _)| i + 1)
     }
 
+    /// An error at `line` (line 1 when unknown) naming `field`.
     pub fn error(&self, field: &str, line: Option<usize>, message: &str) -> TaxonomyError {
         TaxonomyError::Invalid {
             path: self.path.to_path_buf(),
