@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::config::{Config, Paths};
 use crate::model::WriterKind;
-use crate::synthesize::{self, EvidencePack, PackResult, RunOptions};
+use crate::synthesize::{self, EvidencePack, PackResult, RunOptions, SynthesisConfig};
 
 /// Where the analysis stage leaves the ranked evidence packs, under `data/`.
 pub const DEFAULT_PACKS: &str = "analysis/evidence_packs.json";
@@ -39,6 +39,7 @@ fn parse_writer(text: &str) -> Result<WriterKind, String> {
 
 pub fn synthesize(paths: &Paths, args: SynthesizeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    let _lock = super::run::lock(paths, "synthesize")?;
     let site = Config::load(&paths.root)?;
     let mut config = site.synthesis.clone();
     if let Some(writer) = args.writer {
@@ -60,25 +61,36 @@ pub fn synthesize(paths: &Paths, args: SynthesizeArgs) -> anyhow::Result<()> {
     for file in &files {
         packs.extend(load_packs(file)?);
     }
+    let results = write_stories(paths, &site, &config, &packs, args.as_of)?;
+    report(&paths.content(), &results, packs.len(), started);
+    Ok(())
+}
+
+/// Writes stories for `packs` (best first) with `config`'s writer into `content/stories/`.
+pub(super) fn write_stories(
+    paths: &Paths,
+    site: &Config,
+    config: &SynthesisConfig,
+    packs: &[EvidencePack],
+    as_of: Option<DateTime<Utc>>,
+) -> anyhow::Result<Vec<PackResult>> {
     let writer = config.http_writer(|var| std::env::var(var).ok())?;
     let content = paths.content();
     let options = RunOptions {
         content_dir: &content,
-        as_of: args.as_of,
+        as_of,
         site_base_url: &site.base_url,
-        config: &config,
+        config,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let results = runtime.block_on(synthesize::run(&packs, writer.as_ref(), &options))?;
-    report(&content, &results, packs.len(), started);
-    Ok(())
+    Ok(runtime.block_on(synthesize::run(packs, writer.as_ref(), &options))?)
 }
 
 /// Reads a JSON file holding one evidence pack or an array of them.
-fn load_packs(path: &Path) -> anyhow::Result<Vec<EvidencePack>> {
+pub(super) fn load_packs(path: &Path) -> anyhow::Result<Vec<EvidencePack>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read evidence packs", path.display()))?;
     let value: serde_json::Value =

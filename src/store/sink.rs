@@ -99,7 +99,10 @@ mod tests {
         assert_eq!((first.stored, first.duplicates), (1, 0));
         assert!(first.location.unwrap().ends_with("-reddit.json"));
         let again = sink.commit(&batch).unwrap();
-        assert_eq!((again.stored, again.duplicates, again.location), (0, 1, None));
+        assert_eq!(
+            (again.stored, again.duplicates, again.location),
+            (0, 1, None)
+        );
         assert_eq!(
             sink.load_cursor(Source::Reddit).unwrap(),
             Some(serde_json::json!({"r/LocalLLaMA": "t3_abc"}))
