@@ -74,6 +74,7 @@ pub(super) fn write_stories(
     packs: &[EvidencePack],
     as_of: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Vec<PackResult>> {
+    let packs = newsworthy(packs);
     let writer = config.http_writer(|var| std::env::var(var).ok())?;
     let content = paths.content();
     let options = RunOptions {
@@ -86,7 +87,20 @@ pub(super) fn write_stories(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    Ok(runtime.block_on(synthesize::run(packs, writer.as_ref(), &options))?)
+    Ok(runtime.block_on(synthesize::run(&packs, writer.as_ref(), &options))?)
+}
+
+/// The packs worth a story, in rank order: those whose candidate has a signal (a cluster of
+/// posts nothing unusual is happening to is not news), and only the best pack of each signal,
+/// since candidates sharing one signal would get the same headline.
+fn newsworthy(packs: &[EvidencePack]) -> Vec<EvidencePack> {
+    let mut seen = std::collections::BTreeSet::new();
+    packs
+        .iter()
+        .filter(|p| !p.signal.subject.trim().is_empty() && p.signal.strength > 0.0)
+        .filter(|p| seen.insert((p.signal.kind, p.signal.subject.to_lowercase())))
+        .cloned()
+        .collect()
 }
 
 /// Reads a JSON file holding one evidence pack or an array of them.
@@ -146,7 +160,7 @@ fn report(content: &Path, results: &[PackResult], packs: usize, started: Instant
         }
     }
     eprintln!(
-        "synthesize: {written} {} written, {} skipped, from {packs} evidence packs in {:.2} s",
+        "synthesize: {written} {} written, {} skipped, from {packs} evidence packs (those without a signal of their own left out) in {:.2} s",
         if written == 1 { "story" } else { "stories" },
         results.len() - written,
         started.elapsed().as_secs_f64()
