@@ -253,3 +253,201 @@ fn the_lock_refuses_a_second_run() {
         "every writing command takes the lock"
     );
 }
+
+/// A loopback Algolia `search_by_date` serving the recorded front page, honouring the
+/// `created_at_i` filters and `hitsPerPage` as Algolia does.
+fn algolia_server() -> (String, std::sync::mpsc::Sender<()>) {
+    let page: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/raw/fixtures-hn-algolia/hn_algolia_new_page.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            let app = axum::Router::new().route(
+                "/api/v1/search_by_date",
+                axum::routing::get(
+                    move |query: axum::extract::Query<BTreeMap<String, String>>| {
+                        let mut page = page.clone();
+                        async move {
+                            assert_eq!(query.get("tags").map(String::as_str), Some("story"));
+                            let per_page: usize = query["hitsPerPage"].parse().unwrap();
+                            let keep = |t: i64| {
+                                query["numericFilters"].split(',').all(|f| {
+                                    match (
+                                        f.strip_prefix("created_at_i>"),
+                                        f.strip_prefix("created_at_i<="),
+                                    ) {
+                                        (Some(v), _) => t > v.parse::<i64>().unwrap(),
+                                        (_, Some(v)) => t <= v.parse::<i64>().unwrap(),
+                                        _ => panic!("unexpected filter {f}"),
+                                    }
+                                })
+                            };
+                            let hits: Vec<serde_json::Value> = page["hits"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .filter(|h| keep(h["created_at_i"].as_i64().unwrap()))
+                                .take(per_page)
+                                .cloned()
+                                .collect();
+                            page["hits"] = serde_json::Value::Array(hits);
+                            page["hitsPerPage"] = per_page.into();
+                            axum::Json(page)
+                        }
+                    },
+                ),
+            );
+            let server = axum::serve(listener, app);
+            tokio::select! {
+                _ = server => {}
+                _ = tokio::task::spawn_blocking(move || stop_rx.recv()) => {}
+            }
+        });
+    });
+    let addr = addr_rx.recv().unwrap();
+    (format!("http://{addr}/api/v1"), stop_tx)
+}
+
+#[test]
+fn collect_stores_new_records_once_and_reports_them_for_run() {
+    let (base, _stop) = algolia_server();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::write(
+        root.join("site.toml"),
+        format!(
+            "title = \"Test\"\nbase_url = \"https://example.org/\"\n\n[sources.http]\nper_host_interval_ms = 0\n\n[sources.hackernews]\nqueries = [\"\"]\ntags = [\"story\"]\nlimit = 40\npage_size = 15\nbase_url = \"{base}\"\n"
+        ),
+    )
+    .unwrap();
+    let collect = |name: &str| {
+        let report = root.join(name);
+        let report = report.to_str().unwrap();
+        let output = zeitgeist(
+            root,
+            &[
+                "collect",
+                "--source",
+                "hackernews",
+                "--source",
+                "reddit",
+                "--report",
+                report,
+            ],
+        )
+        .output()
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert!(output.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("reddit: not enabled in site.toml"),
+            "{stderr}"
+        );
+        let report: BTreeMap<String, serde_json::Value> =
+            serde_json::from_slice(&fs::read(report).unwrap()).unwrap();
+        report
+    };
+    let first = collect("first.json");
+    let new = first["hackernews"]["new"].as_u64().unwrap();
+    assert!(new > 15, "more than one page was read: {first:?}");
+    assert_eq!(first["hackernews"]["status"], "ok");
+    let stored = zeitgeist::store::Store::open(root.join("data"))
+        .read_window(&zeitgeist::store::TimeWindow::all())
+        .unwrap();
+    assert_eq!(stored.len() as u64, new);
+    assert!(
+        root.join("data/state/hackernews.json").exists(),
+        "cursor saved"
+    );
+
+    // The cursor resumes after the newest story: nothing new, nothing stored twice.
+    let second = collect("second.json");
+    assert_eq!(second["hackernews"]["new"], 0);
+    let again = zeitgeist::store::Store::open(root.join("data"))
+        .read_window(&zeitgeist::store::TimeWindow::all())
+        .unwrap();
+    assert_eq!(again.len(), stored.len());
+
+    // `run --collected` takes the collect jobs' reports instead of collecting again.
+    copy_tree(&Path::new(REPO).join("themes"), &root.join("themes"));
+    for file in ["beats.yaml", "entities.yaml"] {
+        fs::copy(
+            Path::new(REPO).join("data").join(file),
+            root.join("data").join(file),
+        )
+        .unwrap();
+    }
+    let newest = stored
+        .iter()
+        .map(|r| r.created_at)
+        .max()
+        .unwrap()
+        .to_rfc3339();
+    let reports = root.join("collected");
+    fs::create_dir_all(&reports).unwrap();
+    fs::rename(root.join("first.json"), reports.join("hackernews.json")).unwrap();
+    let live = |args: &[&str]| {
+        let mut all = vec!["run", "--as-of", newest.as_str(), "--collected"];
+        all.extend(args);
+        zeitgeist(root, &all).output().unwrap()
+    };
+    let output = live(&[reports.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let logs = RunLog::recent(&root.join("data"), 10).unwrap();
+    assert_eq!(logs.len(), 1);
+    let log = &logs[0];
+    assert_eq!((log.mode, log.status), (RunMode::Live, RunStatus::Ok));
+    assert_eq!(
+        log.sources[&zeitgeist::model::Source::Hackernews].new as u64,
+        new
+    );
+    let stages: Vec<&str> = log.stages.iter().map(|s| s.stage.as_str()).collect();
+    assert_eq!(
+        stages,
+        ["collect", "analyze", "synthesize", "compact", "build"]
+    );
+    assert!(
+        log.stages.iter().all(|s| s.seconds.is_some()),
+        "live stages are timed"
+    );
+    assert!(root.join("public/index.html").exists());
+
+    // A collect job that died left no report: its source failed, the rest is still built.
+    fs::remove_dir_all(root.join("public")).unwrap();
+    let empty = root.join("none");
+    fs::create_dir_all(&empty).unwrap();
+    std::thread::sleep(Duration::from_millis(1100)); // live logs are named by the second
+    let output = live(&[empty.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let logs = RunLog::recent(&root.join("data"), 10).unwrap();
+    assert_eq!(logs.len(), 2, "each live run appends its log");
+    let failed = &logs[0].sources[&zeitgeist::model::Source::Hackernews];
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert!(
+        failed.errors[0].starts_with("no collection report in"),
+        "{failed:?}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("run failed (every source failed)"),
+        "{stderr}"
+    );
+    assert!(
+        root.join("public/index.html").exists(),
+        "the site is still built"
+    );
+}

@@ -46,7 +46,7 @@ pub struct RunConfig {
 impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
-            step: Step(Duration::days(7)),
+            step: Step(Duration::days(1)),
             warmup_days: 28,
             stories_per_step: None,
             compact_after_days: 30,

@@ -1,5 +1,5 @@
 //! The run log: one JSON file per run, `data/runs/YYYY/MM/<YYYYMMDDTHHMMSSZ>.json`, named after
-//! the run's clock (the simulated clock offline, the start time live). The Console page shows
+//! the simulated clock offline and the start time live. The Console page shows
 //! them and `zeitgeist run`'s exit code follows [`RunLog::status`].
 //!
 //! ```json
@@ -242,9 +242,14 @@ impl RunLog {
         };
     }
 
-    /// Writes the log atomically to [`RunLog::path`] and returns the path.
+    /// Writes the log atomically to [`RunLog::path`] of its clock (offline) or of its start
+    /// (live: two runs may share an `--as-of`), and returns the path.
     pub fn write(&self, data_dir: &Path) -> Result<PathBuf, RunLogError> {
-        let path = RunLog::path(data_dir, self.clock);
+        let named_after = match self.mode {
+            RunMode::Offline => self.clock,
+            RunMode::Live => self.started_at,
+        };
+        let path = RunLog::path(data_dir, named_after);
         let mut bytes = serde_json::to_vec_pretty(self).expect("run logs serialise");
         bytes.push(b'\n');
         write_atomic(&path, &bytes).map_err(|error| RunLogError::Io {
