@@ -104,14 +104,34 @@ impl Site {
 
     /// Re-reads changed content files (added, edited or removed) and regroups the content.
     pub fn reload_content(&mut self, files: &[PathBuf]) -> Vec<Problem> {
+        let before: Vec<_> = files
+            .iter()
+            .map(|f| self.sources.document(&self.paths, f))
+            .collect();
         let mut problems = self
             .sources
             .refresh(&self.paths, &self.config, &self.base_url, files);
-        let (content, content_problems) =
-            Content::assemble(&self.sources, &self.config, &self.options, &self.base_url);
-        problems.extend(content_problems);
+        let after: Vec<_> = files
+            .iter()
+            .map(|f| self.sources.document(&self.paths, f))
+            .collect();
+        let edited_in_place = match (before.as_slice(), after.as_slice()) {
+            ([Some(old)], [Some(new)]) => self.content.with_page_replaced(old, new),
+            _ => None,
+        };
+        let content = edited_in_place.unwrap_or_else(|| {
+            let (content, content_problems) =
+                Content::assemble(&self.sources, &self.config, &self.options, &self.base_url);
+            problems.extend(content_problems);
+            content
+        });
         self.content = Arc::new(content);
-        self.reload_statics();
+        if files
+            .iter()
+            .any(|f| f.extension().is_none_or(|e| e != "md"))
+        {
+            self.reload_statics();
+        }
         self.templates
             .register_lookups(Arc::clone(&self.content), Arc::clone(&self.data));
         problems

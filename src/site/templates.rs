@@ -91,6 +91,11 @@ impl Templates {
         self.lookup_users.contains(name)
     }
 
+    /// Whether any template reads the site through lookup functions.
+    pub fn uses_any_lookups(&self) -> bool {
+        !self.lookup_users.is_empty()
+    }
+
     /// Makes the loaded site and data reachable from templates through lookup functions.
     pub fn register_lookups(&mut self, content: Arc<Content>, data: Arc<DataFiles>) {
         let lookup = Lookup { content, data };
@@ -283,10 +288,9 @@ impl Lookup {
         let path = string_arg(args, "get_page", "path")?;
         let index = self
             .content
-            .page_by_rel
-            .get(path)
+            .page_index(path)
             .ok_or_else(|| format!("get_page: no published page `{path}` under content/"))?;
-        Ok(self.content.pages[*index].value.clone())
+        Ok(self.content.pages[index].value.clone())
     }
 
     /// `get_section(path="posts/_index.md", pages=true)`: the section, with its pages'
