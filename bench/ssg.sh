@@ -12,7 +12,12 @@ REPO="$(cd "$(dirname "$0")/.." && pwd)"
 PAGES="${PAGES:-10000}"
 RUNS="${RUNS:-3}"
 EDITS="${EDITS:-5}"
-WORK="${WORK:-/tmp/zeitgeist-ssg-bench}"
+# Memory-backed by default: this machine's disk is ext4 without a journal, where creating
+# inodes shortly after deleting others gets slower with every run (ext4 skips "recently
+# deleted" inodes), which measures the file system rather than the generators.
+# Set WORK to a disk folder to measure that too.
+if [ -d /dev/shm ]; then DEFAULT_WORK=/dev/shm/zeitgeist-ssg-bench; else DEFAULT_WORK=/tmp/zeitgeist-ssg-bench; fi
+WORK="${WORK:-$DEFAULT_WORK}"
 ZEITGEIST="${ZEITGEIST:-$REPO/target/release/zeitgeist}"
 GENERATOR="$REPO/../shared/bench/gen_ssg_corpus.py"
 

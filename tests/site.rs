@@ -89,6 +89,17 @@ fn fixture() -> tempfile::TempDir {
          <h1>{{ term.name }}</h1><p class=\"label\">{% if beats[term.slug] %}{{ beats[term.slug].label }}{% endif %}</p>\
          {% include \"partials/listing.html\" %}{% endblock content %}",
     );
+    write(
+        root,
+        "templates/index.html",
+        "{% extends \"base.html\" %}{% block content %}{{ section.content | safe }}\
+         {% set posts = get_section(path=\"posts/_index.md\", pages=true) %}\
+         <p id=\"count\">{{ posts.pages | length }} posts, newest {{ posts.pages.0.title }}</p>\
+         {% set about = get_page(path=\"about.md\") %}<p id=\"about\">{{ about.title }}: {{ about.reading_time }} min</p>\
+         <a id=\"policy\" href=\"{{ get_taxonomy_url(kind=\"beats\", name=\"policy\") }}\">policy</a>\
+         {% set beats = get_taxonomy(kind=\"beats\") %}<p id=\"beats\">{% for t in beats.terms %}{{ t.name }}={{ t.page_count }} {% endfor %}</p>\
+         {% endblock content %}",
+    );
     dir
 }
 
@@ -185,6 +196,22 @@ fn builds_pages_listings_taxonomies_and_twins() {
     assert!(read(root, "places/index.html").contains("Zürich"));
     assert!(root.join("public/places/zürich/index.html").exists());
     assert!(read(root, "categories/index.html").contains("Nothing is filed"));
+
+    // Lookup functions give templates the rest of the site on demand.
+    let home = read(root, "index.html");
+    assert!(
+        home.contains("<p id=\"count\">4 posts, newest Future</p>"),
+        "{home}"
+    );
+    assert!(home.contains("<p id=\"about\">About: 1 min</p>"), "{home}");
+    assert!(
+        home.contains("https:&#x2F;&#x2F;example.org&#x2F;sub&#x2F;beats&#x2F;policy&#x2F;"),
+        "{home}"
+    );
+    assert!(
+        home.contains("<p id=\"beats\">chips=2 policy=2 </p>"),
+        "{home}"
+    );
 
     let twin = read(root, "posts/post-1/index.txt");
     assert!(twin.starts_with("Post 1\nURL: https://example.org/sub/posts/post-1/\nDate: 2024-02-01\n\nFirst paragraph"), "{twin}");
