@@ -604,6 +604,26 @@ fn serve_rebuilds_on_edit_shows_errors_and_recovers() {
     let (status, about) = wait_for(addr, "/about/", |status, _| status == 200);
     assert_eq!(status, 200, "{about}");
     assert!(about.contains("Edited people."), "{about}");
+
+    // A broken content file is reported at its line; the other pages stay up behind the error
+    // page, and fixing the file clears it.
+    write(
+        root,
+        "content/posts/post-0.md",
+        "---\ntitle: Post 0\nbeet: x\n---\nx\n",
+    );
+    let (status, error) = wait_for(addr, "/", |status, _| status == 500);
+    assert!(
+        error.contains("content/posts/post-0.md:3: front matter: unknown field `beet`"),
+        "{status} {error}"
+    );
+    write(
+        root,
+        "content/posts/post-0.md",
+        "---\ntitle: Post 0 again\ndate: 2024-01-01\n---\nBack.\n",
+    );
+    let (status, post) = wait_for(addr, "/posts/post-0/", |status, _| status == 200);
+    assert!(post.contains("Post 0 again"), "{status} {post}");
     assert!(
         !root.join("public").exists(),
         "serve never writes the output folder"

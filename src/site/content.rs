@@ -240,6 +240,8 @@ pub struct Sources {
     pub documents: BTreeMap<String, Arc<Document>>,
     /// Output path (relative) → source file.
     pub assets: BTreeMap<String, PathBuf>,
+    /// Files that could not be read or parsed, by the path shown in messages.
+    pub problems: BTreeMap<PathBuf, Problem>,
 }
 
 impl Sources {
@@ -285,6 +287,10 @@ impl Sources {
                 Err(problem) => problems.push(problem),
             }
         }
+        sources.problems = problems
+            .iter()
+            .map(|p| (p.file.clone(), p.clone()))
+            .collect();
         (sources, problems)
     }
 
@@ -295,20 +301,15 @@ impl Sources {
             .cloned()
     }
 
-    /// Re-reads the given files (removed ones are dropped); returns their problems.
-    pub fn refresh(
-        &mut self,
-        paths: &Paths,
-        config: &Config,
-        base_url: &str,
-        files: &[PathBuf],
-    ) -> Vec<Problem> {
+    /// Re-reads the given files (removed ones are dropped); their problems replace the old
+    /// ones in `problems`.
+    pub fn refresh(&mut self, paths: &Paths, config: &Config, base_url: &str, files: &[PathBuf]) {
         let content_dir = paths.content();
-        let mut problems = Vec::new();
         for file in files {
             let rel = rel_name(&content_dir, file);
             self.documents.remove(&rel);
             self.assets.remove(&rel);
+            self.problems.remove(&display_path(&paths.root, file));
             if !file.is_file() {
                 continue;
             }
@@ -317,13 +318,14 @@ impl Sources {
                     Ok(doc) => {
                         self.documents.insert(rel, Arc::new(doc));
                     }
-                    Err(problem) => problems.push(problem),
+                    Err(problem) => {
+                        self.problems.insert(problem.file.clone(), problem);
+                    }
                 }
             } else {
                 self.assets.insert(rel, file.clone());
             }
         }
-        problems
     }
 }
 
@@ -368,6 +370,8 @@ pub struct Content {
     pub listing_revision: u64,
     /// Changes whenever any published document changes.
     pub revision: u64,
+    /// What grouping found wrong (two files for one URL).
+    pub problems: Vec<Problem>,
 }
 
 impl Content {
@@ -472,6 +476,7 @@ impl Content {
             .collect();
         content.listing_revision = fingerprint(listing);
         content.revision = content.revision_of_all();
+        content.problems = problems.clone();
         (content, problems)
     }
 

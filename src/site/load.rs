@@ -103,13 +103,13 @@ impl Site {
     }
 
     /// Re-reads changed content files (added, edited or removed) and regroups the content.
-    pub fn reload_content(&mut self, files: &[PathBuf]) -> Vec<Problem> {
+    /// Their problems are then in `sources.problems` and `content.problems`.
+    pub fn reload_content(&mut self, files: &[PathBuf]) {
         let before: Vec<_> = files
             .iter()
             .map(|f| self.sources.document(&self.paths, f))
             .collect();
-        let mut problems = self
-            .sources
+        self.sources
             .refresh(&self.paths, &self.config, &self.base_url, files);
         let after: Vec<_> = files
             .iter()
@@ -120,10 +120,7 @@ impl Site {
             _ => None,
         };
         let content = edited_in_place.unwrap_or_else(|| {
-            let (content, content_problems) =
-                Content::assemble(&self.sources, &self.config, &self.options, &self.base_url);
-            problems.extend(content_problems);
-            content
+            Content::assemble(&self.sources, &self.config, &self.options, &self.base_url).0
         });
         self.content = Arc::new(content);
         if files
@@ -134,7 +131,6 @@ impl Site {
         }
         self.templates
             .register_lookups(Arc::clone(&self.content), Arc::clone(&self.data));
-        problems
     }
 
     /// Re-reads every data file.
