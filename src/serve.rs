@@ -35,6 +35,7 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(25);
 /// Events closer together than this are one edit (editors write a file in several steps).
 const DEBOUNCE: Duration = Duration::from_millis(30);
 
+/// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]

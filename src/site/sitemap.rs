@@ -9,6 +9,7 @@ use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::permalink;
 use crate::site::{escape_xml, Problem, Site};
 
+/// The sitemap and robots.txt jobs.
 pub fn jobs(site: &Site) -> Vec<Job> {
     let robots = Job::new("robots", fingerprint(&site.base_url), |site| {
         let sitemap = permalink(&site.base_url, "/sitemap.xml");
