@@ -630,3 +630,87 @@ fn serve_rebuilds_on_edit_shows_errors_and_recovers() {
     );
     drop(server);
 }
+
+/// Real Hacker News stories (titles with `&`, quotes, Unicode; URLs with queries) as pages:
+/// the site builds, checks clean, escapes titles in HTML and round-trips them through the feeds.
+#[test]
+fn real_hacker_news_stories_build_check_and_round_trip_through_feeds() {
+    let corpus = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/raw/hn-ai-digest/hn_ai_stories.jsonl"
+    );
+    let records: Vec<serde_json::Value> = fs::read_to_string(corpus)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .enumerate()
+        .filter(|(i, r): &(usize, serde_json::Value)| {
+            *i < 200 || r["title"].as_str().unwrap().contains('&')
+        })
+        .map(|(_, r)| r)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/zeitgeist"),
+        &root.join("themes/zeitgeist"),
+    );
+    write(
+        root,
+        "site.toml",
+        "title = \"HN\"\nbase_url = \"https://example.org/\"\npaginate = 25\n",
+    );
+    write(
+        root,
+        "content/hn/_index.md",
+        "---\ntitle: Hacker News\n---\n",
+    );
+    for r in &records {
+        // JSON strings are valid YAML scalars, so the untrusted title is quoted safely.
+        let text = format!(
+            "---\ntitle: {title}\ndate: {date}\ntaxonomies:\n  categories: [Hacker News]\n---\n[Read the story]({url}), {points} points, \
+             {comments} comments on [Hacker News]({hn}).\n",
+            title = r["title"],
+            date = r["digest_date"].as_str().unwrap(),
+            url = r["url"].as_str().unwrap_or("https://news.ycombinator.com/"),
+            points = r["points"],
+            comments = r["num_comments"],
+            hn = r["hn_url"].as_str().unwrap(),
+        );
+        write(root, &format!("content/hn/{}.md", r["hn_id"]), &text);
+    }
+    let report = build(root);
+    assert_eq!(report.pages, records.len());
+
+    let graviton = read(root, "hn/38447705/index.html");
+    assert!(
+        graviton.contains("<h1>AWS unveils Graviton4 &amp; Trainium2</h1>"),
+        "{graviton}"
+    );
+    let check = site::check(&Paths::new(root), &BuildOptions::default()).unwrap();
+    assert!(check.problems.is_empty(), "{:#?}", check.problems);
+
+    let rss = feed_rs::parser::parse(read(root, "rss.xml").as_bytes()).unwrap();
+    let atom =
+        feed_rs::parser::parse(read(root, "categories/hacker-news/atom.xml").as_bytes()).unwrap();
+    let mut newest: Vec<&serde_json::Value> = records.iter().collect();
+    newest.sort_by(|a, b| {
+        b["digest_date"]
+            .as_str()
+            .cmp(&a["digest_date"].as_str())
+            .then(a["title"].as_str().cmp(&b["title"].as_str()))
+    });
+    let expected: Vec<&str> = newest
+        .iter()
+        .take(50)
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    for feed in [rss, atom] {
+        let titles: Vec<String> = feed
+            .entries
+            .iter()
+            .map(|e| e.title.as_ref().unwrap().content.clone())
+            .collect();
+        assert_eq!(titles, expected);
+    }
+}

@@ -30,6 +30,7 @@ pub enum Output {
 }
 
 impl Output {
+    /// The output path, relative to the output folder.
     pub fn path(&self) -> &str {
         match self {
             Output::Bytes { path, .. } | Output::Copy { path, .. } => path,
@@ -45,6 +46,7 @@ pub struct Job {
     pub key: u64,
     /// Hash of the job's inputs; equal fingerprints mean equal output.
     pub fingerprint: u64,
+    /// Produces the job's files from the loaded site.
     pub render: RenderFn,
 }
 
@@ -380,14 +382,13 @@ fn render_builtin(
     path: &str,
 ) -> Result<String, Problem> {
     if !site.templates.has(template) {
+        let expected = site
+            .paths
+            .theme(&site.config)
+            .join("templates")
+            .join(template);
         return Err(Problem::new(
-            site.paths
-                .theme(&site.config)
-                .join("templates")
-                .join(template)
-                .strip_prefix(&site.paths.root)
-                .map(PathBuf::from)
-                .unwrap_or_default(),
+            crate::site::display_path(&site.paths.root, &expected),
             None,
             format!(
                 "template `{template}` not found in the theme or templates/ (needed for {path})"
