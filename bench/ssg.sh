@@ -117,3 +117,23 @@ for edit in $(seq "$EDITS"); do
 done
 grep "post-00042" "$WORK/serve.stderr"
 kill "$SERVER"
+
+# The same edits under `hugo server` (on a scratch copy, so the corpus stays as generated);
+# Hugo prints "Total in N ms" after each rebuild.
+echo "== one-page edit under hugo server, $EDITS edits"
+rm -rf "$WORK/hugo-serve-site"
+cp -r "$CORPUS" "$WORK/hugo-serve-site"
+hugo server --source "$WORK/hugo-serve-site" --bind 127.0.0.1 --port 13131 --disableLiveReload \
+    > "$WORK/hugo-serve.log" 2>&1 &
+SERVER=$!
+until grep -q "Web Server is available" "$WORK/hugo-serve.log"; do sleep 0.5; done
+grep "Built in" "$WORK/hugo-serve.log"
+PAGE="$WORK/hugo-serve-site/content/posts/post-00042.md"
+for edit in $(seq "$EDITS"); do
+    before=$(grep -c "Total in" "$WORK/hugo-serve.log" || true)
+    printf '\nOne more line, edit %s.\n' "$edit" >> "$PAGE"
+    until [ "$(grep -c "Total in" "$WORK/hugo-serve.log" || true)" -gt "$before" ]; do sleep 0.2; done
+    sleep 0.3
+done
+grep "Total in" "$WORK/hugo-serve.log"
+kill "$SERVER"
