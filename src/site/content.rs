@@ -4,7 +4,6 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,7 +19,7 @@ use crate::site::markdown::{self, Rendered};
 use crate::site::render::fingerprint;
 use crate::site::slug::{content_path, permalink, slugify};
 use crate::site::taxonomy::{self, Taxonomy, TermName};
-use crate::site::{display_path, BuildOptions, Problem};
+use crate::site::{display_path, read_text, slash_path, BuildOptions, Problem};
 
 /// The name that makes a folder a section.
 pub const SECTION_FILE: &str = "_index.md";
@@ -65,28 +64,9 @@ pub fn parse_file(
     file: &Path,
 ) -> Result<Document, Problem> {
     let shown = display_path(&paths.root, file);
-    let bytes =
-        fs::read(file).map_err(|e| Problem::new(&shown, None, format!("cannot read: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..valid]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        Problem::new(&shown, Some(line), format!("invalid UTF-8 at byte {valid}"))
-    })?;
-    let rel = rel_name(&paths.content(), file);
+    let text = read_text(file, &shown)?;
+    let rel = slash_path(&paths.content(), file);
     parse_text(config, base_url, shown, rel, &text)
-}
-
-/// `content/posts/a.md` → `posts/a.md`, always with `/`.
-fn rel_name(content_dir: &Path, file: &Path) -> String {
-    let rel = file.strip_prefix(content_dir).unwrap_or(file);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Parses a content file's text; `shown` and `rel` name it.
@@ -261,7 +241,7 @@ impl Sources {
                     if path.extension().is_some_and(|e| e == "md") {
                         markdown_files.push(path);
                     } else {
-                        sources.assets.insert(rel_name(&content_dir, &path), path);
+                        sources.assets.insert(slash_path(&content_dir, &path), path);
                     }
                 }
                 Ok(_) => {}
@@ -297,7 +277,7 @@ impl Sources {
     /// The parsed document of a content file, if it parsed.
     pub fn document(&self, paths: &Paths, file: &Path) -> Option<Arc<Document>> {
         self.documents
-            .get(&rel_name(&paths.content(), file))
+            .get(&slash_path(&paths.content(), file))
             .cloned()
     }
 
@@ -306,7 +286,7 @@ impl Sources {
     pub fn refresh(&mut self, paths: &Paths, config: &Config, base_url: &str, files: &[PathBuf]) {
         let content_dir = paths.content();
         for file in files {
-            let rel = rel_name(&content_dir, file);
+            let rel = slash_path(&content_dir, file);
             self.documents.remove(&rel);
             self.assets.remove(&rel);
             self.problems.remove(&display_path(&paths.root, file));

@@ -14,7 +14,7 @@ use crate::site::data::{self, DataFiles};
 use crate::site::output::Sink;
 use crate::site::render::{self, RenderCache};
 use crate::site::templates::Templates;
-use crate::site::{BuildOptions, Problem, SiteError};
+use crate::site::{slash_path, BuildOptions, Problem, SiteError};
 
 /// A site read into memory and ready to render.
 pub struct Site {
@@ -180,13 +180,7 @@ fn list_files(dir: &Path, into: &mut BTreeMap<String, PathBuf>) {
         .filter_map(Result::ok)
     {
         if entry.file_type().is_file() {
-            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            into.insert(rel, entry.into_path());
+            into.insert(slash_path(dir, entry.path()), entry.into_path());
         }
     }
 }
