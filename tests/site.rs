@@ -352,7 +352,11 @@ fn check_passes_on_a_good_site() {
 fn check_lists_broken_links_and_anchors_with_lines_and_exits_1() {
     let dir = fixture();
     let root = dir.path();
-    write(root, "content/about.md", "---\ntitle: About\n---\n## Who we are\n\nSee [nothing](/nowhere/) and\n[a bad anchor](/posts/#missing).\n");
+    write(
+        root,
+        "content/about.md",
+        "---\ntitle: About\n---\n## Who we are\n\nSee [nothing](/nowhere/) and\n[a bad anchor](/posts/#missing).\n\n![A chart](/files/chart.png)\n",
+    );
     write(
         root,
         "content/posts/post-0.md",
@@ -381,7 +385,12 @@ fn check_lists_broken_links_and_anchors_with_lines_and_exits_1() {
         ),
         "{stdout}"
     );
-    assert!(stdout.contains("4 problem(s)"), "{stdout}");
+    assert!(
+        stdout
+            .contains("content/about.md:9: broken link `https://example.org/sub/files/chart.png`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("5 problem(s)"), "{stdout}");
 }
 
 /// Builds the fixture, breaks it with `breakage`, and checks that the build fails with exit

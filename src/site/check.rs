@@ -1,5 +1,6 @@
 //! `zeitgeist check`: loads everything, renders every output into memory and checks each
-//! internal link (`href` to the site, root-relative or relative) and `#anchor` against the
+//! internal link and embed (`href` and `src` to the site, root-relative or relative) and
+//! `#anchor` against the
 //! produced files and their element ids. Broken links written in Markdown are reported at their
 //! content file and line; links that templates produce at the rendered file and line, once per
 //! distinct target.
@@ -63,7 +64,10 @@ pub fn check_links(site: &Site, files: &BTreeMap<String, Arc<Vec<u8>>>) -> (Vec<
     let mut template_breaks: BTreeMap<String, (Problem, usize)> = BTreeMap::new();
     let mut checked = 0;
     for (path, text) in &html {
-        for (offset, href) in attribute_values(text, "href") {
+        let targets = attribute_values(text, "href")
+            .into_iter()
+            .chain(attribute_values(text, "src"));
+        for (offset, href) in targets {
             let Some((target, fragment)) = resolve(&site.base_url, base_path, path, &href) else {
                 continue;
             };
