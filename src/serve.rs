@@ -103,9 +103,7 @@ impl Server {
             problems: RwLock::new(None),
             version: tokio::sync::watch::Sender::new(0),
         });
-        let mut rebuilder = Rebuilder::new(paths.clone(), options, Arc::clone(&shared));
-        rebuilder.full();
-
+        // Watch before the first build, so edits made while it runs queue up instead of being lost.
         let (events, received) = mpsc::channel();
         let mut watcher = notify::recommended_watcher(move |event| {
             let _ = events.send(event);
@@ -122,6 +120,8 @@ impl Server {
                     source,
                 })?;
         }
+        let mut rebuilder = Rebuilder::new(paths.clone(), options, Arc::clone(&shared));
+        rebuilder.full();
         let rebuild = thread::spawn(move || rebuilder.run(received));
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -129,13 +129,15 @@ impl Server {
             .enable_all()
             .build()
             .map_err(ServeError::Runtime)?;
+        let listener = {
+            let _context = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)
+                .map_err(|source| ServeError::Bind { port, source })?
+        };
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let app = Router::new().fallback(respond).with_state(shared);
         let http = thread::spawn(move || {
             runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
                 let stopped = async move {
                     let _ = stop.await;
                 };
