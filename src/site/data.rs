@@ -1,5 +1,6 @@
 //! `data/**/*.{json,yaml,yml,toml}` loaded for templates (`load_data(path="analysis/beats.json")`).
-//! The record stores (`data/snapshots/`, `data/state/`, `data/runs/`) are skipped: they are large,
+//! `analysis/records.jsonl` is the exception: it is served as the newest records with their
+//! text (see [`records`]). The record stores (`data/snapshots/`, `data/state/`, `data/runs/`) are skipped: they are large,
 //! and pages read the analysis stage's summaries of them instead.
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use serde_json::Value;
 use walkdir::WalkDir;
 
 use crate::config::Paths;
+use crate::site::records;
 use crate::site::{display_path, line_of, read_text, slash_path, Problem};
 
 /// Folders of `data/` that hold record stores, not template data.
@@ -60,6 +62,17 @@ pub fn load(paths: &Paths) -> (DataFiles, Vec<Problem>) {
             }
             Err(problem) => problems.push(problem),
         }
+    }
+    let taxonomy = data
+        .get("analysis/taxonomy.json")
+        .cloned()
+        .unwrap_or(Value::Null);
+    match records::load(paths, &taxonomy) {
+        Ok(Some(recent)) => {
+            data.insert(records::DATA_KEY.to_string(), recent);
+        }
+        Ok(None) => {}
+        Err(problem) => problems.push(problem),
     }
     (data, problems)
 }

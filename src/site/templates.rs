@@ -61,6 +61,8 @@ impl Templates {
         }
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+        crate::site::charts::register(&mut tera);
+        crate::site::records::register(&mut tera);
         let all = sources
             .iter()
             .map(|(name, (_, text))| (name.as_str(), text.as_str()));
