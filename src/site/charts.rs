@@ -4,7 +4,8 @@
 //! - `bar_chart(values=[…], title="…", first_label="…", last_label="…", last=30)`: a column
 //!   chart with its peak and its ends labelled;
 //! - `hbar_chart(data={label: value | {field: value}}, field="…", title="…", format="percent"
-//!   | "signed" | "number")`: labelled horizontal bars, diverging around zero for `signed`.
+//!   | "signed" | "number", width=600)`: labelled horizontal bars, diverging around zero for
+//!   `signed`; a narrower `width` keeps the text legible in a sidebar.
 //!
 //! Every chart carries a `<title>` and a `<desc>` listing its figures, and `role="img"` with the
 //! same text as its accessible name, so a screen reader or a text browser gets the numbers. All
@@ -244,7 +245,8 @@ fn hbar_chart(args: &Args) -> tera::Result<String> {
         Format::Signed => format!("{v:+.2}"),
         Format::Number => figure(v),
     };
-    let (width, row, label_w, value_w) = (600.0, 30.0, 140.0, 64.0);
+    let width = args.get("width").and_then(Value::as_f64).unwrap_or(600.0);
+    let (row, label_w, value_w) = (30.0, width * 0.3, 56.0);
     let height = (rows.len().max(1) as f64) * row + 6.0;
     let plot = width - label_w - value_w;
     let max = rows.iter().map(|r| r.1.abs()).fold(0.0_f64, f64::max);
