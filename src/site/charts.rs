@@ -111,7 +111,7 @@ fn open_svg(class: &str, width: f64, height: f64, title: &str, desc: &str) -> St
 fn sparkline(args: &Args) -> tera::Result<String> {
     let values = numbers(args, "sparkline")?;
     let title = text_arg(args, "title");
-    let (width, height, pad) = (120.0, 32.0, 3.0);
+    let (width, height, pad) = (200.0, 36.0, 3.0);
     let max = values.iter().cloned().fold(0.0_f64, f64::max).max(1.0);
     let step = (width - 2.0 * pad) / (values.len().max(2) - 1) as f64;
     let point = |i: usize, v: f64| {
