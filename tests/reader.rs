@@ -211,7 +211,7 @@ fn reader_pages_exist_with_their_parts() {
             "{rel}: every chart has a desc"
         );
         assert!(
-            html.contains("<title>Records per day on"),
+            html.contains("<title>Records per day on "),
             "{rel}: chart title"
         );
         assert!(

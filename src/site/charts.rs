@@ -1,8 +1,8 @@
 //! SVG charts drawn at build time, exposed to templates as Tera functions:
 //!
 //! - `sparkline(values=[…], title="…", last=30)`: a small trend line;
-//! - `bar_chart(values=[…], title="…", first_label="…", last_label="…", last=30)`: a column
-//!   chart with its peak and its ends labelled;
+//! - `bar_chart(values=[…], title="…", first_label="…", last_label="…", last=30, unit="…")`: a
+//!   column chart with its peak and its ends labelled, each bar titled with its value and unit;
 //! - `hbar_chart(data={label: value | {field: value}}, field="…", title="…", format="percent"
 //!   | "signed" | "number", width=600)`: labelled horizontal bars, diverging around zero for
 //!   `signed`; a narrower `width` keeps the text legible in a sidebar.
@@ -156,6 +156,7 @@ fn bar_chart(args: &Args) -> tera::Result<String> {
     let values = numbers(args, "bar_chart")?;
     let title = text_arg(args, "title");
     let (first_label, last_label) = (text_arg(args, "first_label"), text_arg(args, "last_label"));
+    let unit = text_arg(args, "unit");
     let (width, height, top, bottom, left) = (600.0, 200.0, 22.0, 24.0, 4.0);
     let max = values.iter().cloned().fold(0.0_f64, f64::max);
     let scale = max.max(1.0);
@@ -190,7 +191,7 @@ fn bar_chart(args: &Args) -> tera::Result<String> {
             if i + 1 == values.len() { " now" } else { "" },
             base - h,
             slot * 0.76,
-            figure(v)
+            escape_xml(format!("{} {unit}", figure(v)).trim_end())
         );
     }
     let _ = write!(
