@@ -21,8 +21,14 @@ const EXTENSIONS: [&str; 4] = ["json", "yaml", "yml", "toml"];
 /// Loaded data files by path under `data/` (with `/` separators).
 pub type DataFiles = BTreeMap<String, Value>;
 
-/// Whether a path under `data/` (relative, `/`-separated) is a file templates can load.
+/// Whether a path under `data/` (relative, `/`-separated) is a file templates can load
+/// (including `analysis/records.jsonl`, served through [`records`]).
 pub fn is_template_data(rel: &Path) -> bool {
+    rel == Path::new(records::DATA_KEY) || is_parsed_data(rel)
+}
+
+/// Whether a path under `data/` is a JSON, YAML or TOML file outside the record stores.
+fn is_parsed_data(rel: &Path) -> bool {
     let skipped = rel
         .components()
         .next()
@@ -47,7 +53,7 @@ pub fn load(paths: &Paths) -> (DataFiles, Vec<Problem>) {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
-        .filter(|p| is_template_data(p.strip_prefix(&data_dir).unwrap_or(p)))
+        .filter(|p| is_parsed_data(p.strip_prefix(&data_dir).unwrap_or(p)))
         .collect();
     let parsed: Vec<_> = files
         .par_iter()
