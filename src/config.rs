@@ -150,7 +150,9 @@ impl Config {
         if self.theme.is_empty() || self.theme.contains(['/', '\\']) {
             return Err(invalid("theme", "must be a folder name under themes/"));
         }
-        self.sources.validate().map_err(|e| invalid(&e.key, &e.message))?;
+        self.sources
+            .validate()
+            .map_err(|e| invalid(&e.key, &e.message))?;
         if let Some((key, message)) = self.synthesis.problems().into_iter().next() {
             return Err(invalid(key, &message));
         }

@@ -21,6 +21,8 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{ConfigError, Paths};
 
+pub mod beats;
+pub mod charts;
 pub mod check;
 pub mod content;
 pub mod data;
@@ -30,6 +32,7 @@ pub mod load;
 pub mod markdown;
 pub mod output;
 pub mod pagination;
+pub mod records;
 pub mod render;
 pub mod sitemap;
 pub mod slug;
