@@ -21,6 +21,7 @@ pub struct SiteArgs {
     pub as_of: Option<DateTime<Utc>>,
 }
 
+/// `zeitgeist build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     #[command(flatten)]
@@ -28,8 +29,13 @@ pub struct BuildArgs {
     /// Write the site here instead of site.toml's `output_dir`.
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Publish under this base URL instead of site.toml's (e.g. `http://127.0.0.1:8000/` to
+    /// serve the build on loopback).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
 }
 
+/// `zeitgeist serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -39,6 +45,7 @@ pub struct ServeArgs {
     pub port: u16,
 }
 
+/// `zeitgeist check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
@@ -60,9 +67,11 @@ impl SiteArgs {
     }
 }
 
+/// Builds the site and prints what it did.
 pub fn build(paths: &Paths, args: BuildArgs) -> anyhow::Result<()> {
     let options = BuildOptions {
         output: args.output,
+        base_url: args.base_url,
         ..args.site.options()
     };
     let report = site::build(paths, &options)
@@ -80,6 +89,7 @@ pub fn build(paths: &Paths, args: BuildArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Lists every problem; fails (exit code 1) if there is any.
 pub fn check(paths: &Paths, args: CheckArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let report = site::check(paths, &args.site.options())?;
@@ -99,6 +109,7 @@ pub fn check(paths: &Paths, args: CheckArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Serves until stopped.
 pub fn serve(paths: &Paths, args: ServeArgs) -> anyhow::Result<()> {
     let server = crate::serve::Server::start(paths, args.site.options(), args.port)?;
     println!("serving http://{}/ (Ctrl-C to stop)", server.addr());

@@ -1,9 +1,9 @@
 //! `data/**/*.{json,yaml,yml,toml}` loaded for templates (`load_data(path="analysis/beats.json")`).
-//! The record stores (`data/snapshots/`, `data/state/`, `data/runs/`) are skipped: they are large,
+//! `analysis/records.jsonl` is the exception: it is served as the newest records with their
+//! text (see [`records`]). The record stores (`data/snapshots/`, `data/state/`, `data/runs/`) are skipped: they are large,
 //! and pages read the analysis stage's summaries of them instead.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -11,7 +11,8 @@ use serde_json::Value;
 use walkdir::WalkDir;
 
 use crate::config::Paths;
-use crate::site::{display_path, line_of, Problem};
+use crate::site::records;
+use crate::site::{display_path, line_of, read_text, slash_path, Problem};
 
 /// Folders of `data/` that hold record stores, not template data.
 pub const SKIPPED_DIRS: [&str; 3] = ["snapshots", "state", "runs"];
@@ -20,8 +21,14 @@ const EXTENSIONS: [&str; 4] = ["json", "yaml", "yml", "toml"];
 /// Loaded data files by path under `data/` (with `/` separators).
 pub type DataFiles = BTreeMap<String, Value>;
 
-/// Whether a path under `data/` (relative, `/`-separated) is a file templates can load.
+/// Whether a path under `data/` (relative, `/`-separated) is a file templates can load
+/// (including `analysis/records.jsonl`, served through [`records`]).
 pub fn is_template_data(rel: &Path) -> bool {
+    rel == Path::new(records::DATA_KEY) || is_parsed_data(rel)
+}
+
+/// Whether a path under `data/` is a JSON, YAML or TOML file outside the record stores.
+fn is_parsed_data(rel: &Path) -> bool {
     let skipped = rel
         .components()
         .next()
@@ -46,7 +53,7 @@ pub fn load(paths: &Paths) -> (DataFiles, Vec<Problem>) {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
-        .filter(|p| is_template_data(p.strip_prefix(&data_dir).unwrap_or(p)))
+        .filter(|p| is_parsed_data(p.strip_prefix(&data_dir).unwrap_or(p)))
         .collect();
     let parsed: Vec<_> = files
         .par_iter()
@@ -62,22 +69,26 @@ pub fn load(paths: &Paths) -> (DataFiles, Vec<Problem>) {
             Err(problem) => problems.push(problem),
         }
     }
+    let taxonomy = data
+        .get("analysis/taxonomy.json")
+        .cloned()
+        .unwrap_or(Value::Null);
+    match records::load(paths, &taxonomy) {
+        Ok(Some(recent)) => {
+            data.insert(records::DATA_KEY.to_string(), recent);
+        }
+        Ok(None) => {}
+        Err(problem) => problems.push(problem),
+    }
     (data, problems)
 }
 
 fn load_file(root: &Path, data_dir: &Path, file: &Path) -> Result<(String, Value), Problem> {
     let shown = display_path(root, file);
-    let text = fs::read_to_string(file)
-        .map_err(|e| Problem::new(&shown, None, format!("cannot read: {e}")))?;
+    let text = read_text(file, &shown)?;
     let value =
         parse(file, &text).map_err(|(line, message)| Problem::new(&shown, line, message))?;
-    let rel = file.strip_prefix(data_dir).unwrap_or(file);
-    let key = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/");
-    Ok((key, value))
+    Ok((slash_path(data_dir, file), value))
 }
 
 /// Parses a data file by extension into JSON values, with the line of any syntax error.
@@ -100,6 +111,7 @@ fn parse(file: &Path, text: &str) -> Result<Value, (Option<usize>, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn loads_all_formats_and_skips_record_stores() {
