@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::config::{Config, Paths};
-use crate::model::WriterKind;
+use crate::model::{SignalKind, WriterKind};
 use crate::synthesize::{self, EvidencePack, PackResult, RunOptions, SynthesisConfig};
 
 /// Where the analysis stage leaves the ranked evidence packs, under `data/`.
@@ -90,16 +90,27 @@ pub(super) fn write_stories(
     Ok(runtime.block_on(synthesize::run(&packs, writer.as_ref(), &options))?)
 }
 
-/// The packs worth a story, in rank order: those whose candidate has a signal (a cluster of
-/// posts nothing unusual is happening to is not news), and only the best pack of each signal,
-/// since candidates sharing one signal would get the same headline.
+/// The packs worth a story, in rank order: those whose candidate has a signal of its own (a
+/// cluster of posts nothing unusual is happening to is not news) — for a velocity signal, one
+/// whose last day is above its baseline, since the story reports that day — and only the best
+/// pack of each signal, since candidates sharing one signal would get the same headline. A
+/// beat signal's subject is shown by the beat's name, as readers see it, not its slug.
 fn newsworthy(packs: &[EvidencePack]) -> Vec<EvidencePack> {
     let mut seen = std::collections::BTreeSet::new();
     packs
         .iter()
         .filter(|p| !p.signal.subject.trim().is_empty() && p.signal.strength > 0.0)
+        .filter(|p| {
+            p.signal.kind != SignalKind::Velocity || p.volume.ratio().is_none_or(|r| r > 1.0)
+        })
         .filter(|p| seen.insert((p.signal.kind, p.signal.subject.to_lowercase())))
-        .cloned()
+        .map(|p| {
+            let mut pack = p.clone();
+            if pack.signal.subject == pack.beat.slug {
+                pack.signal.subject = pack.beat.name.clone();
+            }
+            pack
+        })
         .collect()
 }
 
@@ -165,4 +176,48 @@ fn report(content: &Path, results: &[PackResult], packs: usize, started: Instant
         results.len() - written,
         started.elapsed().as_secs_f64()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SignalKind;
+
+    fn pack() -> EvidencePack {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/synthesize/grok-images.pack.json"
+        );
+        load_packs(Path::new(path)).unwrap().remove(0)
+    }
+
+    #[test]
+    fn only_packs_with_a_signal_of_their_own_are_written_once_per_signal() {
+        let best = pack();
+        let same_signal = EvidencePack {
+            topic: "misinformation/other".into(),
+            ..best.clone()
+        };
+        let mut no_signal = pack();
+        no_signal.signal.subject = String::new();
+        no_signal.signal.strength = 0.0;
+        let mut falling = pack();
+        falling.signal.subject = "xAI".into();
+        falling.volume.last_24h = 0;
+        let mut beat = pack();
+        beat.signal.kind = SignalKind::Novelty;
+        beat.signal.subject = beat.beat.slug.clone();
+        let kept = newsworthy(&[best.clone(), same_signal, no_signal, falling, beat]);
+        let subjects: Vec<(&str, &str)> = kept
+            .iter()
+            .map(|p| (p.topic.as_str(), p.signal.subject.as_str()))
+            .collect();
+        assert_eq!(
+            subjects,
+            [
+                (best.topic.as_str(), "Grok"),
+                (best.topic.as_str(), "Misinformation and deepfakes")
+            ]
+        );
+    }
 }
