@@ -121,6 +121,9 @@ fn contents(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 fn stories(root: &Path) -> Vec<PathBuf> {
     let dir = root.join("content/stories");
+    if !dir.exists() {
+        return Vec::new();
+    }
     WalkDir::new(dir)
         .into_iter()
         .map(Result::unwrap)
@@ -461,4 +464,31 @@ fn collect_stores_new_records_once_and_reports_them_for_run() {
         root.join("public/index.html").exists(),
         "the site is still built"
     );
+}
+
+#[test]
+fn failed_ticks_are_logged_as_failed_and_redone_by_the_next_run() {
+    let site = site();
+    let root = site.path();
+    // A file where the analysis folder should be: every tick's analysis fails to write.
+    fs::write(root.join("data/analysis"), b"not a folder").unwrap();
+    let output = zeitgeist(root, &REPLAY).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("run failed (analyze:"), "{stderr}");
+    let logs = run_logs(root);
+    assert_eq!(logs.len(), 15);
+    assert!(logs.iter().all(|l| l.status == RunStatus::Failed));
+    assert!(
+        logs[0].errors[0].contains("cannot write analysis"),
+        "{:?}",
+        logs[0].errors
+    );
+    assert!(stories(root).is_empty());
+
+    fs::remove_file(root.join("data/analysis")).unwrap();
+    run_offline(root);
+    let logs = run_logs(root);
+    assert!(logs.iter().all(|l| l.status == RunStatus::Ok));
+    assert!(!stories(root).is_empty());
 }

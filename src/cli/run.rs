@@ -420,11 +420,16 @@ fn replay(
     let mut cleaned = false;
     for (n, &clock) in ticks.iter().enumerate() {
         let log_path = RunLog::path(&paths.data(), clock);
-        if log_path.exists() {
+        let failed_before = match log_path.exists() {
+            true => RunLog::read(&log_path)?.status == RunStatus::Failed,
+            false => false,
+        };
+        if log_path.exists() && !failed_before {
             continue;
         }
-        if !cleaned {
-            // Only the first unlogged tick can have been cut short by a killed run.
+        if !cleaned || failed_before {
+            // A tick is redone from scratch: the first unlogged one may have been cut short
+            // by a killed run, and a failed one may have written some of its stories.
             remove_unfinished_stories(&paths.content(), clock)?;
             cleaned = true;
         }
@@ -452,7 +457,7 @@ fn replay(
         logs.push((path, log));
     }
     if logs.is_empty() {
-        eprintln!("offline replay: every tick already has its run log; nothing to do");
+        eprintln!("offline replay: every tick already has a successful run log; nothing to do");
     }
     let clock = ticks[ticks.len() - 1];
     stages.compact(clock, None)?;

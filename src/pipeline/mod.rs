@@ -13,8 +13,8 @@
 //! from [`RunConfig::warmup_days`] after the first record, and finally the last record's time):
 //! at each tick the records created up to the clock are "collected", analysis runs as of the
 //! clock, stories are written dated at the clock, and a run log named after the clock is
-//! written. A tick whose run log exists is done and skipped, so a rerun adds nothing and a
-//! killed replay resumes where it stopped.
+//! written. A tick whose run log exists (and did not fail) is done and skipped, so a rerun adds
+//! nothing and a killed replay resumes where it stopped; a failed tick is redone.
 
 pub mod lock;
 pub mod runlog;
