@@ -15,6 +15,7 @@ use crate::pipeline::runlog::SourceResult;
 use crate::store::import::{self, ImportFormat};
 use crate::store::{Batch, Store, StoreSink};
 
+/// `zeitgeist collect`.
 #[derive(Debug, Args)]
 pub struct CollectArgs {
     /// Collect only this source (repeatable); default: every source enabled in site.toml. A
@@ -47,6 +48,8 @@ pub struct CompactArgs {
     pub before: Option<NaiveDate>,
 }
 
+/// Collects the enabled (or chosen) sources into the store and prints the summary; fails only
+/// when every enabled source failed.
 pub fn collect(paths: &Paths, args: CollectArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let config = Config::load(&paths.root)?;

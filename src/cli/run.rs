@@ -26,6 +26,7 @@ use crate::site::{self, BuildOptions};
 use crate::store::{Store, TimeWindow};
 use crate::synthesize::{story_file, PackResult};
 
+/// `zeitgeist run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Replay the bundled corpus with a simulated clock instead of collecting live. Also what
@@ -65,6 +66,7 @@ pub(super) fn lock(paths: &Paths, command: &str) -> anyhow::Result<RunLock> {
     Ok(lock)
 }
 
+/// Runs the pipeline live or replays the corpus offline, then fails if any run log says failed.
 pub fn run(paths: &Paths, args: RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let config = Config::load(&paths.root)?;
