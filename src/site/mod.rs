@@ -21,7 +21,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{ConfigError, Paths};
 
+pub mod api;
 pub mod check;
+pub mod console;
 pub mod content;
 pub mod data;
 pub mod feeds;

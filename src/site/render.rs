@@ -77,6 +77,8 @@ pub const GENERATORS: &[Generator] = &[
     sitemap::jobs,
     not_found_jobs,
     static_jobs,
+    crate::site::api::jobs,
+    crate::site::console::jobs,
 ];
 
 /// The fingerprint and output files of each job of the last render.
@@ -192,7 +194,7 @@ fn run_job(site: &Site, job: &Job, sink: &dyn Sink) -> Result<Vec<String>, Probl
 }
 
 /// The base context every template gets.
-fn context(site: &Site, path: &str) -> Context {
+pub(crate) fn context(site: &Site, path: &str) -> Context {
     let mut context = Context::new();
     context.insert("config", &site.config_value);
     context.insert("current_path", path);
@@ -375,7 +377,7 @@ fn render_section(
 }
 
 /// Renders a template that the site needs but no content file chooses.
-fn render_builtin(
+pub(crate) fn render_builtin(
     site: &Site,
     template: &str,
     context: &Context,

@@ -1,0 +1,646 @@
+//! The published site end to end: the demo site is built from the bundled store
+//! (`data/snapshots/`) through analysis and the offline writer, then
+//!
+//! - every API file must match its schema in `api/v1/openapi.json`, and build twice to the same
+//!   bytes; every HTML page must tokenize without errors and every internal link must resolve;
+//! - in headless Chromium (driven over WebDriver by chromedriver), the Playground fetches an
+//!   endpoint and shows its JSON, the wire page (when the theme has one) shows a record added to
+//!   `wire.json` after its poll, no page logs a console error and no request leaves loopback.
+//!
+//! Chromium and chromedriver come from Debian (`.ci/run` installs them). Without them the
+//! browser test prints a skip line, except under `CI=true`, where it fails.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::{
+    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use serde_json::{json, Value};
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+const BIN: &str = env!("CARGO_BIN_EXE_zeitgeist");
+
+/// A demo site root in a temporary folder: the repository's config, theme, content and
+/// taxonomy, the bundled store, and analysis and stories made from it by the real commands.
+struct Demo {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+fn demo() -> &'static Demo {
+    static DEMO: OnceLock<Demo> = OnceLock::new();
+    DEMO.get_or_init(prepare_demo)
+}
+
+fn run(root: &Path, args: &[&str]) {
+    let output = Command::new(BIN)
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .output()
+        .expect("run zeitgeist");
+    assert!(
+        output.status.success(),
+        "zeitgeist {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn prepare_demo() -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let repo = Path::new(REPO);
+    std::fs::copy(repo.join("site.toml"), root.join("site.toml")).unwrap();
+    for folder in ["themes", "static", "prompts", "data/snapshots", "data/api"] {
+        if repo.join(folder).exists() {
+            copy_tree(&repo.join(folder), &root.join(folder));
+        }
+    }
+    for file in ["data/beats.yaml", "data/entities.yaml"] {
+        std::fs::copy(repo.join(file), root.join(file)).unwrap();
+    }
+    // The repository's pages, but stories only from this run's synthesis.
+    for entry in std::fs::read_dir(repo.join("content")).unwrap() {
+        let entry = entry.unwrap();
+        let target = root.join("content").join(entry.file_name());
+        if entry.file_name() == "stories" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    let records = zeitgeist::store::Store::open(root.join("data"))
+        .read_window(&zeitgeist::store::TimeWindow::all())
+        .unwrap();
+    assert!(records.len() > 1000, "the bundled store has records");
+    let mut jsonl = Vec::new();
+    for record in &records {
+        serde_json::to_writer(&mut jsonl, record).unwrap();
+        jsonl.push(b'\n');
+    }
+    let input = root.join("records.jsonl");
+    std::fs::write(&input, jsonl).unwrap();
+    run(&root, &["analyze", "--input", input.to_str().unwrap()]);
+    run(&root, &["synthesize", "--writer", "offline"]);
+    Demo { _dir: dir, root }
+}
+
+fn build(root: &Path, output: &Path, base_url: &str) {
+    run(
+        root,
+        &[
+            "build",
+            "--output",
+            output.to_str().unwrap(),
+            "--base-url",
+            base_url,
+        ],
+    );
+}
+
+fn read_json(path: &Path) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The schema name an API file must match, from the OpenAPI path templates.
+fn schema_for(spec: &Value, rel: &str) -> Option<String> {
+    let paths = spec["paths"].as_object()?;
+    // Literal paths win over templated ones (`stories/index.json` over `stories/{slug}.json`).
+    let mut candidates: Vec<(&String, &Value)> = paths.iter().collect();
+    candidates.sort_by_key(|(path, _)| path.contains('{'));
+    candidates.into_iter().find_map(|(path, item)| {
+        let pattern = format!(
+            "^{}$",
+            regex::escape(path).replace(r"\{", "{").replace(r"\}", "}")
+        );
+        let pattern = regex::Regex::new(r"\{[a-z]+\}")
+            .unwrap()
+            .replace_all(&pattern, "[^/]+");
+        regex::Regex::new(&pattern)
+            .unwrap()
+            .is_match(&format!("/{rel}"))
+            .then(|| {
+                let reference = item["get"]["responses"]["200"]["content"]["application/json"]
+                    ["schema"]["$ref"]
+                    .as_str()
+                    .unwrap();
+                reference.rsplit('/').next().unwrap().to_string()
+            })
+    })
+}
+
+/// A validator for one component schema, resolving `$ref`s within the document.
+fn validator(spec: &Value, name: &str) -> jsonschema::Validator {
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": format!("#/components/schemas/{name}"),
+        "components": spec["components"],
+    });
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema {name}: {e}"))
+}
+
+/// The OpenAPI document's structure: version, unique operations, parameters declared for every
+/// path template, responses that name existing schemas, and schemas valid under draft 2020-12.
+fn check_openapi_structure(spec: &Value) {
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1."));
+    assert!(spec["info"]["title"].is_string() && spec["info"]["version"].is_string());
+    assert!(spec["servers"][0]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("api/v1"));
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    for (name, schema) in schemas {
+        jsonschema::meta::validate(schema)
+            .unwrap_or_else(|e| panic!("schema {name} is not valid JSON Schema: {e}"));
+    }
+    let mut operations = std::collections::HashSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        assert!(path.starts_with('/'), "{path}");
+        let op = &item["get"];
+        assert!(
+            operations.insert(op["operationId"].as_str().unwrap()),
+            "{path}: duplicate operationId"
+        );
+        let declared: Vec<&str> = op["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().map(|p| p["name"].as_str().unwrap()).collect())
+            .unwrap_or_default();
+        let templated: Vec<&str> = regex::Regex::new(r"\{([a-z]+)\}")
+            .unwrap()
+            .captures_iter(path)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        assert_eq!(declared, templated, "{path}: parameters");
+        let name = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .unwrap_or_else(|| panic!("{path}: 200 response has no schema $ref"));
+        assert!(schemas.contains_key(name), "{path}: unknown schema {name}");
+    }
+}
+
+fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap();
+            (
+                rel.to_string_lossy().replace('\\', "/"),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn api_files_match_the_openapi_schemas_and_build_deterministically() {
+    let demo = demo();
+    let out = tempfile::tempdir().unwrap();
+    let (first, second) = (out.path().join("a"), out.path().join("b"));
+    build(&demo.root, &first, "http://127.0.0.1:9/");
+    build(&demo.root, &second, "http://127.0.0.1:9/");
+    let api = first.join("api/v1");
+    let spec = read_json(&api.join("openapi.json"));
+    check_openapi_structure(&spec);
+
+    let files = files_under(&api);
+    let mut validators: BTreeMap<String, jsonschema::Validator> = BTreeMap::new();
+    let mut per_schema: BTreeMap<String, usize> = BTreeMap::new();
+    for (rel, bytes) in &files {
+        let name = schema_for(&spec, rel).unwrap_or_else(|| panic!("{rel}: no endpoint"));
+        let validator = validators
+            .entry(name.clone())
+            .or_insert_with(|| validator(&spec, &name));
+        let value: Value = serde_json::from_slice(bytes).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .take(5)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{rel} does not match {name}: {errors:#?}"
+        );
+        *per_schema.entry(name).or_default() += 1;
+    }
+    eprintln!("validated {} API files: {per_schema:?}", files.len());
+    // Every kind of file was produced from the real data, not just the indexes.
+    for schema in [
+        "Story",
+        "Beat",
+        "Wire",
+        "RecordDay",
+        "RecordShard",
+        "StoryPage",
+    ] {
+        assert!(
+            per_schema.get(schema).copied().unwrap_or(0) > 0,
+            "no {schema} file"
+        );
+    }
+    let wire = read_json(&api.join("wire.json"));
+    let items = wire["items"].as_array().unwrap();
+    assert_eq!(items.len(), 200);
+    assert!(items
+        .windows(2)
+        .all(|w| w[0]["created_at"].as_str() >= w[1]["created_at"].as_str()));
+
+    // Every cited record of every story is found where the sharding rule says.
+    for (rel, bytes) in files.iter().filter(|(r, _)| r.starts_with("stories/")) {
+        let story: Value = serde_json::from_slice(bytes).unwrap();
+        for citation in story["citations"].as_array().into_iter().flatten() {
+            let id = citation["record_id"].as_str().unwrap();
+            let shard = zeitgeist::site::api::shard_of(id);
+            let shard_file = read_json(&api.join(format!("records/by-id/{shard}.json")));
+            assert_eq!(shard_file["records"][id]["id"], id, "{rel}: cited {id}");
+        }
+    }
+    assert_eq!(
+        files,
+        files_under(&second.join("api/v1")),
+        "API not deterministic"
+    );
+
+    // JSON Feed for the site and each beat.
+    let feed = read_json(&first.join("feed.json"));
+    assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
+    assert!(!feed["items"].as_array().unwrap().is_empty());
+    let beat = read_json(&api.join("beats/index.json"))["beats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| {
+            first
+                .join(format!("beats/{}/feed.json", b["slug"].as_str().unwrap()))
+                .exists()
+        })
+        .cloned()
+        .expect("a beat with stories has a JSON feed");
+    assert!(beat["slug"].is_string());
+}
+
+/// Collects tokenizer errors and the links of one page.
+#[derive(Default)]
+struct PageScan {
+    errors: RefCell<Vec<String>>,
+    links: RefCell<Vec<String>>,
+}
+
+impl TokenSink for PageScan {
+    type Handle = ();
+    fn process_token(&self, token: Token, line: u64) -> TokenSinkResult<()> {
+        match token {
+            Token::ParseError(message) => {
+                self.errors.borrow_mut().push(format!("{line}: {message}"))
+            }
+            Token::TagToken(Tag {
+                kind: TagKind::StartTag,
+                attrs,
+                ..
+            }) => {
+                for attr in attrs {
+                    if matches!(&*attr.name.local, "href" | "src") {
+                        self.links.borrow_mut().push(attr.value.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+fn scan_page(html: &str) -> PageScan {
+    let tokenizer = Tokenizer::new(PageScan::default(), TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    tokenizer.sink
+}
+
+/// The output file an internal URL names, if it exists.
+fn resolves(out: &Path, base: &str, link: &str) -> bool {
+    let path = link
+        .strip_prefix(base)
+        .unwrap_or(link.trim_start_matches('/'));
+    let path = path.split(['#', '?']).next().unwrap();
+    let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let target = out.join(&*path);
+    target.is_file() || target.join("index.html").is_file()
+}
+
+#[test]
+fn every_page_parses_and_every_internal_link_resolves() {
+    let demo = demo();
+    let out = tempfile::tempdir().unwrap();
+    let base = "http://127.0.0.1:9/";
+    build(&demo.root, out.path(), base);
+    let mut pages = 0;
+    let mut links = 0;
+    let mut broken = Vec::new();
+    let mut invalid = Vec::new();
+    for (rel, bytes) in files_under(out.path()) {
+        if !rel.ends_with(".html") {
+            continue;
+        }
+        pages += 1;
+        let scan = scan_page(std::str::from_utf8(&bytes).unwrap());
+        invalid.extend(
+            scan.errors
+                .into_inner()
+                .into_iter()
+                .map(|e| format!("{rel}:{e}")),
+        );
+        for link in scan.links.into_inner() {
+            let internal = link.starts_with(base) || link.starts_with('/');
+            if internal && !link.starts_with("//") {
+                links += 1;
+                if !resolves(out.path(), base, &link) {
+                    broken.push(format!("{rel}: {link}"));
+                }
+            }
+        }
+    }
+    eprintln!("{pages} pages, {links} internal links");
+    assert!(pages > 10 && links > 100, "{pages} pages, {links} links");
+    assert!(invalid.is_empty(), "HTML errors: {invalid:#?}");
+    assert!(broken.is_empty(), "broken links: {broken:#?}");
+    for page in [
+        "developers/api/index.html",
+        "developers/playground/index.html",
+        "developers/console/index.html",
+    ] {
+        assert!(out.path().join(page).is_file(), "{page} missing");
+    }
+}
+
+// ---- the browser ----
+
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// chromedriver, stopped when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_driver(program: &Path) -> (Driver, String) {
+    let port = free_port();
+    let child = Command::new(program)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (Driver(child), url)
+}
+
+async fn connect(driver_url: &str, chromium: &Path, profile: &Path) -> fantoccini::Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(driver_url)
+        .await
+        .expect("WebDriver session")
+}
+
+/// The browser's console entries since the last call (chromedriver's log endpoint).
+async fn console_entries(driver_url: &str, client: &fantoccini::Client) -> Vec<Value> {
+    let session = client.session_id().await.unwrap().unwrap();
+    let response: Value = reqwest::Client::new()
+        .post(format!("{driver_url}/session/{session}/se/log"))
+        .json(&json!({"type": "browser"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    response["value"].as_array().cloned().unwrap_or_default()
+}
+
+/// Every URL the page loaded (navigation and resources).
+async fn loaded_urls(client: &fantoccini::Client) -> Vec<String> {
+    let urls = client
+        .execute(
+            "return performance.getEntries().filter(e => e.entryType === 'navigation' || e.entryType === 'resource').map(e => e.name)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(urls).unwrap()
+}
+
+async fn wait_for<F, Fut>(what: &str, seconds: u64, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn text_of(client: &fantoccini::Client, css: &str) -> String {
+    match client.find(fantoccini::Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_playground_wire_and_console_work_offline() {
+    let programs = (
+        find_program(&["chromium", "chromium-browser"]),
+        find_program(&["chromedriver"]),
+    );
+    let (Some(chromium), Some(chromedriver)) = programs else {
+        let message =
+            "chromium or chromedriver not found (apt-get install chromium chromium-driver)";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{message}; CI=true requires the browser tests");
+        }
+        eprintln!("SKIPPED browser tests: {message}");
+        return;
+    };
+    let demo = demo();
+    let out = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!(
+        "http://127.0.0.1:{}/",
+        listener.local_addr().unwrap().port()
+    );
+    build(&demo.root, out.path(), &site);
+    let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(out.path()));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let (_driver, driver_url) = start_driver(&chromedriver).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = connect(&driver_url, &chromium, profile.path()).await;
+    let mut visited = Vec::new();
+
+    // The Playground fetches an endpoint and shows exactly its JSON.
+    client
+        .goto(&format!("{site}developers/playground/"))
+        .await
+        .unwrap();
+    let endpoint = client
+        .find(fantoccini::Locator::Id("pg-endpoint"))
+        .await
+        .unwrap();
+    endpoint
+        .select_by_value("/beats/{slug}.json")
+        .await
+        .unwrap();
+    wait_for("the beat list", 10, || async {
+        client
+            .find(fantoccini::Locator::Id("pg-param-slug"))
+            .await
+            .is_ok()
+    })
+    .await;
+    client
+        .find(fantoccini::Locator::Id("pg-send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for("the response", 10, || async {
+        !text_of(&client, "#pg-response").await.is_empty()
+    })
+    .await;
+    let shown: Value = serde_json::from_str(&text_of(&client, "#pg-response").await).unwrap();
+    let slug = shown["slug"].as_str().unwrap().to_string();
+    assert_eq!(
+        shown,
+        read_json(&out.path().join(format!("api/v1/beats/{slug}.json")))
+    );
+    assert!(text_of(&client, "#pg-url")
+        .await
+        .ends_with(&format!("api/v1/beats/{slug}.json")));
+    assert!(text_of(&client, "#pg-curl").await.starts_with("curl -s '"));
+    visited.push((
+        "playground",
+        loaded_urls(&client).await,
+        console_entries(&driver_url, &client).await,
+    ));
+
+    for page in ["", "developers/api/", "developers/console/"] {
+        client.goto(&format!("{site}{page}")).await.unwrap();
+        visited.push((
+            page,
+            loaded_urls(&client).await,
+            console_entries(&driver_url, &client).await,
+        ));
+    }
+
+    // The wire shows a record added to wire.json after its next poll.
+    if out.path().join("wire/index.html").is_file() {
+        client.goto(&format!("{site}wire/")).await.unwrap();
+        let wire_path = out.path().join("api/v1/wire.json");
+        let mut wire = read_json(&wire_path);
+        let mut fresh = wire["items"][0].clone();
+        fresh["id"] = json!("hackernews:999999999");
+        fresh["title"] = json!("A record added while the page was open");
+        fresh["created_at"] = json!("2099-01-01T00:00:00Z");
+        wire["items"].as_array_mut().unwrap().insert(0, fresh);
+        std::fs::write(&wire_path, serde_json::to_vec(&wire).unwrap()).unwrap();
+        wait_for("the wire's poll", 120, || async {
+            text_of(&client, "main")
+                .await
+                .contains("A record added while the page was open")
+        })
+        .await;
+        visited.push((
+            "wire",
+            loaded_urls(&client).await,
+            console_entries(&driver_url, &client).await,
+        ));
+    } else {
+        eprintln!("no wire page in this theme yet: wire poll test not run");
+    }
+
+    for (page, urls, console) in &visited {
+        assert!(!urls.is_empty(), "{page}: no navigation entry");
+        for url in urls {
+            assert!(
+                url.starts_with(&site),
+                "{page}: request left loopback: {url}"
+            );
+        }
+        let errors: Vec<&Value> = console.iter().filter(|e| e["level"] == "SEVERE").collect();
+        assert!(errors.is_empty(), "{page}: console errors: {errors:#?}");
+    }
+    client.close().await.unwrap();
+}
