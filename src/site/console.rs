@@ -22,9 +22,12 @@ pub const RUNS_SHOWN: usize = 20;
 pub const CONSOLE_PATH: &str = "/developers/console/";
 const TEMPLATE: &str = "console.html";
 
-/// The Console's one job, when the theme has its template.
+/// The section the Console belongs to.
+const HUB_SECTION: &str = "developers/_index.md";
+
+/// The Console's one job, when the site has a developer hub and the theme the template.
 pub fn jobs(site: &Site) -> Vec<Job> {
-    if !site.templates.has(TEMPLATE) {
+    if !site.content.section_by_rel.contains_key(HUB_SECTION) || !site.templates.has(TEMPLATE) {
         return Vec::new();
     }
     let (runs, problems) = read_runs(site);
