@@ -92,7 +92,13 @@ fn prepare_demo() -> Demo {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
-    let records = zeitgeist::store::Store::open(root.join("data"))
+    let mut store = zeitgeist::store::Store::open(root.join("data"));
+    let hostile: zeitgeist::model::Record = serde_json::from_value(hostile_record()).unwrap();
+    store
+        .commit(zeitgeist::store::Batch::new(hostile.source, vec![hostile]))
+        .unwrap();
+    write_run_logs(&root);
+    let records = store
         .read_window(&zeitgeist::store::TimeWindow::all())
         .unwrap();
     assert!(records.len() > 1000, "the bundled store has records");
@@ -106,6 +112,60 @@ fn prepare_demo() -> Demo {
     run(&root, &["analyze", "--input", input.to_str().unwrap()]);
     run(&root, &["synthesize", "--writer", "offline"]);
     Demo { _dir: dir, root }
+}
+
+const HOSTILE_ID: &str = "reddit:zz-hostile-test";
+const HOSTILE_TITLE: &str = "<script>alert(1)</script> OpenAI ships GPT-5 agents";
+
+/// A record about AI whose title and text are markup and whose link is `javascript:`.
+fn hostile_record() -> Value {
+    json!({
+        "id": HOSTILE_ID, "source": "reddit", "kind": "post",
+        "url": "javascript:alert(1)",
+        "title": HOSTILE_TITLE,
+        "text": "<img src=x onerror=alert(1)> ChatGPT and Claude agents from OpenAI and Anthropic <a href=\"javascript:alert(1)\">click</a>",
+        "author": "<b>mallory</b>", "community": "singularity",
+        "created_at": "2026-06-30T22:30:00Z", "collected_at": "2026-06-30T22:40:00Z",
+        "engagement": {"score": 5}
+    })
+}
+
+/// Two run logs in the run stage's format (`src/pipeline/runlog.rs`) and one that is not JSON.
+fn write_run_logs(root: &Path) {
+    let dir = root.join("data/runs/2026/06");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = json!({
+        "schema": 1, "mode": "offline", "clock": "2026-06-30T23:00:00Z",
+        "started_at": "2026-06-30T23:00:00Z", "finished_at": "2026-06-30T23:00:00Z",
+        "status": "partial",
+        "sources": {
+            "reddit": {"status": "ok", "fetched": 120, "new": 117, "duplicate": 3, "skipped": 0, "errors": []},
+            "bluesky": {"status": "failed", "fetched": 0, "new": 0, "duplicate": 0, "skipped": 0,
+                        "errors": ["https://bsky.social/xrpc/app.bsky.feed.searchPosts: HTTP 503"]}
+        },
+        "records": {"new": 117, "analyzed": 5210, "relevant": 3990},
+        "analysis": {"signals": 41, "candidates": 17, "suppressed": 3},
+        "stories": [{"path": "stories/2026/06/x.md", "title": "Console test story", "beat": "agents",
+                     "lead": true, "writer": "offline", "grounding_checks": 23, "repaired": false, "fell_back": false}],
+        "covered": 2, "writer": {"kind": "offline"},
+        "tokens": {"input_tokens": 0, "output_tokens": 0, "requests": 0},
+        "stages": [{"stage": "collect", "count": 117}],
+        "errors": ["bluesky: HTTP 503"]
+    });
+    std::fs::write(
+        dir.join("20260630T230000Z.json"),
+        serde_json::to_vec_pretty(&log).unwrap(),
+    )
+    .unwrap();
+    let mut older = log.clone();
+    older["status"] = json!("ok");
+    older["clock"] = json!("2026-06-30T22:00:00Z");
+    std::fs::write(
+        dir.join("20260630T220000Z.json"),
+        serde_json::to_vec_pretty(&older).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("20260629T230000Z.json"), "{ not json").unwrap();
 }
 
 fn build(root: &Path, output: &Path, base_url: &str) {
@@ -372,14 +432,31 @@ fn every_page_parses_and_every_internal_link_resolves() {
             continue;
         }
         pages += 1;
-        let scan = scan_page(std::str::from_utf8(&bytes).unwrap());
+        let html = std::str::from_utf8(&bytes).unwrap();
+        assert!(
+            !html.contains("<script>alert(1)"),
+            "{rel}: hostile markup reached the page"
+        );
+        assert!(
+            !html.contains("onerror=alert"),
+            "{rel}: hostile attribute reached the page"
+        );
+        let scan = scan_page(html);
         invalid.extend(
             scan.errors
                 .into_inner()
                 .into_iter()
                 .map(|e| format!("{rel}:{e}")),
         );
-        for link in scan.links.into_inner() {
+        let links_of_page = scan.links.into_inner();
+        for link in &links_of_page {
+            let scheme = link.trim_start().to_ascii_lowercase();
+            assert!(
+                !scheme.starts_with("javascript:"),
+                "{rel}: live javascript: link"
+            );
+        }
+        for link in links_of_page {
             let internal = link.starts_with(base) || link.starts_with('/');
             if internal && !link.starts_with("//") {
                 links += 1;
@@ -606,7 +683,19 @@ async fn in_chromium_the_playground_wire_and_console_work_offline() {
     }
 
     // The wire shows a record added to wire.json after its next poll.
-    if out.path().join("wire/index.html").is_file() {
+    let wire_page = out.path().join("wire/index.html");
+    if wire_page.is_file() {
+        // The theme polls every minute unless the list says otherwise; a second keeps the test short.
+        let html = std::fs::read_to_string(&wire_page).unwrap();
+        assert!(
+            html.contains("data-wire "),
+            "the wire list is marked data-wire"
+        );
+        std::fs::write(
+            &wire_page,
+            html.replacen("data-wire ", "data-wire data-wire-poll=\"1000\" ", 1),
+        )
+        .unwrap();
         client.goto(&format!("{site}wire/")).await.unwrap();
         let wire_path = out.path().join("api/v1/wire.json");
         let mut wire = read_json(&wire_path);
@@ -616,7 +705,7 @@ async fn in_chromium_the_playground_wire_and_console_work_offline() {
         fresh["created_at"] = json!("2099-01-01T00:00:00Z");
         wire["items"].as_array_mut().unwrap().insert(0, fresh);
         std::fs::write(&wire_path, serde_json::to_vec(&wire).unwrap()).unwrap();
-        wait_for("the wire's poll", 120, || async {
+        wait_for("the wire's poll", 30, || async {
             text_of(&client, "main")
                 .await
                 .contains("A record added while the page was open")

@@ -29,8 +29,8 @@ pub struct BuildArgs {
     /// Write the site here instead of site.toml's `output_dir`.
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// Publish under this base URL instead of site.toml's (e.g. `http://127.0.0.1:8080/` to
-    /// serve a build locally).
+    /// Publish under this base URL instead of site.toml's (e.g. `http://127.0.0.1:8000/` to
+    /// serve the build on loopback).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 }

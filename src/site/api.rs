@@ -559,12 +559,12 @@ fn load_records(site: &Site, taxonomy: Option<&Value>) -> Result<Vec<ApiRecord>,
         .into_iter()
         .filter_map(|line| {
             let record = stored.get(&line.id)?;
-            let beat = line.beats.first().map(|b| b.beat.clone());
+            let beat = main_beat(&line.beats);
             Some(ApiRecord {
                 id: line.id,
                 source: record.source,
                 kind: record.kind,
-                url: record.url.clone(),
+                url: web_url(&record.url),
                 title: record.title.clone(),
                 text: record.text.clone(),
                 author: record.author.clone(),
@@ -587,6 +587,25 @@ fn load_records(site: &Site, taxonomy: Option<&Value>) -> Result<Vec<ApiRecord>,
             .then_with(|| a.id.cmp(&b.id))
     });
     Ok(records)
+}
+
+/// The best-scoring beat (the first of equals).
+fn main_beat(beats: &[BeatScore]) -> Option<String> {
+    let best = beats
+        .iter()
+        .reduce(|best, b| if b.score > best.score { b } else { best })?;
+    Some(best.beat.clone())
+}
+
+/// `url` when it is an `http(s)` address, else empty: a record's link comes from the platform,
+/// and a `javascript:` or `data:` one must never become a live link in a client.
+fn web_url(url: &str) -> String {
+    let lower = url.trim_start().to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        url.trim().to_string()
+    } else {
+        String::new()
+    }
 }
 
 /// The stored records of the days the annotation lines span, by id.
@@ -766,6 +785,36 @@ mod tests {
         assert_eq!(points[2].end, as_of);
         assert_eq!(points[0].end, as_of - Duration::days(2));
         assert_eq!(points[0].records, 1);
+    }
+
+    #[test]
+    fn only_web_links_survive() {
+        assert_eq!(web_url("javascript:alert(1)"), "");
+        assert_eq!(web_url(" JavaScript:alert(1)"), "");
+        assert_eq!(web_url("data:text/html,x"), "");
+        assert_eq!(web_url("https://example.org/a"), "https://example.org/a");
+    }
+
+    #[test]
+    fn main_beat_is_the_best_scoring() {
+        let beats = |scores: &[(&str, f64)]| -> Vec<BeatScore> {
+            scores
+                .iter()
+                .map(|(beat, score)| BeatScore {
+                    beat: beat.to_string(),
+                    score: *score,
+                })
+                .collect()
+        };
+        assert_eq!(
+            main_beat(&beats(&[("a", 1.0), ("b", 3.0)])),
+            Some("b".into())
+        );
+        assert_eq!(
+            main_beat(&beats(&[("a", 2.0), ("b", 2.0)])),
+            Some("a".into())
+        );
+        assert_eq!(main_beat(&[]), None);
     }
 
     #[test]
