@@ -366,11 +366,14 @@ fn api_files_match_the_openapi_schemas_and_build_deterministically() {
     assert!(beat["slug"].is_string());
 }
 
-/// Collects tokenizer errors and the links of one page.
+/// Collects tokenizer errors, the links of one page and any live copy of the hostile record's
+/// payload (`alert(1)` in a script or an attribute; escaped text is inert and not counted).
 #[derive(Default)]
 struct PageScan {
     errors: RefCell<Vec<String>>,
     links: RefCell<Vec<String>>,
+    in_script: std::cell::Cell<bool>,
+    live_payloads: RefCell<Vec<String>>,
 }
 
 impl TokenSink for PageScan {
@@ -380,11 +383,30 @@ impl TokenSink for PageScan {
             Token::ParseError(message) => {
                 self.errors.borrow_mut().push(format!("{line}: {message}"))
             }
+            Token::CharacterTokens(text) if self.in_script.get() && text.contains("alert(1)") => {
+                self.live_payloads
+                    .borrow_mut()
+                    .push(format!("{line}: script {text}"))
+            }
+            Token::TagToken(Tag {
+                kind: TagKind::EndTag,
+                name,
+                ..
+            }) if &*name == "script" => self.in_script.set(false),
             Token::TagToken(Tag {
                 kind: TagKind::StartTag,
+                name,
                 attrs,
                 ..
             }) => {
+                self.in_script.set(&*name == "script");
+                for attr in &attrs {
+                    if attr.value.contains("alert(1)") {
+                        self.live_payloads
+                            .borrow_mut()
+                            .push(format!("{line}: <{name} {}=…>", &*attr.name.local));
+                    }
+                }
                 for attr in attrs {
                     if matches!(&*attr.name.local, "href" | "src") {
                         self.links.borrow_mut().push(attr.value.to_string());

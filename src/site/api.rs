@@ -24,7 +24,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::story::StoryExtra;
+use crate::model::story::{EarlierStory, GroundingOutcome, StoryExtra, StorySignal, WriterInfo};
 use crate::model::{Engagement, Kind, Record, RecordId, Source};
 use crate::site::content::Document;
 use crate::site::render::{fingerprint, Job, Output};
@@ -145,9 +145,10 @@ pub struct StorySummary {
     pub lead: bool,
 }
 
-/// A story with what stands behind it.
+/// A story with what stands behind it. Fields are listed one by one (not the front matter
+/// flattened) so the API's shape changes only when this struct does.
 #[derive(Debug, Clone, Serialize)]
-pub struct StoryFile {
+pub struct StoryFile<'a> {
     #[serde(flatten)]
     pub summary: StorySummary,
     /// The rendered body, sanitized (no scripts, styles or event handlers).
@@ -156,8 +157,23 @@ pub struct StoryFile {
     pub reading_time: usize,
     /// The evidence records, in evidence order, each with its lookup file.
     pub citations: Vec<Citation>,
-    #[serde(flatten)]
-    pub extra: StoryExtra,
+    /// The candidate's stable topic key.
+    pub topic: &'a str,
+    pub signal: &'a StorySignal,
+    pub evidence: Evidence<'a>,
+    pub writer: &'a WriterInfo,
+    pub grounding: &'a GroundingOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follows_up: Option<&'a EarlierStory>,
+}
+
+/// The evidence frozen when the story was written.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence<'a> {
+    pub records: &'a [RecordId],
+    pub counts: &'a BTreeMap<Source, u64>,
+    pub volume_24h: u64,
+    pub baseline: f64,
 }
 
 /// One cited record.
@@ -275,12 +291,23 @@ fn story_files(site: &Site, stories: &[LoadedStory], out: &mut Files) {
                 ),
             })
             .collect();
+        let extra = &story.extra;
         let file = StoryFile {
             body_html: sanitizer.clean(&story.doc.body.html).to_string(),
             word_count: story.doc.body.word_count,
             reading_time: story.doc.body.reading_time,
             citations,
-            extra: story.extra.clone(),
+            topic: &extra.topic,
+            signal: &extra.signal,
+            evidence: Evidence {
+                records: &extra.evidence.records,
+                counts: &extra.evidence.counts,
+                volume_24h: extra.evidence.volume_24h,
+                baseline: extra.evidence.baseline,
+            },
+            writer: &extra.writer,
+            grounding: &extra.grounding,
+            follows_up: extra.follows_up.as_ref(),
             summary,
         };
         out.put(&format!("stories/{}.json", file.summary.slug), &file);
