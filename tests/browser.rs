@@ -79,15 +79,13 @@ fn prepare_demo() -> Demo {
         std::fs::copy(repo.join(file), root.join(file)).unwrap();
     }
     // The repository's pages, but stories only from this run's synthesis.
-    for entry in std::fs::read_dir(repo.join("content")).unwrap() {
+    let content = repo.join("content");
+    for entry in walkdir::WalkDir::new(&content) {
         let entry = entry.unwrap();
-        let target = root.join("content").join(entry.file_name());
-        if entry.file_name() == "stories" {
-            continue;
-        }
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
+        let rel = entry.path().strip_prefix(&content).unwrap();
+        let story = rel.starts_with("stories") && rel.file_name().is_some_and(|n| n != "_index.md");
+        if entry.file_type().is_file() && !story {
+            let target = root.join("content").join(rel);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
             std::fs::copy(entry.path(), &target).unwrap();
         }
