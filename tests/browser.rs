@@ -608,6 +608,162 @@ async fn text_of(client: &fantoccini::Client, css: &str) -> String {
     }
 }
 
+/// The story pages' paths (as `[data-story]` holds them) linked from a page, in page order.
+async fn story_links(client: &fantoccini::Client) -> Vec<String> {
+    let hrefs = client
+        .execute(
+            "return [...document.querySelectorAll('main a[href]')].map(a => a.getAttribute('href'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let story = regex::Regex::new(r"/stories/\d{4}/\d{2}/[^/]+/$").unwrap();
+    let hrefs: Vec<String> = serde_json::from_value(hrefs).unwrap();
+    hrefs.into_iter().filter(|h| story.is_match(h)).collect()
+}
+
+async fn recommended(client: &fantoccini::Client) -> Vec<String> {
+    let paths = client
+        .execute(
+            "return [...document.querySelectorAll('[data-rec-list] a')].map(a => a.getAttribute('href'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(paths).unwrap()
+}
+
+type Visit = (&'static str, Vec<String>, Vec<Value>);
+
+/// Home → beat → story → its cited records, then recommendations before and after reading
+/// another story. `None` when the theme has no reader story pages.
+async fn reader_journey(
+    client: &fantoccini::Client,
+    driver_url: &str,
+    site: &str,
+    out: &Path,
+) -> Option<Vec<Visit>> {
+    let mut visits = Vec::new();
+    client.goto(site).await.unwrap();
+    let beat_link = client
+        .find(fantoccini::Locator::Css(
+            "main a[href*='/beats/'][href$='/']:not([href$='/beats/'])",
+        ))
+        .await
+        .ok()?;
+    beat_link.click().await.unwrap();
+    let beat_url = client.current_url().await.unwrap().to_string();
+    assert!(beat_url.contains("/beats/"), "home → beat: {beat_url}");
+    visits.push(("home → beat", loaded_urls(client).await, vec![]));
+    let stories = story_links(client).await;
+    let first = stories.first()?;
+    client
+        .find(fantoccini::Locator::Css(&format!("main a[href='{first}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(fantoccini::Locator::Css("[data-story]"))
+        .await
+        .ok()?;
+    let story_url = client.current_url().await.unwrap().to_string();
+    assert!(
+        story_url.ends_with(first.as_str()) || first.ends_with(url_path(&story_url)),
+        "beat → story: {story_url}"
+    );
+    // Every cited record of the story (from the API) is linked from the page at its address.
+    let slug = story_url.trim_end_matches('/').rsplit('/').next().unwrap();
+    let api_story = read_json(&out.join(format!("api/v1/stories/{slug}.json")));
+    let hrefs: Vec<String> = serde_json::from_value(
+        client
+            .execute(
+                "return [...document.querySelectorAll('a[href]')].map(a => a.href)",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let mut cited = 0;
+    for citation in api_story["citations"].as_array().unwrap() {
+        let id = citation["record_id"].as_str().unwrap();
+        let shard = read_json(&out.join(format!(
+            "api/v1/records/by-id/{}.json",
+            zeitgeist::site::api::shard_of(id)
+        )));
+        let url = shard["records"][id]["url"].as_str().unwrap_or_default();
+        if !url.is_empty() {
+            assert!(
+                hrefs.iter().any(|h| h == url),
+                "story {slug} does not link cited record {id} ({url})"
+            );
+            cited += 1;
+        }
+    }
+    assert!(cited > 0, "story {slug} links no cited record");
+    visits.push(("story", loaded_urls(client).await, vec![]));
+
+    // Recommendations: a fresh reader of story B, then the same reader after story A.
+    client
+        .execute("localStorage.clear()", vec![])
+        .await
+        .unwrap();
+    client.goto(site).await.unwrap();
+    let all = story_links(client).await;
+    let (b, a) = (
+        all.first()?.clone(),
+        all.iter().find(|s| **s != all[0])?.clone(),
+    );
+    client.goto(&absolute(site, &b)).await.unwrap();
+    let before = recommended(client).await;
+    client.goto(&absolute(site, &a)).await.unwrap();
+    client.goto(&absolute(site, &b)).await.unwrap();
+    let after = recommended(client).await;
+    let read: String = serde_json::from_value(
+        client
+            .execute(
+                "return localStorage.getItem('zeitgeist.read') || ''",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        read.contains(url_path(&absolute(site, &a))),
+        "reading {a} was not remembered: {read}"
+    );
+    assert!(
+        !after
+            .iter()
+            .any(|r| r.ends_with(url_path(&absolute(site, &a)))),
+        "a read story is still recommended: {after:?}"
+    );
+    assert_ne!(
+        before, after,
+        "recommendations did not change after reading {a}"
+    );
+    let console = console_entries(driver_url, client).await;
+    visits.push(("recommendations", loaded_urls(client).await, console));
+    Some(visits)
+}
+
+fn absolute(site: &str, href: &str) -> String {
+    if href.starts_with("http") {
+        href.to_string()
+    } else {
+        format!("{}{}", site.trim_end_matches('/'), href)
+    }
+}
+
+fn url_path(url: &str) -> &str {
+    url.find("://")
+        .and_then(|i| url[i + 3..].find('/').map(|j| &url[i + 3 + j..]))
+        .unwrap_or(url)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium_the_playground_wire_and_console_work_offline() {
     let programs = (
@@ -637,7 +793,7 @@ async fn in_chromium_the_playground_wire_and_console_work_offline() {
     let (_driver, driver_url) = start_driver(&chromedriver).await;
     let profile = tempfile::tempdir().unwrap();
     let client = connect(&driver_url, &chromium, profile.path()).await;
-    let mut visited = Vec::new();
+    let mut visited: Vec<Visit> = Vec::new();
 
     // The Playground fetches an endpoint and shows exactly its JSON.
     client
@@ -731,6 +887,11 @@ async fn in_chromium_the_playground_wire_and_console_work_offline() {
         ));
     } else {
         eprintln!("no wire page in this theme yet: wire poll test not run");
+    }
+
+    match reader_journey(&client, &driver_url, &site, out.path()).await {
+        Some(pages) => visited.extend(pages),
+        None => eprintln!("no reader story pages ([data-story]) in this theme: navigation and recommendation tests not run"),
     }
 
     for (page, urls, console) in &visited {
