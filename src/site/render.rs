@@ -19,7 +19,7 @@ use crate::site::content::{Document, Section};
 use crate::site::output::Sink;
 use crate::site::pagination::{pager_path, pager_ranges, Paginator};
 use crate::site::slug::{index_file, permalink};
-use crate::site::{feeds, sitemap, Problem, Site};
+use crate::site::{beats, feeds, sitemap, Problem, Site};
 
 /// One file a job produced.
 pub enum Output {
@@ -73,6 +73,7 @@ pub const GENERATORS: &[Generator] = &[
     page_jobs,
     section_jobs,
     taxonomy_jobs,
+    beats::jobs,
     feeds::jobs,
     sitemap::jobs,
     not_found_jobs,
@@ -484,6 +485,9 @@ fn render_term(
     let mut context = context(site, &path);
     context.insert("taxonomy", &taxonomy.value);
     context.insert("term", &term.value);
+    if taxonomy.name == beats::BEATS_TAXONOMY {
+        context.insert("beat_slug", &term.name);
+    }
     context.insert("paginator", &paginator);
     let html = render_builtin(site, "taxonomy_term.html", &context, &path)?;
     Ok(vec![Output::Bytes {
