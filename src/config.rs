@@ -74,6 +74,9 @@ pub struct FeedsConfig {
     pub rss: bool,
     #[serde(default = "yes")]
     pub atom: bool,
+    /// JSON Feed 1.1 (`feed.json`) beside the RSS and Atom files.
+    #[serde(default = "yes")]
+    pub json: bool,
     /// Most recent entries per feed.
     #[serde(default = "default_feed_limit")]
     pub limit: usize,
@@ -84,6 +87,7 @@ impl Default for FeedsConfig {
         FeedsConfig {
             rss: true,
             atom: true,
+            json: true,
             limit: default_feed_limit(),
         }
     }

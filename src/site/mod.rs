@@ -21,9 +21,11 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{ConfigError, Paths};
 
+pub mod api;
 pub mod beats;
 pub mod charts;
 pub mod check;
+pub mod console;
 pub mod content;
 pub mod data;
 pub mod feeds;

@@ -78,6 +78,8 @@ pub const GENERATORS: &[Generator] = &[
     sitemap::jobs,
     not_found_jobs,
     static_jobs,
+    crate::site::api::jobs,
+    crate::site::console::jobs,
 ];
 
 /// The fingerprint and output files of each job of the last render.
