@@ -78,6 +78,14 @@ pub fn run(paths: &Paths, args: RunArgs) -> anyhow::Result<()> {
             "no source is enabled in site.toml ([sources.*]): replaying the bundled corpus offline"
         );
     }
+    if offline && args.collected.is_some() {
+        eprintln!("note: --collected is ignored by the offline replay");
+    }
+    let replay_flags = args.from.is_some() || args.to.is_some() || args.step.is_some();
+    anyhow::ensure!(
+        offline || !replay_flags,
+        "--from, --to and --step set the offline replay's clock; add --offline"
+    );
     let logs = if offline {
         replay(paths, &config, &args)?
     } else {
