@@ -59,6 +59,9 @@ pub struct Config {
     /// `[synthesis]`: which writer drafts stories and how hard to try.
     #[serde(default)]
     pub synthesis: crate::synthesize::SynthesisConfig,
+    /// `[run]`: the offline replay's clock and the retention of old snapshots.
+    #[serde(default)]
+    pub run: crate::pipeline::RunConfig,
     /// Free settings for templates, available as `config.extra`.
     #[serde(default)]
     pub extra: toml::Table,
@@ -157,7 +160,8 @@ impl Config {
         self.sources
             .validate()
             .map_err(|e| invalid(&e.key, &e.message))?;
-        if let Some((key, message)) = self.synthesis.problems().into_iter().next() {
+        let stage_problems = self.synthesis.problems().into_iter();
+        if let Some((key, message)) = stage_problems.chain(self.run.problems()).next() {
             return Err(invalid(key, &message));
         }
         for required in ["beats", "categories"] {

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod model;
+pub mod pipeline;
 pub mod serve;
 pub mod site;
 pub mod store;

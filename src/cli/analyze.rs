@@ -8,17 +8,23 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
 
-use crate::analyze::{self, eval, stories, CandidateConfig, Classifier, Gazetteer};
+use crate::analyze::{
+    self, eval, stories, Analysis, Annotation, CandidateConfig, Classifier, Gazetteer,
+    OutputSummary,
+};
 use crate::config::Paths;
 use crate::model::{Record, Taxonomy};
+use crate::pipeline;
+use crate::store::Store;
 
 #[derive(Debug, Args)]
 /// `zeitgeist analyze`.
 pub struct AnalyzeArgs {
-    /// Records to analyse, one Record per line. (Until the store is wired in this is required.)
+    /// Analyse the records of this JSONL file (one Record per line) instead of the store's.
     #[arg(long)]
-    pub input: PathBuf,
-    /// The time the figures are "as of" (RFC 3339); default: the newest record's time.
+    pub input: Option<PathBuf>,
+    /// The time the figures are "as of" (RFC 3339); default: the newest record's time. From
+    /// the store, the records of the 90 days up to it are read.
     #[arg(long)]
     pub as_of: Option<DateTime<Utc>>,
     /// Hours of records clustered into candidate stories.
@@ -52,30 +58,35 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
-fn load_classifier(paths: &Paths) -> anyhow::Result<Classifier> {
+pub(super) fn load_classifier(paths: &Paths) -> anyhow::Result<Classifier> {
     let data = paths.data();
     let taxonomy = Taxonomy::load(&data)?;
     let gazetteer = Gazetteer::load(&data)?;
     Ok(Classifier::new(taxonomy, gazetteer))
 }
 
-/// Reads the records to analyse. This is the one place to point at the store once it exists.
+/// Reads Record JSONL.
 fn read_input(path: &Path) -> anyhow::Result<Vec<Record>> {
     Ok(analyze::read_records_jsonl(path)?)
 }
 
-/// Reads records, annotates them, and writes `data/analysis/` as of `--as-of`.
+/// Reads records (from the store, or `--input`), annotates them, and writes `data/analysis/`
+/// as of `--as-of`.
 pub fn analyze(paths: &Paths, args: AnalyzeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    let _lock = super::run::lock(paths, "analyze")?;
     let classifier = load_classifier(paths)?;
-    let records = read_input(&args.input)?;
-    let read_time = started.elapsed();
-    let as_of = match args.as_of.or_else(|| analyze::default_as_of(&records)) {
-        Some(as_of) => as_of,
-        None => anyhow::bail!("{}: no records to analyse", args.input.display()),
+    let (records, as_of) = match &args.input {
+        Some(input) => {
+            let records = read_input(input)?;
+            match args.as_of.or_else(|| analyze::default_as_of(&records)) {
+                Some(as_of) => (records, as_of),
+                None => anyhow::bail!("{}: no records to analyse", input.display()),
+            }
+        }
+        None => read_store(paths, args.as_of)?,
     };
-    let story_dir = paths.content().join("stories");
-    let recent = stories::load(&story_dir)?;
+    let read_time = started.elapsed();
     let annotations = analyze::annotate_all(&classifier, &records);
     let annotate_time = started.elapsed();
     let config = CandidateConfig {
@@ -83,30 +94,72 @@ pub fn analyze(paths: &Paths, args: AnalyzeArgs) -> anyhow::Result<()> {
         similarity: args.similarity,
         ..CandidateConfig::default()
     };
-    let analysis = analyze::analyze(&classifier, &records, &annotations, &recent, as_of, &config);
     let out = args
         .out
         .unwrap_or_else(|| paths.data().join(analyze::ANALYSIS_DIR));
-    let written = analyze::write_outputs(&out, &classifier, &records, &annotations, &analysis)
-        .with_context(|| format!("{}: cannot write analysis", out.display()))?;
-    let total = started.elapsed();
+    let (analysis, written) = analyze_records(
+        paths,
+        &classifier,
+        &records,
+        &annotations,
+        as_of,
+        &config,
+        &out,
+    )?;
     eprintln!(
-        "analyzed {} records ({} about AI) as of {} in {:.2}s (read {:.2}s, annotate {:.2}s): {} signals, {} candidates ({} suppressed by {} recent stories)",
+        "analyzed {} records ({} about AI) as of {} in {:.2}s (read {:.2}s, annotate {:.2}s): {} signals, {} candidates ({} suppressed by recent stories)",
         analysis.input.records,
         analysis.input.relevant,
         as_of.to_rfc3339(),
-        total.as_secs_f64(),
+        started.elapsed().as_secs_f64(),
         read_time.as_secs_f64(),
         (annotate_time - read_time).as_secs_f64(),
         analysis.signals.len(),
         analysis.candidates.candidates.len(),
         analysis.candidates.suppressed.len(),
-        recent.len(),
     );
     for (path, bytes) in written.files {
         eprintln!("  wrote {} ({} bytes)", path.display(), bytes);
     }
     Ok(())
+}
+
+/// The store's records of the analysis window ending at `as_of` (default: the newest record).
+fn read_store(
+    paths: &Paths,
+    as_of: Option<DateTime<Utc>>,
+) -> anyhow::Result<(Vec<Record>, DateTime<Utc>)> {
+    let store = Store::open(paths.data());
+    let as_of = match as_of {
+        Some(as_of) => as_of,
+        None => match pipeline::latest_record(&store)? {
+            Some(latest) => latest,
+            None => anyhow::bail!(
+                "{}: the store holds no records (run `zeitgeist collect` or `zeitgeist import` first)",
+                store.snapshots_dir().display()
+            ),
+        },
+    };
+    let records = store.read_window(&pipeline::analysis_window(as_of))?;
+    Ok((records, as_of))
+}
+
+/// Analyses `records` (with their `annotations`) as of `as_of` against the stories already in
+/// `content/stories/`, and writes the analysis files into `out`.
+pub(super) fn analyze_records(
+    paths: &Paths,
+    classifier: &Classifier,
+    records: &[Record],
+    annotations: &[Annotation],
+    as_of: DateTime<Utc>,
+    config: &CandidateConfig,
+    out: &Path,
+) -> anyhow::Result<(Analysis, OutputSummary)> {
+    let recent = stories::load(&paths.content().join("stories"))?;
+    let analysis = analyze::analyze(classifier, records, annotations, &recent, as_of, config);
+    let written = analyze::write_outputs(out, classifier, records, annotations, &analysis)
+        .with_context(|| format!("{}: cannot write analysis", out.display()))?;
+    Ok((analysis, written))
 }
 
 /// Prints one annotation per record as JSONL.

@@ -1,18 +1,33 @@
 //! `collect`, `import` and `compact`: the commands that fill and tidy `data/snapshots/`.
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 
-use crate::config::Paths;
+use crate::atomic::write_atomic;
+use crate::collect::{self, HttpClient, ProcessEnv, RunSummary, SourcesConfig};
+use crate::config::{Config, Paths};
 use crate::model::Source;
+use crate::pipeline::runlog::SourceResult;
 use crate::store::import::{self, ImportFormat};
-use crate::store::{Batch, Store};
+use crate::store::{Batch, Store, StoreSink};
 
+/// `zeitgeist collect`.
 #[derive(Debug, Args)]
-pub struct CollectArgs {}
+pub struct CollectArgs {
+    /// Collect only this source (repeatable); default: every source enabled in site.toml. A
+    /// source that is not enabled is skipped with a note (the publish workflow's matrix names
+    /// every platform).
+    #[arg(long = "source", value_name = "SOURCE")]
+    pub sources: Vec<Source>,
+    /// Also write the per-source results as JSON (`{"<source>": <run log source result>}`) to
+    /// this file, for `zeitgeist run --collected`.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -33,8 +48,90 @@ pub struct CompactArgs {
     pub before: Option<NaiveDate>,
 }
 
-pub fn collect(_paths: &Paths, _args: CollectArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`zeitgeist collect` is not built yet")
+/// Collects the enabled (or chosen) sources into the store and prints the summary; fails only
+/// when every enabled source failed.
+pub fn collect(paths: &Paths, args: CollectArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let config = Config::load(&paths.root)?;
+    let _lock = super::run::lock(paths, "collect")?;
+    let enabled = collect::enabled_sources(&config.sources);
+    for source in args.sources.iter().filter(|s| !enabled.contains(s)) {
+        eprintln!("{source}: not enabled in site.toml ([sources.{source}]); skipped");
+    }
+    let chosen = only(&config.sources, &args.sources);
+    let summary = collect_sources(paths, &chosen, Utc::now())?;
+    print!("{summary}");
+    let results = source_results(&summary);
+    if let Some(path) = &args.report {
+        let mut bytes = serde_json::to_vec_pretty(&results)?;
+        bytes.push(b'\n');
+        write_atomic(path, &bytes)
+            .with_context(|| format!("{}: cannot write the collection report", path.display()))?;
+    }
+    let new: usize = results.values().map(|r| r.new).sum();
+    eprintln!(
+        "collect: {new} new records from {} source(s) in {:.1?}",
+        results.len(),
+        started.elapsed()
+    );
+    if summary.all_failed() {
+        anyhow::bail!("every enabled source failed");
+    }
+    Ok(())
+}
+
+/// Collects every source enabled in `sources` into the store, stamping records with
+/// `collected_at`, and returns the summary.
+pub(super) fn collect_sources(
+    paths: &Paths,
+    sources: &SourcesConfig,
+    collected_at: DateTime<Utc>,
+) -> anyhow::Result<RunSummary> {
+    let enabled = collect::enabled_sources(sources);
+    if !enabled.is_empty() {
+        let names: Vec<&str> = enabled.iter().map(|s| s.as_str()).collect();
+        eprintln!("collecting from {} …", names.join(", "));
+    }
+    let http = HttpClient::new(&sources.http)?;
+    let ctx = collect::Context {
+        http: &http,
+        env: &ProcessEnv,
+        collected_at,
+    };
+    let sink = StoreSink::new(Store::open(paths.data()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(runtime.block_on(collect::run(sources, ctx, &sink)))
+}
+
+/// The run log's per-source results of a collection.
+pub(super) fn source_results(summary: &RunSummary) -> BTreeMap<Source, SourceResult> {
+    summary
+        .outcomes
+        .iter()
+        .map(|o| (o.source, SourceResult::from_outcome(o)))
+        .collect()
+}
+
+/// `sources` with only the `keep` platforms left enabled (all of them when `keep` is empty).
+fn only(sources: &SourcesConfig, keep: &[Source]) -> SourcesConfig {
+    fn pick<T: Clone>(table: &Option<T>, source: Source, keep: &[Source]) -> Option<T> {
+        table
+            .clone()
+            .filter(|_| keep.is_empty() || keep.contains(&source))
+    }
+    SourcesConfig {
+        http: sources.http.clone(),
+        reddit: pick(&sources.reddit, Source::Reddit, keep),
+        bluesky: pick(&sources.bluesky, Source::Bluesky, keep),
+        hackernews: pick(&sources.hackernews, Source::Hackernews, keep),
+        news: pick(&sources.news, Source::News, keep),
+        youtube: pick(&sources.youtube, Source::Youtube, keep),
+        mastodon: pick(&sources.mastodon, Source::Mastodon, keep),
+        arxiv: pick(&sources.arxiv, Source::Arxiv, keep),
+    }
 }
 
 /// Bad lines are listed in full up to this many; the rest are only counted.
@@ -42,6 +139,7 @@ const SKIPPED_SHOWN: usize = 20;
 
 pub fn import(paths: &Paths, args: ImportArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    let _lock = super::run::lock(paths, "import")?;
     let mut store = Store::open(paths.data());
     eprintln!(
         "importing {} as {} ({} format) into {}",
@@ -93,6 +191,7 @@ pub fn import(paths: &Paths, args: ImportArgs) -> anyhow::Result<()> {
 
 pub fn compact(paths: &Paths, args: CompactArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    let _lock = super::run::lock(paths, "compact")?;
     let store = Store::open(paths.data());
     let report = store.compact(args.before).context("compacting snapshots")?;
     for path in &report.written {

@@ -52,7 +52,7 @@ pub struct CheckArgs {
     pub site: SiteArgs,
 }
 
-fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     frontmatter::parse_date(text)
         .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD or RFC 3339)"))
 }

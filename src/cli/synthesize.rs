@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::config::{Config, Paths};
-use crate::model::WriterKind;
-use crate::synthesize::{self, EvidencePack, PackResult, RunOptions};
+use crate::model::{SignalKind, WriterKind};
+use crate::synthesize::{self, EvidencePack, PackResult, RunOptions, SynthesisConfig};
 
 /// Where the analysis stage leaves the ranked evidence packs, under `data/`.
 pub const DEFAULT_PACKS: &str = "analysis/evidence_packs.json";
@@ -39,6 +39,7 @@ fn parse_writer(text: &str) -> Result<WriterKind, String> {
 
 pub fn synthesize(paths: &Paths, args: SynthesizeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    let _lock = super::run::lock(paths, "synthesize")?;
     let site = Config::load(&paths.root)?;
     let mut config = site.synthesis.clone();
     if let Some(writer) = args.writer {
@@ -60,25 +61,61 @@ pub fn synthesize(paths: &Paths, args: SynthesizeArgs) -> anyhow::Result<()> {
     for file in &files {
         packs.extend(load_packs(file)?);
     }
+    let results = write_stories(paths, &site, &config, &packs, args.as_of)?;
+    report(&paths.content(), &results, packs.len(), started);
+    Ok(())
+}
+
+/// Writes stories for `packs` (best first) with `config`'s writer into `content/stories/`.
+pub(super) fn write_stories(
+    paths: &Paths,
+    site: &Config,
+    config: &SynthesisConfig,
+    packs: &[EvidencePack],
+    as_of: Option<DateTime<Utc>>,
+) -> anyhow::Result<Vec<PackResult>> {
+    let packs = newsworthy(packs);
     let writer = config.http_writer(|var| std::env::var(var).ok())?;
     let content = paths.content();
     let options = RunOptions {
         content_dir: &content,
-        as_of: args.as_of,
+        as_of,
         site_base_url: &site.base_url,
-        config: &config,
+        config,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let results = runtime.block_on(synthesize::run(&packs, writer.as_ref(), &options))?;
-    report(&content, &results, packs.len(), started);
-    Ok(())
+    Ok(runtime.block_on(synthesize::run(&packs, writer.as_ref(), &options))?)
+}
+
+/// The packs worth a story, in rank order: those whose candidate has a signal of its own (a
+/// cluster of posts nothing unusual is happening to is not news) — for a velocity signal, one
+/// whose last day is above its baseline, since the story reports that day — and only the best
+/// pack of each signal, since candidates sharing one signal would get the same headline. A
+/// beat signal's subject is shown by the beat's name, as readers see it, not its slug.
+fn newsworthy(packs: &[EvidencePack]) -> Vec<EvidencePack> {
+    let mut seen = std::collections::BTreeSet::new();
+    packs
+        .iter()
+        .filter(|p| !p.signal.subject.trim().is_empty() && p.signal.strength > 0.0)
+        .filter(|p| {
+            p.signal.kind != SignalKind::Velocity || p.volume.ratio().is_none_or(|r| r > 1.0)
+        })
+        .filter(|p| seen.insert((p.signal.kind, p.signal.subject.to_lowercase())))
+        .map(|p| {
+            let mut pack = p.clone();
+            if pack.signal.subject == pack.beat.slug {
+                pack.signal.subject = pack.beat.name.clone();
+            }
+            pack
+        })
+        .collect()
 }
 
 /// Reads a JSON file holding one evidence pack or an array of them.
-fn load_packs(path: &Path) -> anyhow::Result<Vec<EvidencePack>> {
+pub(super) fn load_packs(path: &Path) -> anyhow::Result<Vec<EvidencePack>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read evidence packs", path.display()))?;
     let value: serde_json::Value =
@@ -134,9 +171,53 @@ fn report(content: &Path, results: &[PackResult], packs: usize, started: Instant
         }
     }
     eprintln!(
-        "synthesize: {written} {} written, {} skipped, from {packs} evidence packs in {:.2} s",
+        "synthesize: {written} {} written, {} skipped, from {packs} evidence packs (those without a signal of their own left out) in {:.2} s",
         if written == 1 { "story" } else { "stories" },
         results.len() - written,
         started.elapsed().as_secs_f64()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SignalKind;
+
+    fn pack() -> EvidencePack {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/synthesize/grok-images.pack.json"
+        );
+        load_packs(Path::new(path)).unwrap().remove(0)
+    }
+
+    #[test]
+    fn only_packs_with_a_signal_of_their_own_are_written_once_per_signal() {
+        let best = pack();
+        let same_signal = EvidencePack {
+            topic: "misinformation/other".into(),
+            ..best.clone()
+        };
+        let mut no_signal = pack();
+        no_signal.signal.subject = String::new();
+        no_signal.signal.strength = 0.0;
+        let mut falling = pack();
+        falling.signal.subject = "xAI".into();
+        falling.volume.last_24h = 0;
+        let mut beat = pack();
+        beat.signal.kind = SignalKind::Novelty;
+        beat.signal.subject = beat.beat.slug.clone();
+        let kept = newsworthy(&[best.clone(), same_signal, no_signal, falling, beat]);
+        let subjects: Vec<(&str, &str)> = kept
+            .iter()
+            .map(|p| (p.topic.as_str(), p.signal.subject.as_str()))
+            .collect();
+        assert_eq!(
+            subjects,
+            [
+                (best.topic.as_str(), "Grok"),
+                (best.topic.as_str(), "Misinformation and deepfakes")
+            ]
+        );
+    }
 }
