@@ -11,11 +11,18 @@ pub const CONFIG_FILE: &str = "site.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: `{key}`: {message}")]
-    Invalid { path: PathBuf, key: String, message: String },
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
 }
 
 /// The whole of `site.toml`.
@@ -68,7 +75,11 @@ pub struct FeedsConfig {
 
 impl Default for FeedsConfig {
     fn default() -> Self {
-        FeedsConfig { rss: true, atom: true, limit: default_feed_limit() }
+        FeedsConfig {
+            rss: true,
+            atom: true,
+            limit: default_feed_limit(),
+        }
     }
 }
 
@@ -98,8 +109,10 @@ impl Config {
     /// Reads and validates `<root>/site.toml`.
     pub fn load(root: &Path) -> Result<Config, ConfigError> {
         let path = root.join(CONFIG_FILE);
-        let text = fs::read_to_string(&path)
-            .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        let text = fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
         Config::parse(&path, &text)
     }
 
@@ -134,7 +147,9 @@ impl Config {
         if self.theme.is_empty() || self.theme.contains(['/', '\\']) {
             return Err(invalid("theme", "must be a folder name under themes/"));
         }
-        self.sources.validate().map_err(|e| invalid(&e.key, &e.message))?;
+        self.sources
+            .validate()
+            .map_err(|e| invalid(&e.key, &e.message))?;
         for required in ["beats", "categories"] {
             if !self.taxonomies.iter().any(|t| t == required) {
                 self.taxonomies.push(required.to_string());
@@ -191,7 +206,9 @@ mod tests {
     #[test]
     fn unknown_key_is_named_with_its_line() {
         let text = format!("{MINIMAL}paginat = 3\n");
-        let err = Config::parse(Path::new("site.toml"), &text).unwrap_err().to_string();
+        let err = Config::parse(Path::new("site.toml"), &text)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("site.toml:"), "{err}");
         assert!(err.contains("paginat"), "{err}");
         assert!(err.contains("line 3"), "{err}");
@@ -200,7 +217,9 @@ mod tests {
     #[test]
     fn bad_value_names_the_key() {
         let text = format!("{MINIMAL}paginate = 0\n");
-        let err = Config::parse(Path::new("site.toml"), &text).unwrap_err().to_string();
+        let err = Config::parse(Path::new("site.toml"), &text)
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "site.toml: `paginate`: must be at least 1");
     }
 }

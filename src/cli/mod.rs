@@ -14,7 +14,11 @@ mod site;
 mod synthesize;
 
 #[derive(Debug, Parser)]
-#[command(name = "zeitgeist", version, about = "Watch how people talk about AI in public, and publish what it finds.")]
+#[command(
+    name = "zeitgeist",
+    version,
+    about = "Watch how people talk about AI in public, and publish what it finds."
+)]
 pub struct Cli {
     /// The site's root folder (the one holding site.toml).
     #[arg(long, global = true, default_value = ".")]

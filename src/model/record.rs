@@ -259,7 +259,9 @@ mod tests {
 
     #[test]
     fn record_id_keeps_colons_in_native_id() {
-        let id: RecordId = "bluesky:at://did:plc:abc/app.bsky.feed.post/3mb".parse().unwrap();
+        let id: RecordId = "bluesky:at://did:plc:abc/app.bsky.feed.post/3mb"
+            .parse()
+            .unwrap();
         assert_eq!(id.source(), Source::Bluesky);
         assert_eq!(id.native_id(), "at://did:plc:abc/app.bsky.feed.post/3mb");
     }
@@ -282,7 +284,9 @@ mod tests {
         let again: Record = serde_json::from_str(&serde_json::to_string(&record).unwrap()).unwrap();
         assert_eq!(record, again);
         let bad = json.replace("\"kind\"", "\"kin\":1,\"kind\"");
-        let err = serde_json::from_str::<Record>(&bad).unwrap_err().to_string();
+        let err = serde_json::from_str::<Record>(&bad)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown field `kin`"), "{err}");
     }
 }

@@ -1,1 +1,2 @@
 //! site stage.
+pub mod search;
