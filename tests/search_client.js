@@ -53,7 +53,7 @@ async function main() {
     const top = await client.fragments(r.ids.slice(0, q.results || 5));
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const rendered = top.map((f) => tree(search.renderResult(fakeDocument, f, r.terms, 'https://zeitgeist.example/search/')));
-    out.push({ q: q.q, terms: r.terms, total: r.total, top, rendered, loaded, ms });
+    out.push({ q: q.q, terms: r.terms, total: r.total, capped: r.capped, top, rendered, loaded, ms });
   }
   process.stdout.write(JSON.stringify(out));
 }

@@ -29,9 +29,9 @@ pub(super) struct Limits {
 }
 
 pub(super) const LIMITS: Limits = Limits {
-    chunk_bytes: 16 * 1024,
+    chunk_bytes: 8 * 1024,
     max_postings: 6000,
-    fanout: 512,
+    fanout: 1024,
 };
 
 /// A title word counts as this many body words: titles say what a page is about.

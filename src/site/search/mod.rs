@@ -6,7 +6,7 @@
 //! posting, cuts the sorted terms into chunks of bounded size and returns every file in memory
 //! ([`SearchBundle`]) for the generator's staging directory. A one-word query downloads the
 //! meta file, exactly one chunk (plus one small directory file per level when the index has
-//! more than 512 chunks) and a fragment per shown result; none of these grows with the number
+//! more than 1024 chunks) and a fragment per shown result; none of these grows with the number
 //! of documents beyond the capped posting list, so a million records cost a query what ten
 //! thousand do.
 //!
@@ -17,7 +17,7 @@
 //! - `meta.zsm` — JSON `{"format":1,"build":B,"docs":N,"depth":D,"dir":[first term of each
 //!   chunk, or of each directory file when D > 0],"filters":[[key,[[value,count],…]],…]}`.
 //! - `B/c/<n>.zsc` — chunk `n`, see `index.rs` for the binary layout.
-//! - `B/d/<level>-<n>.zsd` — directory levels, only above 512 chunks.
+//! - `B/d/<level>-<n>.zsd` — directory levels, only above 1024 chunks.
 //! - `B/f/<id>.zsf` — result fragment of document `id`: `{"t","u","d","k","f","e"}`.
 //! - `B/x/<k>-<v>.zsx` — ids of the documents with filter value `v` of key `k`.
 //! - `B/t.zst` — the date runs (document ids are assigned newest first).

@@ -138,9 +138,10 @@
     async function query(q, opts = {}) {
       const m = await meta();
       const qs = [...new Set(terms(q))];
-      if (!qs.length || !m.dir.length) return { total: 0, ids: [], terms: qs };
+      if (!qs.length || !m.dir.length) return { total: 0, capped: false, ids: [], terms: qs };
       const [chunks, ok] = await Promise.all([Promise.all(qs.map((t) => chunkFor(m, t))), allowed(m, opts)]);
       const score = new Map(), hits = new Map();
+      let capped = false; // a posting list was cut to its best entries: more matches exist
       qs.forEach((t, qi) => {
         const chunk = chunks[qi], best = new Map();
         for (let i = floor(chunk.map((e) => e.term), t); i < chunk.length; i++) {
@@ -148,6 +149,7 @@
           if (e.term < t) continue;
           const exact = e.term === t;
           if (!exact && (t.length < PREFIX_MIN || !e.term.startsWith(t))) break;
+          capped = capped || e.df > e.ids.length;
           const idf = Math.log(1 + (m.docs - e.df + 0.5) / (e.df + 0.5));
           const w = idf * (exact ? 1 : PREFIX_WEIGHT) / 255;
           for (let k = 0; k < e.ids.length; k++) {
@@ -158,7 +160,7 @@
         for (const [id, s] of best) { score.set(id, (score.get(id) || 0) + s); hits.set(id, (hits.get(id) || 0) + 1); }
       });
       const ids = [...score.keys()].sort((a, b) => hits.get(b) - hits.get(a) || score.get(b) - score.get(a) || a - b);
-      return { total: ids.length, ids, terms: qs };
+      return { total: ids.length, capped, ids, terms: qs };
     }
 
     const fragments = async (ids) => {
@@ -280,7 +282,7 @@
         const r = await search.query(q, options());
         if (mine !== run) return;
         if (!r.total) { status(`No results for “${q}”.`); return; }
-        status(`${r.total} result${r.total === 1 ? '' : 's'} for “${q}”`);
+        status(`${r.capped ? 'More than ' : ''}${r.total} result${r.total === 1 ? '' : 's'} for “${q}”`);
         const list = doc.createElement('ol'), button = doc.createElement('button');
         list.className = 'zg-results';
         button.type = 'button'; button.textContent = 'More results';
