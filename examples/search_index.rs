@@ -2,11 +2,16 @@
 //! the search module is wired into it. Used by `bench/search.sh` on the shared 10,000-page corpus.
 //!
 //!     cargo run --release --example search_index -- CONTENT_DIR OUT_DIR
+//!     cargo run --release --example search_index -- --records N OUT_DIR
 //!
 //! Reads every `*.md` under CONTENT_DIR (YAML front matter: `title`, `date`, `tags`; body
 //! Markdown reduced to plain text with pulldown-cmark), builds the bundle and writes it to
 //! OUT_DIR. Prints the time to load the pages and, separately, to build the index (the part the
 //! generator pays: it already holds the pages in memory).
+//!
+//! `--records N` instead indexes N records made from the real Hacker News and Reddit titles in
+//! `../shared/data/raw` (cycled, each with its own id word, date, platform and beat), to check
+//! that per-query downloads stay flat at a million records.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,22 +35,12 @@ struct FrontMatter {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [content, out] = &args[..] else {
-        bail!("usage: search_index CONTENT_DIR OUT_DIR");
-    };
     let started = Instant::now();
-    let paths: Vec<PathBuf> = WalkDir::new(content)
-        .sort_by_file_name()
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .collect();
-    let docs = paths
-        .par_iter()
-        .map(|p| load(Path::new(content), p))
-        .collect::<Result<Vec<_>>>()?;
+    let (docs, out) = match &args[..] {
+        [flag, n, out] if flag == "--records" => (synthetic_records(n.parse()?)?, out),
+        [content, out] => (markdown_pages(Path::new(content))?, out),
+        _ => bail!("usage: search_index CONTENT_DIR OUT_DIR | search_index --records N OUT_DIR"),
+    };
     let loaded = started.elapsed();
 
     let indexing = Instant::now();
@@ -53,7 +48,7 @@ fn main() -> Result<()> {
     let indexed = indexing.elapsed();
     bundle.write_into(Path::new(out))?;
     eprintln!(
-        "search index: {} pages loaded in {:.2} s; indexed in {:.2} s: {} terms, {} chunks, {} files, {} bytes; written to {} ({:.2} s total)",
+        "search index: {} documents loaded in {:.2} s; indexed in {:.2} s: {} terms, {} chunks, {} files, {} bytes; written to {} ({:.2} s total)",
         docs.len(),
         loaded.as_secs_f64(),
         indexed.as_secs_f64(),
@@ -65,6 +60,72 @@ fn main() -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+fn markdown_pages(content: &Path) -> Result<Vec<SearchDoc>> {
+    let paths: Vec<PathBuf> = WalkDir::new(content)
+        .sort_by_file_name()
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    paths.par_iter().map(|p| load(content, p)).collect()
+}
+
+const RAW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/raw");
+const BEATS: [&str; 8] = [
+    "agents",
+    "chips",
+    "copyright",
+    "jobs",
+    "models",
+    "open-source",
+    "policy",
+    "safety",
+];
+
+fn synthetic_records(n: usize) -> Result<Vec<SearchDoc>> {
+    let mut titles = Vec::new();
+    for file in [
+        "hn-ai-digest/hn_ai_stories.jsonl",
+        "reddit-ai-trends/reddit_ai_posts.jsonl",
+    ] {
+        let path = format!("{RAW}/{file}");
+        for line in std::fs::read_to_string(&path)
+            .with_context(|| path.clone())?
+            .lines()
+        {
+            let record: serde_json::Value =
+                serde_json::from_str(line).with_context(|| path.clone())?;
+            titles.push(
+                record["title"]
+                    .as_str()
+                    .with_context(|| format!("{path}: title"))?
+                    .to_string(),
+            );
+        }
+    }
+    let first = NaiveDate::from_ymd_opt(2023, 1, 1).context("date")?;
+    Ok((0..n)
+        .into_par_iter()
+        .map(|i| {
+            let platform = zeitgeist::model::Source::ALL[i % 7].as_str().to_string();
+            let beat = BEATS[(i / 7) % BEATS.len()].to_string();
+            SearchDoc {
+                url: format!("/records/{i}/"),
+                title: titles[i % titles.len()].clone(),
+                text: format!("{} r{i}", titles[(i * 7 + 3) % titles.len()]),
+                date: Some(first + chrono::Days::new((i % 1000) as u64)),
+                kind: DocKind::Record,
+                filters: BTreeMap::from([
+                    ("platform".into(), vec![platform]),
+                    ("beat".into(), vec![beat]),
+                ]),
+            }
+        })
+        .collect())
 }
 
 fn load(root: &Path, path: &Path) -> Result<SearchDoc> {
