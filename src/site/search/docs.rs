@@ -12,7 +12,7 @@ use super::{DocKind, SearchDoc, SearchError, KIND_FILTER};
 /// Characters of page text kept as a result's excerpt.
 pub(super) const EXCERPT_CHARS: usize = 200;
 
-/// A result fragment `f/<id>.zsf`: gzip of this JSON. Everything a result shows, nothing more.
+/// A result fragment `f/<id / 1000>/<id % 1000>.zsf`: gzip of this JSON. Everything a result shows, nothing more.
 #[derive(Serialize)]
 struct Fragment<'a> {
     /// Title.

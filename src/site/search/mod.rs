@@ -18,7 +18,8 @@
 //!   chunk, or of each directory file when D > 0],"filters":[[key,[[value,count],…]],…]}`.
 //! - `B/c/<n>.zsc` — chunk `n`, see `index.rs` for the binary layout.
 //! - `B/d/<level>-<n>.zsd` — directory levels, only above 1024 chunks.
-//! - `B/f/<id>.zsf` — result fragment of document `id`: `{"t","u","d","k","f","e"}`.
+//! - `B/f/<id / 1000>/<id % 1000>.zsf` — result fragment of document `id`:
+//!   `{"t","u","d","k","f","e"}`; a thousand per folder keeps folders small at a million records.
 //! - `B/x/<k>-<v>.zsx` — ids of the documents with filter value `v` of key `k`.
 //! - `B/t.zst` — the date runs (document ids are assigned newest first).
 //!
@@ -31,7 +32,7 @@ mod index;
 mod tokenize;
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::Path;
 
@@ -130,13 +131,17 @@ impl SearchBundle {
     /// the generator publishes the staging directory as a whole, which is what makes the
     /// build atomic.
     pub fn write_into(&self, root: &Path) -> io::Result<()> {
-        self.files.par_iter().try_for_each(|file| {
-            let path = root.join(&file.path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(path, &file.bytes)
-        })
+        let folders: BTreeSet<&Path> = self
+            .files
+            .iter()
+            .filter_map(|file| Path::new(&file.path).parent())
+            .collect();
+        for folder in folders {
+            std::fs::create_dir_all(root.join(folder))?;
+        }
+        self.files
+            .par_iter()
+            .try_for_each(|file| std::fs::write(root.join(&file.path), &file.bytes))
     }
 }
 
@@ -172,7 +177,7 @@ fn build_with(docs: &[SearchDoc], limits: &index::Limits) -> Result<SearchBundle
         fragments
             .into_iter()
             .enumerate()
-            .map(|(id, f)| (format!("f/{id}.zsf"), f)),
+            .map(|(id, f)| (format!("f/{}/{}.zsf", id / 1000, id % 1000), f)),
     );
     files.extend(facets.files);
     files.push(("t.zst".to_string(), docs::date_runs(&ordered)?));
@@ -356,7 +361,7 @@ mod tests {
         let first = bundle
             .files
             .iter()
-            .find(|f| f.path.ends_with("/f/0.zsf"))
+            .find(|f| f.path.ends_with("/f/0/0.zsf"))
             .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&gunzip(&first.bytes)).unwrap();
         assert_eq!(

@@ -165,7 +165,7 @@
 
     const fragments = async (ids) => {
       const m = await meta();
-      return Promise.all(ids.map((id) => get(`${m.build}/f/${id}.zsf`, json)));
+      return Promise.all(ids.map((id) => get(`${m.build}/f/${Math.floor(id / 1000)}/${id % 1000}.zsf`, json)));
     };
     return { meta, query, fragments };
   }
