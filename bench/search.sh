@@ -2,6 +2,8 @@
 # Zeitgeist's search index vs Pagefind 1.6.0 on the shared 10,000-page corpus.
 #
 #   bench/search.sh [WORKDIR]        (RUNS=3 by default; results in WORKDIR/report.md)
+#   SCALE_RECORDS=1000000 bench/search.sh   also indexes that many records (real titles cycled)
+#                                            and reports the bytes per query at that size
 #
 # Generates the corpus (../shared/bench/gen_ssg_corpus.py) and builds it with Hugo once, then,
 # RUNS times each: Pagefind on Hugo's public/ and zeitgeist's index builder
@@ -37,13 +39,19 @@ measure() {
 }
 
 : > "$WORK/runs.txt"
-for _ in $(seq "$RUNS"); do
-  rm -rf "$CORPUS/public/pagefind"
-  measure pagefind "$WORK/node_modules/.bin/pagefind" --site "$CORPUS/public"
-  rm -rf "$ZG_OUT"
-  measure zeitgeist "$ROOT/target/release/examples/search_index" "$CORPUS/content" "$ZG_OUT"
+# Each run writes to a folder that never existed: writing right after `rm -rf` of the previous
+# output makes ext4 scan its recently deleted inodes on every create, which measured the file
+# system rather than the indexers (it tripled zeitgeist's wall time).
+rm -rf "$WORK"/runs && mkdir -p "$WORK/runs"
+for i in $(seq "$RUNS"); do
+  measure pagefind "$WORK/node_modules/.bin/pagefind" --site "$CORPUS/public" --output-path "$WORK/runs/pagefind.$i"
+  measure zeitgeist "$ROOT/target/release/examples/search_index" "$CORPUS/content" "$WORK/runs/zeitgeist.$i"
   grep -o 'indexed in [0-9.]* s' "$WORK/zeitgeist.err" | awk '{print "zeitgeist-index-only", $3, 0}' >> "$WORK/runs.txt"
 done
+rm -rf "$CORPUS/public/pagefind" "$ZG_OUT"
+mv "$WORK/runs/pagefind.$RUNS" "$CORPUS/public/pagefind"
+mv "$WORK/runs/zeitgeist.$RUNS" "$ZG_OUT"
+rm -rf "$WORK/runs"
 
 python3 "$ROOT/../shared/bench/pagefind_query_bytes.py" "$CORPUS/public/pagefind" "${WORDS[@]}" --json > "$WORK/pagefind_bytes.json"
 node "$ROOT/bench/pagefind_top.mjs" "$CORPUS/public/pagefind" "${WORDS[@]}" > "$WORK/pagefind_top.json" 2>/dev/null
@@ -96,3 +104,22 @@ for i, p in enumerate(pf_top):
         print(f"| {n + 1} | {a['t']} — {a['u'].replace('http://site', '')} | {b['t']} — {b['u']} |")
     print()
 PY
+
+if [ -n "${SCALE_RECORDS:-}" ]; then
+  rm -rf "$WORK/scale"
+  measure "zeitgeist-$SCALE_RECORDS-records" "$ROOT/target/release/examples/search_index" --records "$SCALE_RECORDS" "$WORK/scale"
+  head -1 "$WORK/zeitgeist-$SCALE_RECORDS-records.err"
+  node "$ROOT/tests/search_client.js" "$WORK/scale" \
+    '[{"q":"gpu","fresh":true},{"q":"zebra","fresh":true},{"q":"copyright"},{"q":"deepseek","fresh":true},{"q":"openai","filters":{"platform":["reddit"]}},{"q":"model","from":"2024-01-01","to":"2024-01-31"}]' \
+    > "$WORK/scale_queries.json"
+  python3 - "$WORK/scale_queries.json" "$ROOT/themes/zeitgeist/static/js/search.js" <<'PY' | tee -a "$WORK/report.md"
+import gzip, json, sys
+js = len(gzip.compress(open(sys.argv[2], "rb").read(), 9))
+print("\n| query | kind | bytes | files besides fragments | matches |\n|---|---|---|---|---|")
+for r in json.load(open(sys.argv[1])):
+    got = sum(l["bytes"] for l in r["loaded"])
+    first = any(l["path"] == "meta.zsm" for l in r["loaded"])
+    files = ", ".join(l["path"].split("/", 1)[-1] + f" {l['bytes']} B" for l in r["loaded"] if not l["path"].endswith(".zsf"))
+    print(f"| {r['q']} | {'first' if first else 'later'} | {got + (js if first else 0):,} B | {files} | {r['total']:,}{'+' if r['capped'] else ''} |")
+PY
+fi
