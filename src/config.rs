@@ -56,6 +56,9 @@ pub struct Config {
     /// `[sources.*]`: what `zeitgeist collect` reads (see `collect::SourcesConfig`).
     #[serde(default)]
     pub sources: crate::collect::SourcesConfig,
+    /// `[synthesis]`: which writer drafts stories and how hard to try.
+    #[serde(default)]
+    pub synthesis: crate::synthesize::SynthesisConfig,
     /// Free settings for templates, available as `config.extra`.
     #[serde(default)]
     pub extra: toml::Table,
@@ -147,9 +150,10 @@ impl Config {
         if self.theme.is_empty() || self.theme.contains(['/', '\\']) {
             return Err(invalid("theme", "must be a folder name under themes/"));
         }
-        self.sources
-            .validate()
-            .map_err(|e| invalid(&e.key, &e.message))?;
+        self.sources.validate().map_err(|e| invalid(&e.key, &e.message))?;
+        if let Some((key, message)) = self.synthesis.problems().into_iter().next() {
+            return Err(invalid(key, &message));
+        }
         for required in ["beats", "categories"] {
             if !self.taxonomies.iter().any(|t| t == required) {
                 self.taxonomies.push(required.to_string());

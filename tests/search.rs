@@ -247,3 +247,33 @@ fn client_never_uses_html_parsing_apis() {
         assert!(!source.contains(api), "search.js uses {api}");
     }
 }
+
+#[test]
+fn site_build_publishes_the_index_of_its_pages() {
+    let out = tempfile::tempdir().unwrap();
+    let options = zeitgeist::site::BuildOptions {
+        output: Some(out.path().join("public")),
+        ..Default::default()
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    zeitgeist::site::build(&zeitgeist::config::Paths::new(root), &options).unwrap();
+    let bundle = out.path().join("public/search");
+    assert!(bundle.join("meta.zsm").is_file());
+    assert!(
+        out.path().join("public/js/search.js").is_file(),
+        "the client ships with the theme"
+    );
+
+    let results = run_client(&bundle, json!([{"q": "methodology"}, {"q": "collectors"}]));
+    let [methodology, collectors] = &results[..] else {
+        panic!()
+    };
+    let base = "https://zeitgeist-observatory.github.io/zeitgeist/";
+    assert_eq!(methodology["top"][0]["u"], format!("{base}methodology/"));
+    assert_eq!(methodology["top"][0]["k"], "page");
+    assert!(collectors["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["u"] == format!("{base}methodology/")));
+}

@@ -1,24 +1,107 @@
+//! `build`, `check` and `serve`: the site commands.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::config::Paths;
+use crate::site::{self, frontmatter, BuildOptions};
 
+/// Options shared by every site command.
 #[derive(Debug, Args)]
-pub struct BuildArgs {}
-
-#[derive(Debug, Args)]
-pub struct ServeArgs {}
-
-#[derive(Debug, Args)]
-pub struct CheckArgs {}
-
-pub fn build(_paths: &Paths, _args: BuildArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`zeitgeist build` is not built yet")
+pub struct SiteArgs {
+    /// Include pages marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
+    /// The build's clock (YYYY-MM-DD or RFC 3339): later-dated pages are left out and feeds are
+    /// stamped with it. Without it, output depends only on the inputs.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
-pub fn serve(_paths: &Paths, _args: ServeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`zeitgeist serve` is not built yet")
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Write the site here instead of site.toml's `output_dir`.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }
 
-pub fn check(_paths: &Paths, _args: CheckArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`zeitgeist check` is not built yet")
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 1111)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    frontmatter::parse_date(text)
+        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD or RFC 3339)"))
+}
+
+impl SiteArgs {
+    fn options(&self) -> BuildOptions {
+        BuildOptions {
+            drafts: self.drafts,
+            as_of: self.as_of,
+            ..BuildOptions::default()
+        }
+    }
+}
+
+pub fn build(paths: &Paths, args: BuildArgs) -> anyhow::Result<()> {
+    let options = BuildOptions {
+        output: args.output,
+        ..args.site.options()
+    };
+    let report = site::build(paths, &options)
+        .context("build failed; the previous output was left as it was")?;
+    println!(
+        "built {} pages, {} sections, {} taxonomy terms: {} files written, {} unchanged, in {:.2?} → {}",
+        report.pages,
+        report.sections,
+        report.terms,
+        report.written,
+        report.unchanged,
+        report.elapsed,
+        report.output.display()
+    );
+    Ok(())
+}
+
+pub fn check(paths: &Paths, args: CheckArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let report = site::check(paths, &args.site.options())?;
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    println!(
+        "checked {} rendered files and {} internal links in {:.2?}: {} problem(s)",
+        report.files_rendered,
+        report.links_checked,
+        started.elapsed(),
+        report.problems.len()
+    );
+    if !report.problems.is_empty() {
+        anyhow::bail!("check found {} problem(s)", report.problems.len());
+    }
+    Ok(())
+}
+
+pub fn serve(paths: &Paths, args: ServeArgs) -> anyhow::Result<()> {
+    let server = crate::serve::Server::start(paths, args.site.options(), args.port)?;
+    println!("serving http://{}/ (Ctrl-C to stop)", server.addr());
+    server.wait();
+    Ok(())
 }

@@ -1,1 +1,533 @@
-//! synthesize stage.
+//! The synthesis stage: turns the top story candidates into Markdown stories under
+//! `content/stories/`, each written from an [`EvidencePack`] and checked by the grounding gate.
+//!
+//! Flow for one pack:
+//! 1. A story on the same topic within the dedup window? Skip it, unless the evidence grew by
+//!    the configured factor; then write a follow-up that links the earlier story.
+//! 2. The configured writer drafts the story: the [`offline`] writer, or a model over HTTP
+//!    ([`llm`]) prompted with the versioned editorial prompt ([`prompt`]).
+//! 3. The [`grounding`] gate checks the draft. A model's failing draft gets one repair request
+//!    listing the failures; if the repair fails too, or the model cannot be reached, the offline
+//!    writer's story is published instead. The outcome is recorded in the front matter.
+//! 4. The story file is written atomically ([`story_file`]).
+
+pub mod draft;
+pub mod evidence;
+pub mod grounding;
+pub mod llm;
+pub mod offline;
+pub mod prompt;
+pub mod story_file;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+pub use draft::Draft;
+pub use evidence::{select_records, CandidateFacts, EvidencePack, EvidenceRecord};
+pub use llm::{HttpWriter, WriterError};
+
+use crate::model::story::{
+    EarlierStory, FrozenEvidence, GroundingOutcome, StoryExtra, StorySignal, StoryTaxonomies,
+    TokenUsage, WriterInfo,
+};
+use crate::model::{Story, WriterKind};
+use llm::{ApiKey, HttpWriterSettings, Message, RetryPolicy, Role};
+
+/// `[synthesis]` in `site.toml`. Every key is optional.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SynthesisConfig {
+    /// `offline` (default), `anthropic` or `openai` (any OpenAI-compatible server).
+    pub writer: WriterKind,
+    /// Model name; defaults to `claude-sonnet-4-5` for Anthropic, required for `openai`.
+    pub model: Option<String>,
+    /// Server root; defaults to `https://api.anthropic.com` for Anthropic and
+    /// `http://127.0.0.1:11434/v1` (Ollama) for `openai`.
+    pub base_url: Option<String>,
+    /// Name of the environment variable holding the API key (never the key itself); defaults
+    /// to `ANTHROPIC_API_KEY` for Anthropic; for `openai` no key is sent unless this is set.
+    pub api_key_env: Option<String>,
+    /// Stories written per run, at most; the first written is the lead.
+    pub max_stories: usize,
+    /// Token limit of one reply; a reply cut off there counts as a failure.
+    pub max_tokens: u32,
+    /// Limit for one HTTP request, in milliseconds.
+    pub timeout_ms: u64,
+    /// Extra attempts on 429, 5xx, 529 and transport errors.
+    pub retries: u32,
+    /// First backoff without `retry-after`, in milliseconds; doubles per attempt.
+    pub retry_base_ms: u64,
+    /// Longest single wait between attempts, whatever `retry-after` asks, in milliseconds.
+    pub retry_max_wait_ms: u64,
+    /// No attempt starts later than this after the first, in milliseconds.
+    pub retry_deadline_ms: u64,
+    /// A topic with a story in the last this-many hours is not written again…
+    pub dedup_window_hours: u32,
+    /// …unless its candidate records grew by at least this factor; then a follow-up is written.
+    pub dedup_growth: f64,
+}
+
+impl Default for SynthesisConfig {
+    fn default() -> Self {
+        SynthesisConfig {
+            writer: WriterKind::Offline,
+            model: None,
+            base_url: None,
+            api_key_env: None,
+            max_stories: 3,
+            max_tokens: 2048,
+            timeout_ms: 60_000,
+            retries: 3,
+            retry_base_ms: 1_000,
+            retry_max_wait_ms: 30_000,
+            retry_deadline_ms: 180_000,
+            dedup_window_hours: 48,
+            dedup_growth: 2.0,
+        }
+    }
+}
+
+impl SynthesisConfig {
+    /// Problems with the values, as `(key, message)`, for the config loader to report.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.max_stories == 0 {
+            problems.push(("synthesis.max_stories", "must be at least 1".to_string()));
+        }
+        if self.max_tokens < 256 {
+            problems.push((
+                "synthesis.max_tokens",
+                "must be at least 256 (a story needs room)".to_string(),
+            ));
+        }
+        if self.timeout_ms == 0 {
+            problems.push(("synthesis.timeout_ms", "must be at least 1".to_string()));
+        }
+        if self.dedup_growth.is_nan() || self.dedup_growth <= 1.0 {
+            problems.push((
+                "synthesis.dedup_growth",
+                "must be above 1 (a factor of growth)".to_string(),
+            ));
+        }
+        if self.writer == WriterKind::Openai && self.model.is_none() {
+            problems.push((
+                "synthesis.model",
+                "is required with writer = \"openai\"".to_string(),
+            ));
+        }
+        if let Some(var) = &self.api_key_env {
+            if var.is_empty() || var.contains(char::is_whitespace) || var.starts_with("sk-") {
+                problems.push((
+                    "synthesis.api_key_env",
+                    "must name an environment variable (never put the key itself in site.toml)"
+                        .to_string(),
+                ));
+            }
+        }
+        problems
+    }
+
+    /// The model writer this config asks for, reading the key from the environment through
+    /// `env`; `None` for the offline writer.
+    pub fn http_writer(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<HttpWriter>, WriterError> {
+        let (base_url, model, key_var) = match self.writer {
+            WriterKind::Offline => return Ok(None),
+            WriterKind::Anthropic => (
+                self.base_url
+                    .clone()
+                    .unwrap_or_else(|| "https://api.anthropic.com".into()),
+                self.model
+                    .clone()
+                    .unwrap_or_else(|| "claude-sonnet-4-5".into()),
+                Some(
+                    self.api_key_env
+                        .clone()
+                        .unwrap_or_else(|| "ANTHROPIC_API_KEY".into()),
+                ),
+            ),
+            WriterKind::Openai => (
+                self.base_url
+                    .clone()
+                    .unwrap_or_else(|| "http://127.0.0.1:11434/v1".into()),
+                self.model.clone().unwrap_or_default(),
+                self.api_key_env.clone(),
+            ),
+        };
+        let api_key = match key_var {
+            Some(var) => match env(&var).filter(|k| !k.is_empty()) {
+                Some(key) => Some(ApiKey::new(key)),
+                None => {
+                    return Err(WriterError::MissingKey {
+                        writer: self.writer.as_str(),
+                        var,
+                    })
+                }
+            },
+            None => None,
+        };
+        HttpWriter::new(HttpWriterSettings {
+            provider: self.writer,
+            base_url,
+            model,
+            api_key,
+            max_tokens: self.max_tokens,
+            timeout: Duration::from_millis(self.timeout_ms),
+            retry: RetryPolicy {
+                retries: self.retries,
+                base_delay: Duration::from_millis(self.retry_base_ms),
+                max_wait: Duration::from_millis(self.retry_max_wait_ms),
+                deadline: Duration::from_millis(self.retry_deadline_ms),
+            },
+        })
+        .map(Some)
+    }
+}
+
+/// Why synthesis stopped. Writer failures are not here: they fall back to the offline writer.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthesizeError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: front matter: {message}")]
+    FrontMatter { path: PathBuf, message: String },
+    #[error("evidence pack `{topic}`: {problem}")]
+    InvalidPack { topic: String, problem: String },
+    #[error("topic `{topic}`: the offline writer's story failed the grounding gate (a bug): {}", failures.join("; "))]
+    OfflineUngrounded {
+        topic: String,
+        failures: Vec<String>,
+    },
+}
+
+/// A draft that passed the gate, and how it came to be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composed {
+    pub draft: Draft,
+    pub writer: WriterInfo,
+    pub grounding: GroundingOutcome,
+}
+
+/// Writes and checks one story: the model's draft (repaired once if needed) or the offline
+/// writer's. Never fails because of the model; fails only if the offline writer's own story
+/// does not pass the gate, which is a bug.
+pub async fn compose(
+    pack: &EvidencePack,
+    writer: Option<&HttpWriter>,
+) -> Result<Composed, SynthesizeError> {
+    if let Some(problem) = pack.problems().into_iter().next() {
+        return Err(SynthesizeError::InvalidPack {
+            topic: pack.topic.clone(),
+            problem,
+        });
+    }
+    let Some(model) = writer else {
+        return offline_story(pack, GroundingOutcome::default(), None, None);
+    };
+    let attempted = Some(format!("{}/{}", model.provider().as_str(), model.model()));
+    let mut usage = TokenUsage::default();
+    let mut rejected = Vec::new();
+    let mut messages = vec![Message {
+        role: Role::User,
+        content: prompt::evidence_message(pack),
+    }];
+    for attempt in 0..2 {
+        let completion = match model.complete(prompt::SYSTEM_PROMPT, &messages).await {
+            Ok(completion) => completion,
+            Err(error) => {
+                let outcome = GroundingOutcome {
+                    rejected,
+                    writer_error: Some(error.to_string()),
+                    ..Default::default()
+                };
+                let usage = Some(usage).filter(|u| u.requests > 0);
+                return offline_story(pack, outcome, attempted, usage);
+            }
+        };
+        usage += completion.usage;
+        let failures = match Draft::parse_reply(&completion.text) {
+            Ok(draft) => {
+                let report = grounding::check(&draft, pack);
+                if report.passed() {
+                    return Ok(Composed {
+                        draft,
+                        writer: WriterInfo {
+                            kind: model.provider(),
+                            model: Some(model.model().to_string()),
+                            prompt_version: prompt::PROMPT_VERSION.to_string(),
+                            replaced_model: None,
+                            usage: Some(usage),
+                        },
+                        grounding: GroundingOutcome {
+                            checks: report.checks,
+                            passed: true,
+                            repaired: attempt > 0,
+                            fell_back: false,
+                            rejected,
+                            writer_error: None,
+                        },
+                    });
+                }
+                report.failures
+            }
+            Err(error) => vec![format!(
+                "the reply is not the JSON object asked for: {error}"
+            )],
+        };
+        messages.push(Message {
+            role: Role::Assistant,
+            content: completion.text,
+        });
+        messages.push(Message {
+            role: Role::User,
+            content: prompt::repair_message(&failures),
+        });
+        rejected.extend(failures);
+    }
+    offline_story(
+        pack,
+        GroundingOutcome {
+            rejected,
+            ..Default::default()
+        },
+        attempted,
+        Some(usage),
+    )
+}
+
+/// The offline writer's story, gated; `outcome`, `replaced_model` and `usage` say what happened
+/// before it when it stands in for a model.
+fn offline_story(
+    pack: &EvidencePack,
+    outcome: GroundingOutcome,
+    replaced_model: Option<String>,
+    usage: Option<TokenUsage>,
+) -> Result<Composed, SynthesizeError> {
+    let draft = offline::write(pack);
+    let report = grounding::check(&draft, pack);
+    if !report.passed() {
+        return Err(SynthesizeError::OfflineUngrounded {
+            topic: pack.topic.clone(),
+            failures: report.failures,
+        });
+    }
+    let fell_back = !outcome.rejected.is_empty() || outcome.writer_error.is_some();
+    Ok(Composed {
+        draft,
+        writer: WriterInfo {
+            kind: WriterKind::Offline,
+            model: None,
+            prompt_version: prompt::PROMPT_VERSION.to_string(),
+            replaced_model,
+            usage,
+        },
+        grounding: GroundingOutcome {
+            checks: report.checks,
+            passed: true,
+            repaired: false,
+            fell_back,
+            ..outcome
+        },
+    })
+}
+
+/// What a run needs besides the packs.
+#[derive(Debug, Clone)]
+pub struct RunOptions<'a> {
+    /// The `content/` folder.
+    pub content_dir: &'a Path,
+    /// Story date and dedup reference; defaults to each pack's own `as_of`.
+    pub as_of: Option<DateTime<Utc>>,
+    /// The site's base URL (ending in `/`), for links to earlier stories.
+    pub site_base_url: &'a str,
+    pub config: &'a SynthesisConfig,
+}
+
+/// What happened to one pack.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PackResult {
+    /// Written to this path under `content/`.
+    Written { path: PathBuf, story: Box<Story> },
+    /// Not written: a story on the topic exists and the evidence did not grow enough.
+    Covered {
+        topic: String,
+        earlier: EarlierStory,
+    },
+}
+
+/// Writes stories for `packs` (ranked, best first) until `max_stories` are written. The first
+/// written is the lead. Each file is written atomically as soon as it is ready, so a failure
+/// later in the run keeps the stories already written.
+pub async fn run(
+    packs: &[EvidencePack],
+    writer: Option<&HttpWriter>,
+    options: &RunOptions<'_>,
+) -> Result<Vec<PackResult>, SynthesizeError> {
+    let mut results = Vec::new();
+    let mut written = 0;
+    let window = chrono::Duration::hours(i64::from(options.config.dedup_window_hours));
+    for pack in packs {
+        if written == options.config.max_stories {
+            break;
+        }
+        let date = options.as_of.unwrap_or(pack.as_of);
+        let earlier = story_file::find_earlier(options.content_dir, &pack.topic, date, window)?;
+        let follows_up = match earlier {
+            Some(earlier)
+                if (pack.total_records() as f64)
+                    < options.config.dedup_growth * earlier.records as f64 =>
+            {
+                results.push(PackResult::Covered {
+                    topic: pack.topic.clone(),
+                    earlier,
+                });
+                continue;
+            }
+            other => other,
+        };
+        let composed = compose(pack, writer).await?;
+        let mut story = front_matter(pack, &composed, written == 0, date, follows_up);
+        story.slug = unique_slug(options.content_dir, &story)?;
+        let path = story_file::story_path(story.date, &story.slug);
+        let body = composed.draft.paragraphs().join("\n\n");
+        let text = story_file::render(&story, &body, pack, options.site_base_url);
+        let full = options.content_dir.join(&path);
+        crate::atomic::write_atomic(&full, text.as_bytes())
+            .map_err(|source| SynthesizeError::Io { path: full, source })?;
+        written += 1;
+        results.push(PackResult::Written {
+            path,
+            story: Box::new(story),
+        });
+    }
+    Ok(results)
+}
+
+fn front_matter(
+    pack: &EvidencePack,
+    composed: &Composed,
+    lead: bool,
+    date: DateTime<Utc>,
+    follows_up: Option<EarlierStory>,
+) -> Story {
+    let mut slug = story_file::slugify(&composed.draft.headline);
+    if slug.is_empty() {
+        slug = story_file::slugify(&pack.topic);
+    }
+    Story {
+        title: composed.draft.headline.clone(),
+        description: composed.draft.dek.clone(),
+        date,
+        slug,
+        taxonomies: StoryTaxonomies {
+            beats: vec![pack.beat.slug.clone()],
+            categories: vec![pack.category.clone()],
+        },
+        extra: StoryExtra {
+            topic: pack.topic.clone(),
+            beat_name: pack.beat.name.clone(),
+            lead,
+            intensity: pack.intensity,
+            signal: StorySignal {
+                kind: pack.signal.kind,
+                strength: pack.signal.strength,
+                subject: pack.signal.subject.clone(),
+                reason: pack.signal.reason.clone(),
+            },
+            evidence: FrozenEvidence {
+                records: pack.records.iter().map(|r| r.id.clone()).collect(),
+                counts: pack
+                    .platforms
+                    .iter()
+                    .map(|(s, p)| (*s, p.records))
+                    .collect(),
+                volume_24h: pack.volume.last_24h,
+                baseline: pack.volume.baseline,
+            },
+            writer: composed.writer.clone(),
+            grounding: composed.grounding.clone(),
+            follows_up,
+        },
+    }
+}
+
+/// The story's slug, with `-2`, `-3`… added when another story has the same slug that month;
+/// only a rewrite of the same story (same topic and date) replaces its own file, so a follow-up
+/// never overwrites the story it links to.
+fn unique_slug(content_dir: &Path, story: &Story) -> Result<String, SynthesizeError> {
+    let mut slug = story.slug.clone();
+    for n in 2.. {
+        let path = story_file::story_path(story.date, &slug);
+        let taken_by_other = match story_file::read_front_matter(&content_dir.join(&path)) {
+            Ok(Some(existing)) => {
+                existing.extra.topic != story.extra.topic || existing.date != story.date
+            }
+            Ok(None) => content_dir.join(&path).exists(),
+            Err(SynthesizeError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                false
+            }
+            Err(other) => return Err(other),
+        };
+        if !taken_by_other {
+            return Ok(slug);
+        }
+        slug = format!("{}-{n}", story.slug);
+    }
+    unreachable!("the loop returns")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+    use crate::model::WriterKind;
+
+    const SITE: &str = "title = \"Z\"\nbase_url = \"https://example.org\"\n\n[synthesis]\n";
+
+    fn parse(synthesis: &str) -> Result<Config, String> {
+        Config::parse(Path::new("site.toml"), &format!("{SITE}{synthesis}"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn synthesis_settings_parse_and_default() {
+        let config = parse("writer = \"anthropic\"\nmax_stories = 2\n").unwrap();
+        assert_eq!(config.synthesis.writer, WriterKind::Anthropic);
+        assert_eq!(config.synthesis.max_stories, 2);
+        assert_eq!(config.synthesis.dedup_window_hours, 48);
+        let plain = Config::parse(
+            Path::new("site.toml"),
+            "title = \"Z\"\nbase_url = \"https://e.org\"\n",
+        )
+        .unwrap();
+        assert_eq!(plain.synthesis.writer, WriterKind::Offline);
+    }
+
+    #[test]
+    fn synthesis_mistakes_name_the_key() {
+        let err = parse("writr = \"offline\"\n").unwrap_err();
+        assert!(err.contains("writr") && err.contains("line 5"), "{err}");
+        let err = parse("writer = \"gpt\"\n").unwrap_err();
+        assert!(err.contains("unknown variant `gpt`"), "{err}");
+        assert_eq!(
+            parse("writer = \"openai\"\n").unwrap_err(),
+            "site.toml: `synthesis.model`: is required with writer = \"openai\""
+        );
+        let err = parse("api_key_env = \"sk-ant-abc\"\n").unwrap_err();
+        assert!(
+            err.contains("never put the key itself in site.toml"),
+            "{err}"
+        );
+    }
+}

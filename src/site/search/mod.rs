@@ -29,6 +29,7 @@
 mod docs;
 mod encode;
 mod index;
+mod pages;
 mod tokenize;
 
 use std::cmp::Reverse;
@@ -41,6 +42,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
 
+pub use pages::{jobs, page_doc};
 pub use tokenize::terms;
 
 /// The bundle's folder in the published site.

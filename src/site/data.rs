@@ -1,0 +1,135 @@
+//! `data/**/*.{json,yaml,yml,toml}` loaded for templates (`load_data(path="analysis/beats.json")`).
+//! The record stores (`data/snapshots/`, `data/state/`, `data/runs/`) are skipped: they are large,
+//! and pages read the analysis stage's summaries of them instead.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::Value;
+use walkdir::WalkDir;
+
+use crate::config::Paths;
+use crate::site::{display_path, line_of, Problem};
+
+/// Folders of `data/` that hold record stores, not template data.
+pub const SKIPPED_DIRS: [&str; 3] = ["snapshots", "state", "runs"];
+const EXTENSIONS: [&str; 4] = ["json", "yaml", "yml", "toml"];
+
+/// Loaded data files by path under `data/` (with `/` separators).
+pub type DataFiles = BTreeMap<String, Value>;
+
+/// Whether a path under `data/` (relative, `/`-separated) is a file templates can load.
+pub fn is_template_data(rel: &Path) -> bool {
+    let skipped = rel
+        .components()
+        .next()
+        .is_some_and(|first| SKIPPED_DIRS.iter().any(|d| first.as_os_str() == *d));
+    !skipped
+        && rel
+            .extension()
+            .is_some_and(|e| EXTENSIONS.iter().any(|x| e == *x))
+}
+
+/// Reads and parses every data file in parallel.
+pub fn load(paths: &Paths) -> (DataFiles, Vec<Problem>) {
+    let data_dir = paths.data();
+    let files: Vec<PathBuf> = WalkDir::new(&data_dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() != 1
+                || !e.file_type().is_dir()
+                || !SKIPPED_DIRS.iter().any(|d| e.file_name() == *d)
+        })
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| is_template_data(p.strip_prefix(&data_dir).unwrap_or(p)))
+        .collect();
+    let parsed: Vec<_> = files
+        .par_iter()
+        .map(|file| load_file(&paths.root, &data_dir, file))
+        .collect();
+    let mut data = DataFiles::new();
+    let mut problems = Vec::new();
+    for result in parsed {
+        match result {
+            Ok((key, value)) => {
+                data.insert(key, value);
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (data, problems)
+}
+
+fn load_file(root: &Path, data_dir: &Path, file: &Path) -> Result<(String, Value), Problem> {
+    let shown = display_path(root, file);
+    let text = fs::read_to_string(file)
+        .map_err(|e| Problem::new(&shown, None, format!("cannot read: {e}")))?;
+    let value =
+        parse(file, &text).map_err(|(line, message)| Problem::new(&shown, line, message))?;
+    let rel = file.strip_prefix(data_dir).unwrap_or(file);
+    let key = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    Ok((key, value))
+}
+
+/// Parses a data file by extension into JSON values, with the line of any syntax error.
+fn parse(file: &Path, text: &str) -> Result<Value, (Option<usize>, String)> {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("json") => {
+            serde_json::from_str(text).map_err(|e| (Some(e.line()), format!("invalid JSON: {e}")))
+        }
+        Some("toml") => toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|span| line_of(text, span.start));
+            (line, format!("invalid TOML: {}", e.message()))
+        }),
+        _ => serde_yaml::from_str(text).map_err(|e| {
+            let line = e.location().map(|l| l.line());
+            (line, format!("invalid YAML: {e}"))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_all_formats_and_skips_record_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        for (rel, text) in [
+            ("beats.yaml", "chips: {label: Chips}\n"),
+            ("analysis/volume.json", "{\"total\": 3}"),
+            ("site.toml", "a = 1\n"),
+            ("snapshots/2024.json", "not even json"),
+            ("notes.txt", "ignored"),
+        ] {
+            fs::create_dir_all(data.join(rel).parent().unwrap()).unwrap();
+            fs::write(data.join(rel), text).unwrap();
+        }
+        let (files, problems) = load(&Paths::new(dir.path()));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            files.keys().collect::<Vec<_>>(),
+            vec!["analysis/volume.json", "beats.yaml", "site.toml"]
+        );
+        assert_eq!(files["beats.yaml"]["chips"]["label"], "Chips");
+        assert_eq!(files["analysis/volume.json"]["total"], 3);
+    }
+
+    #[test]
+    fn syntax_errors_have_lines() {
+        let err = parse(Path::new("x.json"), "{\n\"a\": ,\n}").unwrap_err();
+        assert_eq!(err.0, Some(2));
+        let err = parse(Path::new("x.toml"), "a = 1\nb = \n").unwrap_err();
+        assert_eq!(err.0, Some(2));
+    }
+}

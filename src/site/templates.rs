@@ -1,0 +1,448 @@
+//! Tera templates: the theme's `templates/`, overridden file by file by the site's `templates/`,
+//! and the lookup functions templates call instead of receiving the whole site in every context
+//! (`get_page`, `get_section`, `get_taxonomy`, `get_taxonomy_url`, `load_data`). The functions
+//! share the loaded site through an `Arc`, so a page's context holds only that page.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::error::Error as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tera::{Context, Tera};
+use walkdir::WalkDir;
+
+use crate::config::{Config, Paths};
+use crate::site::content::Content;
+use crate::site::data::DataFiles;
+use crate::site::slug::slugify;
+use crate::site::{display_path, Problem};
+
+/// The compiled templates and where each came from (for error messages).
+pub struct Templates {
+    pub tera: Tera,
+    /// Template name → (file shown in messages, source text).
+    pub sources: BTreeMap<String, (PathBuf, String)>,
+    /// Templates that call a lookup function, directly or through a template they extend,
+    /// include or import: their output may change with any content file.
+    lookup_users: HashSet<String>,
+}
+
+impl Templates {
+    /// Reads the theme's templates, then the site's (which replace same-named ones), and
+    /// compiles them. Syntax errors are reported for every template, not just the first.
+    pub fn load(paths: &Paths, config: &Config) -> Result<Templates, Vec<Problem>> {
+        let theme_dir = paths.theme(config).join("templates");
+        let site_dir = paths.templates();
+        if !theme_dir.is_dir() && !site_dir.is_dir() {
+            let shown = display_path(&paths.root, &theme_dir);
+            return Err(vec![Problem::new(
+                "site.toml",
+                None,
+                format!(
+                    "theme `{}` has no templates: {} is missing",
+                    config.theme,
+                    shown.display()
+                ),
+            )]);
+        }
+        let mut sources = BTreeMap::new();
+        let mut problems = Vec::new();
+        for dir in [theme_dir, site_dir] {
+            read_templates(&paths.root, &dir, &mut sources, &mut problems);
+        }
+        for (name, (file, text)) in &sources {
+            if let Err(e) = tera::Template::new(name, None, text) {
+                problems.push(template_problem(file, &e));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+        let all = sources
+            .iter()
+            .map(|(name, (_, text))| (name.as_str(), text.as_str()));
+        if let Err(e) = tera.add_raw_templates(all) {
+            // Each template parsed alone, so this is about inheritance (a missing parent…).
+            return Err(vec![Problem::new(
+                display_path(&paths.root, &paths.theme(config).join("templates")),
+                None,
+                error_chain(&e),
+            )]);
+        }
+        let lookup_users = lookup_users(&sources);
+        Ok(Templates {
+            tera,
+            sources,
+            lookup_users,
+        })
+    }
+
+    /// Whether a template of that name exists.
+    pub fn has(&self, name: &str) -> bool {
+        self.sources.contains_key(name)
+    }
+
+    /// Whether template `name` may read pages other than the one it renders.
+    pub fn uses_lookups(&self, name: &str) -> bool {
+        self.lookup_users.contains(name)
+    }
+
+    /// Makes the loaded site and data reachable from templates through lookup functions.
+    pub fn register_lookups(&mut self, content: Arc<Content>, data: Arc<DataFiles>) {
+        let lookup = Lookup { content, data };
+        self.tera
+            .register_function("get_page", lookup.clone().function(Lookup::get_page));
+        self.tera
+            .register_function("get_section", lookup.clone().function(Lookup::get_section));
+        self.tera.register_function(
+            "get_taxonomy",
+            lookup.clone().function(Lookup::get_taxonomy),
+        );
+        self.tera.register_function(
+            "get_taxonomy_url",
+            lookup.clone().function(Lookup::get_taxonomy_url),
+        );
+        self.tera
+            .register_function("load_data", lookup.function(Lookup::load_data));
+    }
+
+    /// Renders template `name`; `rendering` names the content being rendered for messages.
+    pub fn render(
+        &self,
+        name: &str,
+        context: &Context,
+        rendering: &str,
+    ) -> Result<String, Problem> {
+        self.tera.render(name, context).map_err(|e| {
+            let message = error_chain(&e);
+            let failing = quoted_after(&message, "while rendering '").unwrap_or(name);
+            let (file, text) = self
+                .sources
+                .get(failing)
+                .or_else(|| self.sources.get(name))
+                .cloned()
+                .unwrap_or_default();
+            let line = backticked(&message)
+                .and_then(|needle| text.find(needle))
+                .map(|at| crate::site::line_of(&text, at));
+            Problem::new(
+                file,
+                line,
+                format!(
+                    "template error: {message}{}{rendering})",
+                    crate::site::WHILE_RENDERING
+                ),
+            )
+        })
+    }
+}
+
+/// Names of the lookup functions, for [`lookup_users`].
+const LOOKUPS: [&str; 4] = ["get_page", "get_section", "get_taxonomy", "load_data"];
+
+/// Templates that call a lookup, then (until nothing changes) templates that name one of those
+/// in quotes — a conservative reading of `extends`, `include` and `import`.
+fn lookup_users(sources: &BTreeMap<String, (PathBuf, String)>) -> HashSet<String> {
+    let mut users: HashSet<String> = sources
+        .iter()
+        .filter(|(_, (_, text))| LOOKUPS.iter().any(|f| text.contains(f)))
+        .map(|(n, _)| n.clone())
+        .collect();
+    loop {
+        let found: Vec<String> = sources
+            .iter()
+            .filter(|(name, (_, text))| {
+                !users.contains(*name)
+                    && users.iter().any(|u| {
+                        text.contains(&format!("\"{u}\"")) || text.contains(&format!("'{u}'"))
+                    })
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if found.is_empty() {
+            return users;
+        }
+        users.extend(found);
+    }
+}
+
+fn read_templates(
+    root: &Path,
+    dir: &Path,
+    sources: &mut BTreeMap<String, (PathBuf, String)>,
+    problems: &mut Vec<Problem>,
+) {
+    for entry in WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path();
+        let shown = display_path(root, path);
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        let name = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        match fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    sources.insert(name, (shown, text));
+                }
+                Err(e) => {
+                    let valid = e.utf8_error().valid_up_to();
+                    let line = e.as_bytes()[..valid]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count()
+                        + 1;
+                    problems.push(Problem::new(
+                        shown,
+                        Some(line),
+                        format!("invalid UTF-8 at byte {valid}"),
+                    ));
+                }
+            },
+            Err(e) => problems.push(Problem::new(shown, None, format!("cannot read: {e}"))),
+        }
+    }
+}
+
+/// A syntax error, located from the parser's `--> line:column` marker.
+fn template_problem(file: &Path, error: &tera::Error) -> Problem {
+    let message = error_chain(error);
+    let line = message
+        .split("--> ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.trim().parse().ok());
+    let first_line = message.lines().next().unwrap_or_default().to_string();
+    let detail = message
+        .lines()
+        .filter(|l| l.trim_start().starts_with('='))
+        .map(|l| l.trim_start_matches([' ', '=']))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Problem::new(
+        file,
+        line,
+        format!(
+            "template syntax error: {}",
+            if detail.is_empty() {
+                first_line
+            } else {
+                detail
+            }
+        ),
+    )
+}
+
+/// Tera nests the useful part of its errors in `source()`; join the chain into one line.
+fn error_chain(error: &tera::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        parts.push(cause.to_string());
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+fn quoted_after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
+    let start = message.rfind(marker)? + marker.len();
+    message[start..].split('\'').next()
+}
+
+fn backticked(message: &str) -> Option<&str> {
+    message.split('`').nth(1).filter(|s| !s.is_empty())
+}
+
+/// The site as the lookup functions see it.
+#[derive(Clone)]
+struct Lookup {
+    content: Arc<Content>,
+    data: Arc<DataFiles>,
+}
+
+type Args = HashMap<String, Value>;
+
+impl Lookup {
+    fn function(self, call: fn(&Lookup, &Args) -> tera::Result<Value>) -> impl tera::Function {
+        move |args: &Args| call(&self, args)
+    }
+
+    fn get_page(&self, args: &Args) -> tera::Result<Value> {
+        let path = string_arg(args, "get_page", "path")?;
+        let index = self
+            .content
+            .page_by_rel
+            .get(path)
+            .ok_or_else(|| format!("get_page: no published page `{path}` under content/"))?;
+        Ok(self.content.pages[*index].value.clone())
+    }
+
+    /// `get_section(path="posts/_index.md", pages=true)`: the section, with its pages'
+    /// summaries when `pages` is true.
+    fn get_section(&self, args: &Args) -> tera::Result<Value> {
+        let path = string_arg(args, "get_section", "path")?;
+        let index = self
+            .content
+            .section_by_rel
+            .get(path)
+            .ok_or_else(|| format!("get_section: no section `{path}` under content/"))?;
+        let section = &self.content.sections[*index];
+        let mut value = section.value.clone();
+        if args.get("pages").and_then(Value::as_bool).unwrap_or(false) {
+            let pages: Vec<&Value> = section
+                .pages
+                .iter()
+                .map(|&p| &self.content.pages[p].summary)
+                .collect();
+            value["pages"] = json!(pages);
+        }
+        Ok(value)
+    }
+
+    fn get_taxonomy(&self, args: &Args) -> tera::Result<Value> {
+        let kind = string_arg(args, "get_taxonomy", "kind")?;
+        let taxonomy = self
+            .content
+            .taxonomies
+            .iter()
+            .find(|t| t.name == kind)
+            .ok_or_else(|| format!("get_taxonomy: no taxonomy `{kind}` in site.toml"))?;
+        Ok(taxonomy.value.clone())
+    }
+
+    fn get_taxonomy_url(&self, args: &Args) -> tera::Result<Value> {
+        let kind = string_arg(args, "get_taxonomy_url", "kind")?;
+        let name = string_arg(args, "get_taxonomy_url", "name")?;
+        let taxonomy = self
+            .content
+            .taxonomies
+            .iter()
+            .find(|t| t.name == kind)
+            .ok_or_else(|| format!("get_taxonomy_url: no taxonomy `{kind}` in site.toml"))?;
+        let slug = slugify(name);
+        let term = taxonomy
+            .terms
+            .iter()
+            .find(|t| t.slug == slug)
+            .ok_or_else(|| format!("get_taxonomy_url: no term `{name}` in `{kind}`"))?;
+        Ok(Value::String(term.permalink.clone()))
+    }
+
+    /// `load_data(path="analysis/beats.json", required=false)`: a file under `data/`; `null`
+    /// when it is missing and not required (pages can render before analysis ever ran).
+    fn load_data(&self, args: &Args) -> tera::Result<Value> {
+        let path = string_arg(args, "load_data", "path")?;
+        match self.data.get(path) {
+            Some(value) => Ok(value.clone()),
+            None if args.get("required").and_then(Value::as_bool) == Some(false) => Ok(Value::Null),
+            None => Err(format!("load_data: no data file `{path}` under data/").into()),
+        }
+    }
+}
+
+fn string_arg<'a>(args: &'a Args, function: &str, name: &str) -> tera::Result<&'a str> {
+    args.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{function}: missing string argument `{name}`").into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site_with(templates: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in templates {
+            let path = dir.path().join("themes/t/templates").join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    fn config() -> Config {
+        Config::parse(
+            Path::new("site.toml"),
+            "title = \"Z\"\nbase_url = \"https://x.org/\"\ntheme = \"t\"\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn site_templates_override_theme_ones() {
+        let dir = site_with(&[("page.html", "theme"), ("base.html", "base")]);
+        fs::create_dir_all(dir.path().join("templates")).unwrap();
+        fs::write(dir.path().join("templates/page.html"), "site").unwrap();
+        let templates = Templates::load(&Paths::new(dir.path()), &config()).unwrap();
+        assert_eq!(
+            templates.render("page.html", &Context::new(), "x").unwrap(),
+            "site"
+        );
+        assert_eq!(
+            templates.render("base.html", &Context::new(), "x").unwrap(),
+            "base"
+        );
+    }
+
+    #[test]
+    fn lookup_use_propagates_through_extends() {
+        let dir = site_with(&[
+            (
+                "base.html",
+                "{% set d = load_data(path='x.json', required=false) %}{% block c %}{% endblock %}",
+            ),
+            (
+                "page.html",
+                "{% extends \"base.html\" %}{% block c %}p{% endblock %}",
+            ),
+            ("plain.html", "plain"),
+        ]);
+        let templates = Templates::load(&Paths::new(dir.path()), &config()).unwrap();
+        assert!(templates.uses_lookups("base.html"));
+        assert!(templates.uses_lookups("page.html"));
+        assert!(!templates.uses_lookups("plain.html"));
+    }
+
+    #[test]
+    fn syntax_errors_name_file_and_line() {
+        let dir = site_with(&[
+            ("ok.html", "fine"),
+            ("page.html", "<p>\n{{ page.title \n</p>\n{% if %}"),
+        ]);
+        let problems = Templates::load(&Paths::new(dir.path()), &config())
+            .err()
+            .unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].file,
+            PathBuf::from("themes/t/templates/page.html")
+        );
+        assert!(problems[0].line.is_some(), "{problems:?}");
+    }
+
+    #[test]
+    fn render_errors_locate_the_variable() {
+        let dir = site_with(&[("page.html", "<h1>\n{{ page.titel }}\n</h1>")]);
+        let templates = Templates::load(&Paths::new(dir.path()), &config()).unwrap();
+        let mut context = Context::new();
+        context.insert("page", &json!({"title": "x"}));
+        let problem = templates
+            .render("page.html", &context, "content/a.md")
+            .unwrap_err();
+        assert_eq!(problem.line, Some(2), "{problem}");
+        assert!(problem.message.contains("page.titel"), "{problem}");
+        assert!(problem.message.contains("content/a.md"), "{problem}");
+    }
+}

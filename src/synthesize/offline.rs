@@ -1,0 +1,904 @@
+//! The offline writer: a deterministic analyst that needs no model. It writes only what the
+//! evidence pack holds — what rose and by how much, where, who said what, how platforms differ,
+//! what names recur, how the story unfolded — quoting records word for word with footnotes.
+//!
+//! Sentence shapes vary between stories: each slot has a few phrasings and the one used is
+//! chosen by a hash of the pack's topic, so the same evidence always reads the same way.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use super::draft::Draft;
+use super::evidence::{EvidencePack, EvidenceRecord};
+use super::grounding::PARAGRAPHS;
+use crate::model::{SignalKind, Source};
+
+/// Longest quote the writer lifts from one record, in words.
+const MAX_QUOTE_WORDS: usize = 28;
+
+/// Writes the story for `pack`. Always passes the grounding gate (tests hold it to that).
+pub fn write(pack: &EvidencePack) -> Draft {
+    let mut writer = Writer {
+        pack,
+        used: BTreeSet::new(),
+    };
+    let mut paragraphs: Vec<String> = Vec::new();
+    paragraphs.push(writer.the_rise());
+    paragraphs.push(writer.where_it_happened());
+    paragraphs.push(writer.who_said_what());
+    paragraphs.extend(writer.how_platforms_differ());
+    paragraphs.extend(writer.recurring_names());
+    paragraphs.extend(writer.how_it_unfolded());
+    if paragraphs.len() < *PARAGRAPHS.start() {
+        // Thin evidence (few records, one platform, no sentiment): say what it rests on.
+        paragraphs.push(writer.about_the_evidence());
+    }
+    paragraphs.truncate(*PARAGRAPHS.end());
+    let body = tidy(&paragraphs.join("\n\n"));
+    let mut citations: Vec<String> = Vec::new();
+    for label in super::grounding::footnote_labels(&body) {
+        if !citations.iter().any(|c| c == label) {
+            citations.push(label.to_string());
+        }
+    }
+    Draft {
+        headline: writer.headline(),
+        dek: writer.dek(),
+        body,
+        citations,
+    }
+}
+
+struct Writer<'a> {
+    pack: &'a EvidencePack,
+    /// Records already quoted, so each voice is heard once.
+    used: BTreeSet<&'a str>,
+}
+
+impl<'a> Writer<'a> {
+    /// Picks one phrasing for a slot, the same one every time for this topic.
+    fn variant(&self, slot: &str, choices: usize) -> usize {
+        (fnv1a(format!("{}\u{0}{slot}", self.pack.topic).as_bytes()) % choices as u64) as usize
+    }
+
+    /// The subject as Markdown text, for the body.
+    fn subject_md(&self) -> String {
+        escape_markdown(self.subject())
+    }
+
+    fn subject(&self) -> &str {
+        &self.pack.signal.subject
+    }
+
+    /// Platforms by candidate records, most first (ties by name).
+    fn platforms_by_size(&self) -> Vec<(Source, u64)> {
+        let mut platforms: Vec<(Source, u64)> = self
+            .pack
+            .platforms
+            .iter()
+            .map(|(s, p)| (*s, p.records))
+            .collect();
+        platforms.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        platforms
+    }
+
+    fn headline(&self) -> String {
+        let pack = self.pack;
+        let subject = capitalise(self.subject());
+        let volume = pack.volume;
+        if pack.signal.kind == SignalKind::Divergence {
+            if let Some(((warm, high), (cool, low))) = self.sentiment_extremes() {
+                if high - low >= SAME_TONE {
+                    let (warm, cool) = (warm.display_name(), cool.display_name());
+                    return match self.variant("headline", 2) {
+                        0 => format!("{warm} and {cool} split over {}", self.subject()),
+                        _ => format!(
+                            "Talk of {} runs warmer on {warm} than on {cool}",
+                            self.subject()
+                        ),
+                    };
+                }
+            }
+        }
+        let leader = self.leader().map(Source::display_name);
+        match (pack.signal.kind, volume.ratio(), leader) {
+            (SignalKind::Novelty, _, _) | (_, None, _) => {
+                match (self.variant("headline", 2), leader) {
+                    (0, Some(leader)) => format!(
+                        "New on the radar: {}, with {} in a day, most of them on {leader}",
+                        self.subject(),
+                        records(volume.last_24h)
+                    ),
+                    _ => format!(
+                        "A new name on the {} beat: {subject}",
+                        pack.beat.name.to_lowercase()
+                    ),
+                }
+            }
+            (_, Some(ratio), leader) => match (self.variant("headline", 3), leader) {
+                (0, Some(leader)) => format!(
+                    "Talk of {} runs at {} times its usual pace, with {leader} loudest",
+                    self.subject(),
+                    times(ratio)
+                ),
+                (2, Some(leader)) => {
+                    let ratio = times(ratio);
+                    format!(
+                        "{leader} leads {} {ratio}-fold jump in talk of {}",
+                        indefinite_article(&ratio),
+                        self.subject()
+                    )
+                }
+                _ => format!(
+                    "{subject}: {} in a day, {} times the norm",
+                    records(volume.last_24h),
+                    times(ratio)
+                ),
+            },
+        }
+    }
+
+    /// The platform holding more than half the candidate's records, if one does.
+    fn leader(&self) -> Option<Source> {
+        let platforms = self.platforms_by_size();
+        let (source, records) = platforms[0];
+        (records * 2 > self.pack.total_records()).then_some(source)
+    }
+
+    fn dek(&self) -> String {
+        let pack = self.pack;
+        let volume = pack.volume;
+        let platforms = self.platforms_by_size();
+        let day = self.date(pack.as_of);
+        let first = match volume.ratio() {
+            Some(_) => format!(
+                "{} mentioned {} in the 24 hours to {day}, against a usual {} a day.",
+                capitalise(&records(volume.last_24h)),
+                self.subject(),
+                decimal(volume.baseline)
+            ),
+            None => format!(
+                "{} mentioned {} in the 24 hours to {day}; before that, it had no history.",
+                capitalise(&records(volume.last_24h)),
+                self.subject()
+            ),
+        };
+        let second = if platforms.len() == 1 {
+            all_from(pack.total_records(), platforms[0].0)
+        } else {
+            format!(
+                "{} carried {} of the {} records behind this story.",
+                platforms[0].0.display_name(),
+                count(platforms[0].1),
+                count(pack.total_records())
+            )
+        };
+        format!("{first} {second}")
+    }
+
+    /// A date, with the year only when it differs from the as-of year.
+    fn date(&self, at: DateTime<Utc>) -> String {
+        if at.format("%Y").to_string() == self.pack.as_of.format("%Y").to_string()
+            && at != self.pack.as_of
+        {
+            at.format("%-d %B").to_string()
+        } else {
+            at.format("%-d %B %Y").to_string()
+        }
+    }
+
+    fn the_rise(&self) -> String {
+        let pack = self.pack;
+        let volume = pack.volume;
+        let beat = &pack.beat.name;
+        let intensity = format!("{:?}", pack.intensity).to_lowercase();
+        let first = match (pack.signal.kind, volume.ratio()) {
+            (SignalKind::Novelty, _) | (_, None) => format!(
+                "{} had not come up in the records before; in a single day it appeared in {}.",
+                capitalise(&self.subject_md()),
+                records(volume.last_24h)
+            ),
+            (_, Some(ratio)) => match self.variant("rise", 3) {
+                0 => format!(
+                    "Across the platforms we follow, {} usually comes up in {}. In the latest 24 hours it came up in {}, {} times the usual volume.",
+                    self.subject_md(), usual(volume.baseline), records(volume.last_24h), times(ratio)
+                ),
+                1 => format!(
+                    "The jump is {}-fold: talk of {} normally amounts to {}. Our {} signal fired at a strength of {}.",
+                    times(ratio), self.subject_md(), usual(volume.baseline), signal_name(pack.signal.kind), trimmed(pack.signal.strength)
+                ),
+                _ => format!(
+                    "Talk of {} ran at {} times its normal rate: {} in 24 hours, where {} a day is typical.",
+                    self.subject_md(), times(ratio), records(volume.last_24h), decimal(volume.baseline)
+                ),
+            },
+        };
+        let second = match self.variant("rise-beat", 2) {
+            0 => format!(
+                "That places it on the {beat} beat, in {}, at {intensity} intensity on our scale.",
+                pack.category
+            ),
+            _ => format!(
+                "Our signals file it under {beat} ({}) at {intensity} intensity.",
+                pack.category
+            ),
+        };
+        format!("{first} {second}")
+    }
+
+    fn where_it_happened(&self) -> String {
+        let platforms = self.platforms_by_size();
+        let total = self.pack.total_records();
+        let (leader, leading) = platforms[0];
+        let share = (leading as f64 * 100.0 / total as f64).round();
+        let others: Vec<String> = platforms[1..]
+            .iter()
+            .map(|(s, n)| format!("{} from {}", count(*n), s.display_name()))
+            .collect();
+        let mut text = match platforms.as_slice() {
+            [_] => all_from(total, leader),
+            [(a, n), (b, m)] if n == m => {
+                format!(
+                    "The {} records split evenly: {} from {} and {} from {}.",
+                    count(total),
+                    count(*n),
+                    a.display_name(),
+                    count(*m),
+                    b.display_name()
+                )
+            }
+            _ => match self.variant("where", 2) {
+                0 => format!(
+                    "{} carried the most: {} of the {} records, or {share}%, with {}.",
+                    leader.display_name(),
+                    count(leading),
+                    count(total),
+                    join_and(&others)
+                ),
+                _ => format!(
+                    "Of the {} records, {} came from {} ({share}%), {}.",
+                    count(total),
+                    count(leading),
+                    leader.display_name(),
+                    join_and(&others)
+                ),
+            },
+        };
+        if let Some(sentence) = self.community_concentration() {
+            text.push(' ');
+            text.push_str(&sentence);
+        }
+        text
+    }
+
+    /// Where a platform's chosen records cluster in one community (a subreddit, a feed).
+    fn community_concentration(&self) -> Option<String> {
+        let mut by_community: BTreeMap<(Source, &str), u64> = BTreeMap::new();
+        for record in &self.pack.records {
+            if let Some(community) = record.community.as_deref() {
+                *by_community.entry((record.source, community)).or_default() += 1;
+            }
+        }
+        let ((source, community), n) = by_community
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+        let of = self
+            .pack
+            .records
+            .iter()
+            .filter(|r| r.source == source)
+            .count() as u64;
+        let name = community_name(source, community);
+        let platform = source.display_name();
+        match n {
+            _ if n == of && n >= 2 => Some(format!(
+                "Every {platform} post in the evidence comes from {name}."
+            )),
+            _ if n >= 2 => Some(format!(
+                "Of the {} {platform} posts in the evidence, {} come from {name}.",
+                count(of),
+                count(n)
+            )),
+            _ => None,
+        }
+    }
+
+    fn who_said_what(&mut self) -> String {
+        let top = self
+            .most_engaged(None)
+            .expect("a pack holds at least one record");
+        let mut text = match self.variant("voices", 2) {
+            0 => format!("The most-engaged item was {}", self.introduce(top)),
+            _ => format!("Nothing drew more attention than {}", self.introduce(top)),
+        };
+        if let Some(second) = self.most_engaged(Some(top.source)) {
+            text.push_str(&format!(
+                " On {}, the item that drew most was {}",
+                second.source.display_name(),
+                self.introduce(second)
+            ));
+        }
+        text
+    }
+
+    /// "a Reddit post in r/singularity titled “…”[^id], with a score of 4,942 and 1,190 comments."
+    fn introduce(&mut self, record: &'a EvidenceRecord) -> String {
+        let kind = match (record.source, record.community.as_deref()) {
+            (Source::Reddit, Some(sub)) => {
+                format!("a post in {}", community_name(Source::Reddit, sub))
+            }
+            (Source::Hackernews, _) => "a submission".to_string(),
+            (_, _) => match record.author.as_deref() {
+                Some(author) => format!("a post by @{}", escape_markdown(author)),
+                None => "a post".to_string(),
+            },
+        };
+        let said = self.quote(record);
+        let verb = if record.title.is_empty() {
+            "reading"
+        } else {
+            "titled"
+        };
+        let attention = attention(record)
+            .map(|a| format!(", with {a}"))
+            .unwrap_or_default();
+        format!("{kind} {verb} {said}{attention}.")
+    }
+
+    fn most_engaged(&self, not_from: Option<Source>) -> Option<&'a EvidenceRecord> {
+        self.pack
+            .records
+            .iter()
+            .filter(|r| Some(r.source) != not_from && !self.used.contains(r.id.as_str()))
+            .max_by(|a, b| {
+                a.engagement
+                    .total()
+                    .cmp(&b.engagement.total())
+                    .then(b.id.cmp(&a.id))
+            })
+    }
+
+    /// The record's words in quote marks with its footnote; marks the record as heard.
+    fn quote(&mut self, record: &'a EvidenceRecord) -> String {
+        self.used.insert(record.id.as_str());
+        format!("“{}”[^{}]", escape_markdown(&excerpt(record)), record.id)
+    }
+
+    fn sentiment_extremes(&self) -> Option<((Source, f64), (Source, f64))> {
+        let mut measured: Vec<(Source, f64)> = self
+            .pack
+            .platforms
+            .iter()
+            .filter_map(|(s, p)| p.sentiment.map(|v| (*s, v)))
+            .collect();
+        if measured.len() < 2 {
+            return None;
+        }
+        measured.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Some((measured[0], *measured.last().unwrap()))
+    }
+
+    fn how_platforms_differ(&mut self) -> Option<String> {
+        let ((warm, warm_score), (cool, cool_score)) = self.sentiment_extremes()?;
+        let (warm_name, cool_name) = (warm.display_name(), cool.display_name());
+        let mut text = if warm_score - cool_score < SAME_TONE {
+            format!(
+                "The tone barely changed from one platform to another: records on {warm_name} averaged a sentiment of {}, those on {cool_name} {}, both {}.",
+                signed(warm_score), signed(cool_score), tone(cool_score)
+            )
+        } else {
+            match self.variant("differ", 2) {
+                0 => format!(
+                    "The platforms did not sound alike. Records on {warm_name} averaged a sentiment of {}, {}, while {cool_name} sat at {}, {}.",
+                    signed(warm_score), tone(warm_score), signed(cool_score), tone(cool_score)
+                ),
+                _ => format!(
+                    "Tone split by platform: {warm_name} came out {} (mean sentiment {}), {cool_name} {} ({}).",
+                    tone(warm_score), signed(warm_score), tone(cool_score), signed(cool_score)
+                ),
+            }
+        };
+        let between: Vec<String> = self
+            .pack
+            .platforms
+            .iter()
+            .filter(|(s, p)| **s != warm && **s != cool && p.sentiment.is_some())
+            .map(|(s, p)| {
+                format!(
+                    "{} ({})",
+                    s.display_name(),
+                    signed(p.sentiment.unwrap_or_default())
+                )
+            })
+            .collect();
+        if !between.is_empty() {
+            text.push_str(&format!(" {} fell in between.", join_and(&between)));
+        }
+        let mut voices: Vec<String> = Vec::new();
+        for source in [cool, warm] {
+            if let Some(record) = self.most_engaged_from(source) {
+                voices.push(format!(
+                    "on {}, {}",
+                    source.display_name(),
+                    self.posted(record)
+                ));
+            }
+        }
+        if !voices.is_empty() {
+            text.push_str(&format!(" Typical posts: {}.", voices.join("; ")));
+        }
+        Some(text)
+    }
+
+    fn most_engaged_from(&self, source: Source) -> Option<&'a EvidenceRecord> {
+        self.pack
+            .records
+            .iter()
+            .filter(|r| r.source == source && !self.used.contains(r.id.as_str()))
+            .max_by(|a, b| {
+                a.engagement
+                    .total()
+                    .cmp(&b.engagement.total())
+                    .then(b.id.cmp(&a.id))
+            })
+    }
+
+    /// "@nytimes.com posted “…”[^id]", "a post in r/x was titled “…”[^id]", "sweis submitted “…”[^id]".
+    fn posted(&mut self, record: &'a EvidenceRecord) -> String {
+        let said = self.quote(record);
+        match (
+            record.source,
+            record.community.as_deref(),
+            record.author.as_deref(),
+        ) {
+            (Source::Reddit, Some(sub), _) => format!(
+                "a post in {} was titled {said}",
+                community_name(Source::Reddit, sub)
+            ),
+            (Source::Hackernews, _, Some(author)) => {
+                format!("{} submitted {said}", escape_markdown(author))
+            }
+            (Source::Bluesky | Source::Mastodon, _, Some(author)) => {
+                format!("@{} posted {said}", escape_markdown(author))
+            }
+            _ if record.title.is_empty() => format!("a post read {said}"),
+            _ => format!("an item was titled {said}"),
+        }
+    }
+
+    fn recurring_names(&self) -> Option<String> {
+        let entities: Vec<String> = self
+            .pack
+            .top_entities
+            .iter()
+            .take(4)
+            .enumerate()
+            .map(|(i, e)| match (i, e.records) {
+                (0, 1) => format!("{} (one record)", escape_markdown(&e.text)),
+                (0, n) => format!("{} ({} records)", escape_markdown(&e.text), thousands(n)),
+                (_, n) => format!("{} ({})", escape_markdown(&e.text), thousands(n)),
+            })
+            .collect();
+        let phrases: Vec<String> = self
+            .pack
+            .top_phrases
+            .iter()
+            .take(3)
+            .map(|p| format!("*{}*", escape_markdown(&p.text)))
+            .collect();
+        let names = (!entities.is_empty()).then(|| match self.variant("names", 2) {
+            0 => format!(
+                "The names that recur across the evidence are {}.",
+                join_and(&entities)
+            ),
+            _ => format!(
+                "Counted across the candidate's records, the most-mentioned names were {}.",
+                join_and(&entities)
+            ),
+        });
+        let words = (!phrases.is_empty())
+            .then(|| format!("The phrases that keep coming back: {}.", join_and(&phrases)));
+        match (names, words) {
+            (None, None) => None,
+            (a, b) => Some([a, b].into_iter().flatten().collect::<Vec<_>>().join(" ")),
+        }
+    }
+
+    fn about_the_evidence(&self) -> String {
+        let pack = self.pack;
+        let first = pack
+            .records
+            .iter()
+            .map(|r| r.created_at)
+            .min()
+            .unwrap_or(pack.as_of);
+        let last = pack
+            .records
+            .iter()
+            .map(|r| r.created_at)
+            .max()
+            .unwrap_or(pack.as_of);
+        let span = if first.date_naive() == last.date_naive() {
+            format!("on {}", self.date(first))
+        } else {
+            format!("between {} and {}", self.date(first), self.date(last))
+        };
+        let names: Vec<String> = self
+            .platforms_by_size()
+            .iter()
+            .map(|(s, _)| s.display_name().to_string())
+            .collect();
+        format!(
+            "The evidence is thin: {} in all, posted {span} on {}. The baseline is the usual number of records a day on the subject before the latest 24 hours; the records quoted here were chosen for engagement, for how central they are to the story and for platform diversity.",
+            records(pack.total_records()),
+            join_and(&names)
+        )
+    }
+
+    fn how_it_unfolded(&mut self) -> Option<String> {
+        let unheard = |w: &Self| -> Vec<&'a EvidenceRecord> {
+            w.pack
+                .records
+                .iter()
+                .filter(|r| !w.used.contains(r.id.as_str()))
+                .collect()
+        };
+        let earliest = unheard(self)
+            .into_iter()
+            .min_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)))?;
+        let mut text = format!(
+            "The earliest record in the evidence dates from {}, when {}.",
+            self.date(earliest.created_at),
+            self.posted(earliest)
+        );
+        let latest = unheard(self)
+            .into_iter()
+            .max_by(|a, b| a.created_at.cmp(&b.created_at).then(b.id.cmp(&a.id)));
+        if let Some(latest) =
+            latest.filter(|l| l.created_at.date_naive() != earliest.created_at.date_naive())
+        {
+            text.push_str(&format!(
+                " The latest is from {}: {}.",
+                self.date(latest.created_at),
+                self.posted(latest)
+            ));
+        }
+        Some(text)
+    }
+}
+
+/// Platforms whose mean sentiment differs by less than this sound alike.
+const SAME_TONE: f64 = 0.15;
+
+/// Drops the full stop after a footnote when the quote before it already ended the sentence.
+fn tidy(text: &str) -> String {
+    static DOUBLE_STOP: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"([.?!])”(\[\^[^\]]+\])\.").unwrap());
+    DOUBLE_STOP.replace_all(text, "$1”$2").into_owned()
+}
+
+/// The attention a record got, in its platform's terms.
+fn attention(record: &EvidenceRecord) -> Option<String> {
+    let e = &record.engagement;
+    let mut parts = Vec::new();
+    let (score_word, replies_word) = match record.source {
+        Source::Reddit => ("a score of", "comments"),
+        Source::Hackernews => ("points", "comments"),
+        Source::Bluesky | Source::Mastodon => ("likes", "replies"),
+        Source::Youtube => ("likes", "comments"),
+        _ => ("points", "replies"),
+    };
+    if let Some(score) = e.score.filter(|s| *s > 0) {
+        parts.push(if score_word == "a score of" {
+            format!("a score of {}", count(score as u64))
+        } else {
+            format!("{} {score_word}", count(score as u64))
+        });
+    }
+    if let Some(replies) = e.replies.filter(|r| *r > 0) {
+        parts.push(format!("{} {replies_word}", count(replies as u64)));
+    }
+    if let Some(reposts) = e.reposts.filter(|r| *r > 0) {
+        parts.push(format!("{} reposts", count(reposts as u64)));
+    }
+    (!parts.is_empty()).then(|| join_and(&parts))
+}
+
+/// The words of a record worth quoting: a title without its truncation mark, the first
+/// sentence of a post, or — when a post itself quotes someone — the words it quotes. Always a
+/// verbatim piece of the record (ellipses mark cuts), with inner quotation marks made single.
+pub(crate) fn excerpt(record: &EvidenceRecord) -> String {
+    let raw = if record.title.is_empty() {
+        lead_sentence(&record.text)
+    } else {
+        record.title.trim().to_string()
+    };
+    let (text, truncated) = match raw.strip_suffix("...").or_else(|| raw.strip_suffix('…')) {
+        Some(stem) => (drop_partial_word(stem), true),
+        None => (raw.clone(), false),
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut quoted = words[..words.len().min(MAX_QUOTE_WORDS)].join(" ");
+    if truncated || words.len() > MAX_QUOTE_WORDS {
+        quoted = quoted
+            .trim_end_matches([',', ';', ':', '—', '-'])
+            .trim_end()
+            .to_string();
+        quoted.push('…');
+    }
+    // A quote that starts mid-sentence says so.
+    if quoted.starts_with(char::is_lowercase) {
+        quoted.insert(0, '…');
+    }
+    nest_quotes(&quoted)
+}
+
+fn drop_partial_word(stem: &str) -> String {
+    match stem.rfind(' ') {
+        Some(space) => stem[..space].trim_end().to_string(),
+        None => stem.to_string(),
+    }
+}
+
+/// A post's leading sentence, skipping a short label such as "Breaking News:" and preferring
+/// the words it quotes when it quotes someone.
+fn lead_sentence(text: &str) -> String {
+    if let Some(inner) = quoted_words(text) {
+        return inner;
+    }
+    let mut text = text.trim();
+    if let Some((label, rest)) = text.split_once(": ") {
+        if label.split_whitespace().count() <= 3 && !rest.is_empty() {
+            text = rest;
+        }
+    }
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut end = flat.len();
+    for (i, _) in flat.match_indices(". ") {
+        let word = flat[..i].rsplit(' ').next().unwrap_or("");
+        // "A.I.", "U.S." and "Mr." end abbreviations, not sentences.
+        if word.len() > 3 && !word.contains('.') {
+            end = i + 1;
+            break;
+        }
+    }
+    flat[..end].to_string()
+}
+
+/// The first span of four or more words a post puts in curly double quotes.
+fn quoted_words(text: &str) -> Option<String> {
+    let start = text.find('“')? + '“'.len_utf8();
+    let len = text[start..].find('”')?;
+    let inner = text[start..start + len].trim().trim_end_matches(',');
+    (inner.split_whitespace().count() >= 4)
+        .then(|| inner.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Double quotation marks inside a quote become single ones, as house style nests quotes; the
+/// gate treats all quote marks alike, so the quote stays verbatim.
+fn nest_quotes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut previous = ' ';
+    for c in text.chars() {
+        out.push(match c {
+            '“' => '‘',
+            '”' => '’',
+            '"' if previous.is_whitespace() || "([".contains(previous) => '‘',
+            '"' => '’',
+            other => other,
+        });
+        previous = c;
+    }
+    out
+}
+
+/// Escapes what Markdown would read as markup, so a record's words stay words.
+pub(crate) fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '[' | ']' | '`' | '<' | '>' | '#' | '|' | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A community as Markdown text: `r/singularity`, or a feed's name.
+fn community_name(source: Source, community: &str) -> String {
+    match source {
+        Source::Reddit => format!("r/{}", escape_markdown(community)),
+        _ => escape_markdown(community),
+    }
+}
+
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A whole number as readers expect it: words up to nine, digits with separators above.
+fn count(n: u64) -> String {
+    const WORDS: [&str; 10] = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    match WORDS.get(n as usize) {
+        Some(word) => word.to_string(),
+        None => thousands(n),
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn signal_name(kind: SignalKind) -> &'static str {
+    match kind {
+        SignalKind::Velocity => "velocity",
+        SignalKind::Novelty => "novelty",
+        SignalKind::Divergence => "divergence",
+    }
+}
+
+/// Up to two decimals, without trailing zeros.
+fn trimmed(value: f64) -> String {
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// "an" before numbers read with a leading vowel sound (8, 11, 18, 80…), "a" otherwise.
+fn indefinite_article(number: &str) -> &'static str {
+    let whole = number.split('.').next().unwrap_or(number);
+    if whole.starts_with('8') || whole == "11" || whole == "18" {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// A baseline in words: "about 1.6 records a day", "less than one record a day (0.4 on average)".
+fn usual(baseline: f64) -> String {
+    if baseline < 1.0 {
+        format!(
+            "less than one record a day ({} on average)",
+            decimal(baseline)
+        )
+    } else {
+        format!("about {} records a day", decimal(baseline))
+    }
+}
+
+/// "one record", "six records", "1,204 records".
+fn records(n: u64) -> String {
+    match n {
+        1 => "one record".to_string(),
+        n => format!("{} records", count(n)),
+    }
+}
+
+/// "All six records in the evidence come from Reddit." / "The one record … comes from …".
+fn all_from(total: u64, source: Source) -> String {
+    match total {
+        1 => format!(
+            "The one record in the evidence comes from {}.",
+            source.display_name()
+        ),
+        n => format!(
+            "All {} records in the evidence come from {}.",
+            count(n),
+            source.display_name()
+        ),
+    }
+}
+
+/// A baseline: one decimal, without a trailing `.0`.
+fn decimal(value: f64) -> String {
+    let text = format!("{value:.1}");
+    text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
+}
+
+/// A ratio: one decimal below ten, whole above.
+fn times(ratio: f64) -> String {
+    if ratio >= 10.0 {
+        format!("{ratio:.0}")
+    } else {
+        decimal(ratio)
+    }
+}
+
+fn signed(score: f64) -> String {
+    if score < 0.0 {
+        format!("−{:.2}", -score)
+    } else {
+        format!("{score:.2}")
+    }
+}
+
+fn tone(score: f64) -> &'static str {
+    match score {
+        s if s <= -0.35 => "clearly negative",
+        s if s <= -0.05 => "negative",
+        s if s < 0.05 => "close to neutral",
+        s if s < 0.35 => "positive",
+        _ => "clearly positive",
+    }
+}
+
+/// FNV-1a: a stable hash (std's hasher may change between releases) for choosing phrasings.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Engagement, RecordId};
+
+    fn bluesky(text: &str) -> EvidenceRecord {
+        EvidenceRecord {
+            id: RecordId::new(Source::Bluesky, "at://x"),
+            source: Source::Bluesky,
+            created_at: "2026-01-09T18:50:05Z".parse().unwrap(),
+            url: "https://bsky.app/x".into(),
+            title: String::new(),
+            text: text.into(),
+            author: Some("nytimes.com".into()),
+            community: None,
+            engagement: Engagement::default(),
+        }
+    }
+
+    #[test]
+    fn excerpts_are_verbatim_pieces() {
+        let post = bluesky("Breaking News: President Trump told federal agencies to stop using A.I. technology made by Anthropic, an order. The rest.");
+        assert_eq!(excerpt(&post), "President Trump told federal agencies to stop using A.I. technology made by Anthropic, an order.");
+        let opinion = bluesky(
+            "In @nytopinion.nytimes.com \n\n“A.I.’s promise is real,” Sebastian Mallaby writes.",
+        );
+        assert_eq!(excerpt(&opinion), "A.I.’s promise is real");
+        let mut title = bluesky("");
+        title.title = "Anthropic rejects Pentagon's \"final offer\" in AI safeguards fi...".into();
+        assert_eq!(
+            excerpt(&title),
+            "Anthropic rejects Pentagon's ‘final offer’ in AI safeguards…"
+        );
+    }
+
+    #[test]
+    fn numbers_read_naturally() {
+        assert_eq!(count(7), "seven");
+        assert_eq!(count(4942), "4,942");
+        assert_eq!(times(6.44), "6.4");
+        assert_eq!(times(12.6), "13");
+        assert_eq!(decimal(2.0), "2");
+        assert_eq!(signed(-0.314), "−0.31");
+        assert_eq!(indefinite_article("8.3"), "an");
+        assert_eq!(indefinite_article("11"), "an");
+        assert_eq!(indefinite_article("3.8"), "a");
+    }
+}

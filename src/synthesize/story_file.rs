@@ -1,0 +1,255 @@
+//! The story file: `content/stories/YYYY/MM/<slug>.md`, YAML front matter ([`Story`]) and a
+//! Markdown body whose footnote definitions carry each record's platform, date, link and a short
+//! excerpt. Also finds earlier stories on the same topic, for dedup and follow-ups.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+use walkdir::WalkDir;
+
+use super::evidence::{EvidencePack, EvidenceRecord};
+use super::grounding::footnote_labels;
+use super::offline::{escape_markdown, excerpt};
+use super::SynthesizeError;
+use crate::model::story::EarlierStory;
+use crate::model::{RecordId, Story};
+
+/// The folder under `content/` stories live in.
+pub const STORIES_DIR: &str = "stories";
+
+/// The story's path under `content/`: `stories/YYYY/MM/<slug>.md`.
+pub fn story_path(date: DateTime<Utc>, slug: &str) -> PathBuf {
+    PathBuf::from(STORIES_DIR)
+        .join(date.format("%Y").to_string())
+        .join(date.format("%m").to_string())
+        .join(format!("{slug}.md"))
+}
+
+/// A URL-safe slug from a headline: lowercase ASCII words joined by `-`, at most 8 words, not
+/// ending on a small word ("…-jump-in").
+pub fn slugify(headline: &str) -> String {
+    const SMALL: [&str; 10] = [
+        "a", "an", "and", "at", "in", "of", "on", "the", "to", "with",
+    ];
+    let lower = headline.to_lowercase();
+    let mut words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .collect();
+    while words.len() > 1 && words.last().is_some_and(|w| SMALL.contains(w)) {
+        words.pop();
+    }
+    words.join("-")
+}
+
+/// The whole file: front matter, optional follow-up note, body with numbered footnotes and
+/// their definitions. `site_base_url` ends with `/` and prefixes the link to an earlier story.
+pub fn render(story: &Story, body: &str, pack: &EvidencePack, site_base_url: &str) -> String {
+    let front = serde_yaml::to_string(story).expect("front matter always serialises");
+    let mut out = format!("---\n{front}---\n\n");
+    if let Some(earlier) = &story.extra.follows_up {
+        let url = format!("{site_base_url}{}", page_url_path(&earlier.path));
+        let _ = write!(
+            out,
+            "*A follow-up to [{}]({}), published {}, when the evidence held {} records.*\n\n",
+            escape_markdown(&earlier.title),
+            url,
+            earlier.date.format("%-d %B %Y"),
+            earlier.records
+        );
+    }
+    let (numbered, order) = number_footnotes(body);
+    out.push_str(&numbered);
+    out.push_str("\n\n");
+    for (n, id) in order.iter().enumerate() {
+        if let Some(record) = pack.record(id) {
+            let _ = writeln!(out, "[^{}]: {}", n + 1, footnote_definition(record));
+        }
+    }
+    out
+}
+
+/// `stories/2026/03/x.md` → `stories/2026/03/x/`, the page's URL below the site root.
+fn page_url_path(content_path: &str) -> String {
+    format!("{}/", content_path.trim_end_matches(".md"))
+}
+
+/// Replaces `[^<record id>]` with `[^1]`, `[^2]`, … in order of first use.
+fn number_footnotes(body: &str) -> (String, Vec<RecordId>) {
+    let mut order: Vec<RecordId> = Vec::new();
+    let mut numbers: BTreeMap<String, usize> = BTreeMap::new();
+    for label in footnote_labels(body) {
+        if !numbers.contains_key(label) {
+            if let Ok(id) = label.parse::<RecordId>() {
+                order.push(id);
+                numbers.insert(label.to_string(), order.len());
+            }
+        }
+    }
+    let mut out = body.to_string();
+    for (label, n) in &numbers {
+        out = out.replace(&format!("[^{label}]"), &format!("[^{n}]"));
+    }
+    (out, order)
+}
+
+/// "Reddit, r/singularity, 27 February 2026: [“Trump goes on…”](https://…) (`reddit:1rg…`)"
+fn footnote_definition(record: &EvidenceRecord) -> String {
+    let mut place = record.source.display_name().to_string();
+    match (&record.community, &record.author) {
+        (Some(community), _) if record.source == crate::model::Source::Reddit => {
+            let _ = write!(place, ", r/{}", escape_markdown(community));
+        }
+        (_, Some(author)) => {
+            let _ = write!(place, ", {}", escape_markdown(author));
+        }
+        _ => {}
+    }
+    let words = format!("“{}”", escape_markdown(&excerpt(record)));
+    let linked = match safe_url(&record.url) {
+        Some(url) => format!("[{words}](<{url}>)"),
+        None => words,
+    };
+    format!(
+        "{place}, {}: {linked} (`{}`)",
+        record.created_at.format("%-d %B %Y"),
+        record.id.as_str().replace('`', "")
+    )
+}
+
+/// An http(s) URL with the characters that could end a Markdown link destination escaped;
+/// anything else (javascript:, data:) is not linked.
+fn safe_url(url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| {
+        url.replace(' ', "%20")
+            .replace('<', "%3C")
+            .replace('>', "%3E")
+            .replace('\n', "")
+    })
+}
+
+/// The most recent story on `topic` written in the `window` before `as_of`, if any.
+pub fn find_earlier(
+    content_dir: &Path,
+    topic: &str,
+    as_of: DateTime<Utc>,
+    window: Duration,
+) -> Result<Option<EarlierStory>, SynthesizeError> {
+    let root = content_dir.join(STORIES_DIR);
+    let mut best: Option<EarlierStory> = None;
+    for entry in WalkDir::new(&root).sort_by_file_name() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e)
+                if e.io_error()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => {
+                return Err(SynthesizeError::Io {
+                    path: root.clone(),
+                    source: e.into(),
+                })
+            }
+        };
+        let path = entry.path();
+        if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let Some(story) = read_front_matter(path)? else {
+            continue;
+        };
+        let in_window = story.date <= as_of && story.date > as_of - window;
+        if story.extra.topic != topic || !in_window {
+            continue;
+        }
+        if best.as_ref().is_none_or(|b| story.date > b.date) {
+            let relative = path.strip_prefix(content_dir).unwrap_or(path);
+            best = Some(EarlierStory {
+                title: story.title.clone(),
+                path: relative.to_string_lossy().replace('\\', "/"),
+                date: story.date,
+                records: story.extra.evidence.counts.values().sum(),
+            });
+        }
+    }
+    Ok(best)
+}
+
+/// A story file's front matter; `None` for Markdown files that are not synthesised stories
+/// (no `extra.topic`), an error naming the file for broken ones.
+pub fn read_front_matter(path: &Path) -> Result<Option<Story>, SynthesizeError> {
+    let text = fs::read_to_string(path).map_err(|source| SynthesizeError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |message: String| SynthesizeError::FrontMatter {
+        path: path.to_path_buf(),
+        message,
+    };
+    let Some(rest) = text.strip_prefix("---\n") else {
+        return Ok(None);
+    };
+    let end = rest
+        .find("\n---\n")
+        .ok_or_else(|| bad("front matter has no closing `---`".into()))?;
+    let yaml = &rest[..end + 1];
+    let value: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|e| bad(yaml_message(&e)))?;
+    if value.get("extra").and_then(|e| e.get("topic")).is_none() {
+        return Ok(None);
+    }
+    serde_yaml::from_value(value)
+        .map(Some)
+        .map_err(|e| bad(e.to_string()))
+}
+
+/// serde_yaml's message with the line shifted past the opening `---`.
+fn yaml_message(error: &serde_yaml::Error) -> String {
+    match error.location() {
+        Some(at) => format!(
+            "line {}: {}",
+            at.line() + 1,
+            error
+                .to_string()
+                .split(" at line")
+                .next()
+                .unwrap_or_default()
+        ),
+        None => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_plain_words() {
+        assert_eq!(
+            slugify("Reddit drives a 6.4-fold jump in talk of Anthropic’s fight!"),
+            "reddit-drives-a-6-4-fold-jump"
+        );
+    }
+
+    #[test]
+    fn footnotes_are_numbered_in_order_of_first_use() {
+        let (body, order) = number_footnotes("A[^reddit:b] B[^hackernews:1] C[^reddit:b]");
+        assert_eq!(body, "A[^1] B[^2] C[^1]");
+        assert_eq!(order.len(), 2);
+    }
+
+    #[test]
+    fn only_web_urls_are_linked() {
+        assert_eq!(safe_url("javascript:alert(1)"), None);
+        assert_eq!(
+            safe_url("https://x.org/a b>").unwrap(),
+            "https://x.org/a%20b%3E"
+        );
+    }
+}

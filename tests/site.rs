@@ -1,0 +1,585 @@
+//! Builds fixture sites (written into temp folders, using the real `themes/zeitgeist`) and
+//! checks the produced files; breaks them in every way the issue lists and checks the message
+//! and that the previous output survived.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use zeitgeist::config::Paths;
+use zeitgeist::site::{self, BuildOptions};
+
+const SITE_TOML: &str = r#"title = "Fixture"
+description = "A site for tests."
+base_url = "https://example.org/sub/"
+paginate = 2
+taxonomies = ["beats", "categories", "places"]
+
+[[extra.menu]]
+name = "About"
+path = "about/"
+"#;
+
+/// A small site: home, about (with anchors), a paginated `posts` section with taxonomies, a data
+/// file read by a site template, a static file.
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/zeitgeist"),
+        &root.join("themes/zeitgeist"),
+    );
+    write(root, "site.toml", SITE_TOML);
+    write(
+        root,
+        "content/_index.md",
+        "---\ntitle: Home\n---\nWelcome. Read [about us](/about/#who-we-are).\n",
+    );
+    write(
+        root,
+        "content/about.md",
+        "---\ntitle: About\n---\n## Who we are\n\nPeople.\n\n## Who we are\n\nAgain, see [above](#who-we-are-1).\n",
+    );
+    write(
+        root,
+        "content/posts/_index.md",
+        "---\ntitle: Posts\ndescription: Everything.\n---\nAll posts.\n",
+    );
+    for (n, (date, beats)) in [
+        ("2024-01-01", "[chips]"),
+        ("2024-02-01", "[chips, policy]"),
+        ("2024-03-01", "[policy]"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let text = format!(
+            "---\ntitle: Post {n}\ndate: {date}\ntaxonomies:\n  beats: {beats}\n  places: [Zürich]\n---\n\
+             First paragraph of post {n}, with a [link](/posts/post-{m}/).\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
+            m = (n + 1) % 3
+        );
+        write(root, &format!("content/posts/post-{n}.md"), &text);
+    }
+    write(
+        root,
+        "content/posts/draft.md",
+        "---\ntitle: Secret\ndraft: true\ndate: 2024-04-01\n---\nNot yet.\n",
+    );
+    write(
+        root,
+        "content/posts/future.md",
+        "---\ntitle: Future\ndate: 2030-01-01\n---\nLater.\n",
+    );
+    write(
+        root,
+        "data/analysis/beats.json",
+        "{\"chips\": {\"label\": \"Chips and compute\"}}",
+    );
+    write(
+        root,
+        "data/snapshots/huge.json",
+        "this is a record store, not template data",
+    );
+    write(root, "static/files/note.txt", "static file\n");
+    write(
+        root,
+        "templates/taxonomy_term.html",
+        "{% extends \"base.html\" %}{% block content %}{% set beats = load_data(path=\"analysis/beats.json\") %}\
+         <h1>{{ term.name }}</h1><p class=\"label\">{% if beats[term.slug] %}{{ beats[term.slug].label }}{% endif %}</p>\
+         {% include \"partials/listing.html\" %}{% endblock content %}",
+    );
+    dir
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn build(root: &Path) -> site::BuildReport {
+    site::build(&Paths::new(root), &BuildOptions::default()).unwrap()
+}
+
+fn read(root: &Path, rel: &str) -> String {
+    fs::read_to_string(root.join("public").join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn zeitgeist(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zeitgeist"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn builds_pages_listings_taxonomies_and_twins() {
+    let dir = fixture();
+    let root = dir.path();
+    let report = build(root);
+    assert_eq!(
+        (report.pages, report.sections),
+        (5, 2),
+        "draft left out, future (no --as-of) kept"
+    );
+
+    let post = read(root, "posts/post-1/index.html");
+    assert!(post.contains("<table>"), "{post}");
+    assert!(
+        post.contains("href=\"https://example.org/sub/posts/post-2/\""),
+        "root-relative links go under base_url: {post}"
+    );
+    let about = read(root, "about/index.html");
+    assert!(
+        about.contains("id=\"who-we-are\"") && about.contains("id=\"who-we-are-1\""),
+        "{about}"
+    );
+
+    // posts: 4 pages (3 + future) by 2 → two pagers, newest first.
+    let first = read(root, "posts/index.html");
+    let second = read(root, "posts/page/2/index.html");
+    assert!(
+        first.find("Future").unwrap() < first.find("Post 2").unwrap(),
+        "{first}"
+    );
+    assert!(
+        second.contains("Post 0") && second.contains("rel=\"prev\""),
+        "{second}"
+    );
+    assert!(!root.join("public/posts/draft").exists());
+
+    // Terms, their pagers, the data file through load_data, the taxonomy from site.toml.
+    let chips = read(root, "beats/chips/index.html");
+    assert!(chips.contains("Chips and compute"), "{chips}");
+    assert!(read(root, "beats/policy/index.html").contains("Post 2"));
+    assert!(read(root, "places/index.html").contains("Zürich"));
+    assert!(root.join("public/places/zürich/index.html").exists());
+    assert!(read(root, "categories/index.html").contains("Nothing is filed"));
+
+    let twin = read(root, "posts/post-1/index.txt");
+    assert!(twin.starts_with("Post 1\nURL: https://example.org/sub/posts/post-1/\nDate: 2024-02-01\n\nFirst paragraph"), "{twin}");
+    assert_eq!(read(root, "files/note.txt"), "static file\n");
+    assert!(read(root, "404.html").contains("Not found"));
+    assert!(read(root, "robots.txt").contains("Sitemap: https://example.org/sub/sitemap.xml"));
+}
+
+#[test]
+fn every_page_has_a_twin_and_is_in_the_sitemap() {
+    let dir = fixture();
+    let root = dir.path();
+    build(root);
+    let sitemap = read(root, "sitemap.xml");
+    let listed: Vec<&str> = sitemap
+        .split("<loc>")
+        .skip(1)
+        .map(|s| s.split("</loc>").next().unwrap())
+        .collect();
+    let pages: Vec<String> = snapshot(&root.join("public"))
+        .keys()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p.ends_with("index.html"))
+        .collect();
+    assert_eq!(listed.len(), pages.len(), "{listed:?}\n{pages:?}");
+    for page in &pages {
+        let url = format!(
+            "https://example.org/sub/{}",
+            page.trim_end_matches("index.html")
+        );
+        assert!(listed.contains(&url.as_str()), "{url} missing from sitemap");
+    }
+    for doc in [
+        "index",
+        "about/index",
+        "posts/index",
+        "posts/post-0/index",
+        "posts/future/index",
+    ] {
+        assert!(
+            root.join("public").join(format!("{doc}.txt")).exists(),
+            "{doc}.txt"
+        );
+    }
+}
+
+#[test]
+fn feeds_parse_as_rss_and_atom() {
+    let dir = fixture();
+    let root = dir.path();
+    build(root);
+    let rss = feed_rs::parser::parse(read(root, "rss.xml").as_bytes()).unwrap();
+    assert_eq!(rss.feed_type, feed_rs::model::FeedType::RSS2);
+    let titles: Vec<String> = rss
+        .entries
+        .iter()
+        .map(|e| e.title.as_ref().unwrap().content.clone())
+        .collect();
+    assert_eq!(titles, vec!["Future", "Post 2", "Post 1", "Post 0"]);
+    let atom = feed_rs::parser::parse(read(root, "atom.xml").as_bytes()).unwrap();
+    assert_eq!(atom.feed_type, feed_rs::model::FeedType::Atom);
+    assert_eq!(
+        atom.entries[1].links[0].href,
+        "https://example.org/sub/posts/post-2/"
+    );
+    assert_eq!(
+        atom.updated.unwrap().to_rfc3339(),
+        "2030-01-01T00:00:00+00:00"
+    );
+    let term = feed_rs::parser::parse(read(root, "beats/policy/atom.xml").as_bytes()).unwrap();
+    let titles: Vec<String> = term
+        .entries
+        .iter()
+        .map(|e| e.title.as_ref().unwrap().content.clone())
+        .collect();
+    assert_eq!(titles, vec!["Post 2", "Post 1"]);
+    assert!(feed_rs::parser::parse(read(root, "beats/chips/rss.xml").as_bytes()).is_ok());
+}
+
+#[test]
+fn as_of_hides_later_pages_and_stamps_feeds() {
+    let dir = fixture();
+    let root = dir.path();
+    let options = BuildOptions {
+        as_of: site::frontmatter::parse_date("2024-06-01"),
+        drafts: true,
+        ..BuildOptions::default()
+    };
+    let report = site::build(&Paths::new(root), &options).unwrap();
+    assert_eq!(report.pages, 5, "future left out, draft included");
+    assert!(root.join("public/posts/draft/index.html").exists());
+    assert!(!root.join("public/posts/future").exists());
+    let atom = feed_rs::parser::parse(read(root, "atom.xml").as_bytes()).unwrap();
+    assert_eq!(
+        atom.updated.unwrap().to_rfc3339(),
+        "2024-06-01T00:00:00+00:00"
+    );
+}
+
+#[test]
+fn rebuilds_are_byte_identical_and_reuse_unchanged_files() {
+    let dir = fixture();
+    let root = dir.path();
+    let first_report = build(root);
+    let first = snapshot(&root.join("public"));
+    let second_report = build(root);
+    assert_eq!(snapshot(&root.join("public")), first);
+    assert_eq!(second_report.written, 0);
+    assert_eq!(second_report.unchanged, first_report.written);
+
+    let other = root.join("elsewhere");
+    site::build(
+        &Paths::new(root),
+        &BuildOptions {
+            output: Some(other.clone()),
+            ..BuildOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(snapshot(&other), first);
+    let leftovers: Vec<_> = fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".zeitgeist"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn check_passes_on_a_good_site() {
+    let dir = fixture();
+    let report = site::check(&Paths::new(dir.path()), &BuildOptions::default()).unwrap();
+    assert!(report.problems.is_empty(), "{:#?}", report.problems);
+    assert!(report.links_checked > 50, "{}", report.links_checked);
+}
+
+#[test]
+fn check_lists_broken_links_and_anchors_with_lines_and_exits_1() {
+    let dir = fixture();
+    let root = dir.path();
+    write(root, "content/about.md", "---\ntitle: About\n---\n## Who we are\n\nSee [nothing](/nowhere/) and\n[a bad anchor](/posts/#missing).\n");
+    write(
+        root,
+        "content/posts/post-0.md",
+        "---\ntitle: Post 0\ntitel: typo\n---\nx\n",
+    );
+    let output = zeitgeist(root, &["check"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("content/about.md:6: broken link `https://example.org/sub/nowhere/`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("content/about.md:7: broken anchor `https://example.org/sub/posts/#missing`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("content/posts/post-0.md:3: front matter: unknown field `titel`"),
+        "{stdout}"
+    );
+    // The broken page is left out, so a link to it breaks too; the other pages still render.
+    assert!(
+        stdout.contains(
+            "content/posts/post-2.md:8: broken link `https://example.org/sub/posts/post-0/`"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("4 problem(s)"), "{stdout}");
+}
+
+/// Builds the fixture, breaks it with `breakage`, and checks that the build fails with exit
+/// code 1, an error containing `expected`, and the previous output left exactly as it was.
+fn assert_bad_input(breakage: impl FnOnce(&Path), expected: &str) {
+    let dir = fixture();
+    let root = dir.path();
+    build(root);
+    let before = snapshot(&root.join("public"));
+    breakage(root);
+    let output = zeitgeist(root, &["build"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected `{expected}` in:\n{stderr}"
+    );
+    assert_eq!(
+        snapshot(&root.join("public")),
+        before,
+        "the previous output changed"
+    );
+    let leftovers: Vec<_> = fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".zeitgeist"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn broken_yaml_is_located() {
+    assert_bad_input(
+        |root| {
+            write(
+                root,
+                "content/posts/post-1.md",
+                "---\ntitle: Post 1\ndate: 2024-02-01\ndescription: \"unclosed\n---\nx\n",
+            )
+        },
+        "content/posts/post-1.md:5: front matter:",
+    );
+}
+
+#[test]
+fn bad_front_matter_value_is_located() {
+    assert_bad_input(
+        |root| {
+            write(
+                root,
+                "content/about.md",
+                "---\ntitle: About\n\ndate: someday\n---\nx\n",
+            )
+        },
+        "content/about.md:4: front matter: `date`: invalid date `someday`",
+    );
+}
+
+#[test]
+fn missing_template_is_located() {
+    assert_bad_input(
+        |root| {
+            write(
+                root,
+                "content/about.md",
+                "---\ntitle: About\ntemplate: fancy.html\n---\nx\n",
+            )
+        },
+        "content/about.md:3: template `fancy.html` not found",
+    );
+}
+
+#[test]
+fn template_error_is_located() {
+    assert_bad_input(
+        |root| {
+            write(root, "templates/page.html", "{% extends \"base.html\" %}\n{% block content %}\n<h1>{{ page.titel }}</h1>\n{% endblock content %}\n")
+        },
+        "templates/page.html:3: template error: Failed to render 'page.html': Variable `page.titel` not found",
+    );
+}
+
+#[test]
+fn template_syntax_error_is_located() {
+    assert_bad_input(
+        |root| write(root, "templates/page.html", "<p>\n{% if %}\n"),
+        "templates/page.html:2: template syntax error",
+    );
+}
+
+#[test]
+fn unreadable_file_is_named() {
+    assert_bad_input(
+        |root| {
+            std::os::unix::fs::symlink(
+                root.join("content/gone.md"),
+                root.join("content/posts/dangling.md"),
+            )
+            .unwrap()
+        },
+        "content/posts/dangling.md: cannot read:",
+    );
+}
+
+#[test]
+fn invalid_utf8_is_located() {
+    assert_bad_input(
+        |root| {
+            fs::write(
+                root.join("content/about.md"),
+                b"---\ntitle: About\n---\n\nbad \xff byte\n",
+            )
+            .unwrap()
+        },
+        "content/about.md:5: invalid UTF-8",
+    );
+}
+
+#[test]
+fn bad_config_names_the_key() {
+    assert_bad_input(
+        |root| write(root, "site.toml", &format!("paginat = 3\n{SITE_TOML}")),
+        "site.toml: TOML parse error at line 1",
+    );
+}
+
+/// A plain HTTP/1.1 GET: (status, body).
+fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Polls `path` until `accept` holds, for at most 10 s (file events take a moment to arrive).
+fn wait_for(
+    addr: std::net::SocketAddr,
+    path: &str,
+    accept: impl Fn(u16, &str) -> bool,
+) -> (u16, String) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, body) = http_get(addr, path);
+        if accept(status, &body) || std::time::Instant::now() > deadline {
+            return (status, body);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_rebuilds_on_edit_shows_errors_and_recovers() {
+    let dir = fixture();
+    let root = dir.path();
+    let server =
+        zeitgeist::serve::Server::start(&Paths::new(root), BuildOptions::default(), 0).unwrap();
+    let addr = server.addr();
+
+    let (status, about) = http_get(addr, "/about/");
+    assert_eq!(status, 200);
+    assert!(
+        about.contains("People.") && about.contains("/__zeitgeist/reload"),
+        "{about}"
+    );
+    assert!(
+        about.contains(&format!("http:&#x2F;&#x2F;{addr}&#x2F;")),
+        "links point at the server: {about}"
+    );
+    let (_, css) = http_get(addr, "/style.css");
+    assert!(!css.contains("<script"), "only HTML gets the reload script");
+    assert_eq!(http_get(addr, "/nowhere/").0, 404);
+    let (_, version) = http_get(addr, "/__zeitgeist/reload");
+
+    write(
+        root,
+        "content/about.md",
+        "---\ntitle: About\n---\n## Who we are\n\nEdited people.\n",
+    );
+    let (_, about) = wait_for(addr, "/about/", |_, body| body.contains("Edited people."));
+    assert!(about.contains("Edited people."), "{about}");
+    let (_, newer) = http_get(addr, &format!("/__zeitgeist/reload?since={version}"));
+    assert_ne!(newer, version, "the reload poll reports the rebuild");
+
+    write(
+        root,
+        "templates/page.html",
+        "{% extends \"base.html\" %}\n{% block content %}{{ page.titel }}{% endblock content %}\n",
+    );
+    let (status, error) = wait_for(addr, "/about/", |status, _| status == 500);
+    assert_eq!(status, 500, "{error}");
+    assert!(
+        error.contains("templates/page.html:2: template error") && error.contains("page.titel"),
+        "{error}"
+    );
+    assert!(
+        error.contains("(and 4 more)"),
+        "one template error for five pages is one line: {error}"
+    );
+    assert!(
+        error.contains("/__zeitgeist/reload"),
+        "the error page reloads itself when fixed"
+    );
+
+    fs::remove_file(root.join("templates/page.html")).unwrap();
+    let (status, about) = wait_for(addr, "/about/", |status, _| status == 200);
+    assert_eq!(status, 200, "{about}");
+    assert!(about.contains("Edited people."), "{about}");
+    assert!(
+        !root.join("public").exists(),
+        "serve never writes the output folder"
+    );
+    drop(server);
+}
