@@ -31,11 +31,12 @@ fi
 measure() {
   local name=$1; shift
   /usr/bin/time -v "$@" > "$WORK/$name.out" 2> "$WORK/$name.err"
-  local wall peak
+  local wall peak cpu
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$WORK/$name.err")
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$WORK/$name.err")
   peak=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/$name.err")
-  echo "$name $wall $peak" >> "$WORK/runs.txt"
-  echo "$name: ${wall}s, $((peak / 1024)) MiB" >&2
+  echo "$name $wall $peak $cpu" >> "$WORK/runs.txt"
+  echo "$name: ${wall}s wall, ${cpu}s CPU, $((peak / 1024)) MiB" >&2
 }
 
 : > "$WORK/runs.txt"
@@ -46,7 +47,7 @@ rm -rf "$WORK"/runs && mkdir -p "$WORK/runs"
 for i in $(seq "$RUNS"); do
   measure pagefind "$WORK/node_modules/.bin/pagefind" --site "$CORPUS/public" --output-path "$WORK/runs/pagefind.$i"
   measure zeitgeist "$ROOT/target/release/examples/search_index" "$CORPUS/content" "$WORK/runs/zeitgeist.$i"
-  grep -o 'indexed in [0-9.]* s' "$WORK/zeitgeist.err" | awk '{print "zeitgeist-index-only", $3, 0}' >> "$WORK/runs.txt"
+  grep -o 'indexed in [0-9.]* s' "$WORK/zeitgeist.err" | awk '{print "zeitgeist-index-only", $3, 0, 0}' >> "$WORK/runs.txt"
 done
 rm -rf "$CORPUS/public/pagefind" "$ZG_OUT"
 mv "$WORK/runs/pagefind.$RUNS" "$CORPUS/public/pagefind"
@@ -66,9 +67,9 @@ import gzip, json, os, statistics, sys
 work, js, runs = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = {}
 for line in open(os.path.join(work, "runs.txt")):
-    name, wall, peak = line.split()
-    rows.setdefault(name, []).append((float(wall), int(peak)))
-med = {k: (statistics.median(w for w, _ in v), statistics.median(p for _, p in v), min(w for w, _ in v), max(w for w, _ in v)) for k, v in rows.items()}
+    name, wall, peak, cpu = line.split()
+    rows.setdefault(name, []).append((float(wall), int(peak), float(cpu)))
+med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v), min(r[0] for r in v), max(r[0] for r in v), statistics.median(r[2] for r in v)) for k, v in rows.items()}
 pf = json.load(open(os.path.join(work, "pagefind_bytes.json")))
 pf_top = json.load(open(os.path.join(work, "pagefind_top.json")))
 zq = json.load(open(os.path.join(work, "zeitgeist_queries.json")))
@@ -79,12 +80,13 @@ zg_total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(zg_di
 loaded = lambda r: sum(l["bytes"] for l in r["loaded"])
 
 gib = lambda kib: f"{kib / 1048576:.2f} GiB" if kib > 1048576 else f"{kib / 1024:.0f} MiB"
-pw, pm, plo, phi = med["pagefind"]
-zw, zm, zlo, zhi = med["zeitgeist"]
+pw, pm, plo, phi, pc = med["pagefind"]
+zw, zm, zlo, zhi, zc = med["zeitgeist"]
 zi = med["zeitgeist-index-only"][0]
 print(f"## Search index: zeitgeist vs Pagefind 1.6.0 (10,000-page corpus, median of {runs})\n")
 print("| | Pagefind | zeitgeist | ratio |\n|---|---|---|---|")
 print(f"| index time (wall) | {pw:.1f} s ({plo:.1f}–{phi:.1f}) | {zw:.2f} s ({zlo:.2f}–{zhi:.2f}); index build alone {zi:.2f} s | {zw / pw:.3f} |")
+print(f"| CPU time (user + sys) | {pc:.1f} s | {zc:.2f} s | {zc / pc:.3f} |")
 print(f"| peak memory | {gib(pm)} | {gib(zm)} | {zm / pm:.3f} |")
 print(f"| total size on disk | {pf['bundle_bytes_total']:,} B | {zg_total:,} B | {zg_total / pf['bundle_bytes_total']:.2f} |")
 print(f"| client code (gzip -9) | {pf['js_gzip9']:,} B JS + {pf['fixed_files']['wasm.en.pagefind']:,} B WASM | {js_gz:,} B JS ({js_raw:,} B raw) | |")
