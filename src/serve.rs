@@ -8,9 +8,8 @@
 //! after each rebuild. While the inputs have problems, HTML requests get a page listing them —
 //! the server keeps running and recovers on the next good edit.
 
-use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
 use std::thread;
@@ -36,6 +35,7 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(25);
 /// Events closer together than this are one edit (editors write a file in several steps).
 const DEBOUNCE: Duration = Duration::from_millis(30);
 
+/// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]
@@ -95,6 +95,7 @@ impl Server {
         let options = BuildOptions {
             base_url: Some(format!("http://{addr}/")),
             output: None,
+            search_on_full_render_only: true,
             ..options
         };
 
@@ -103,9 +104,7 @@ impl Server {
             problems: RwLock::new(None),
             version: tokio::sync::watch::Sender::new(0),
         });
-        let mut rebuilder = Rebuilder::new(paths.clone(), options, Arc::clone(&shared));
-        rebuilder.full();
-
+        // Watch before the first build, so edits made while it runs queue up instead of being lost.
         let (events, received) = mpsc::channel();
         let mut watcher = notify::recommended_watcher(move |event| {
             let _ = events.send(event);
@@ -122,6 +121,8 @@ impl Server {
                     source,
                 })?;
         }
+        let mut rebuilder = Rebuilder::new(paths.clone(), options, Arc::clone(&shared));
+        rebuilder.full();
         let rebuild = thread::spawn(move || rebuilder.run(received));
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -129,13 +130,15 @@ impl Server {
             .enable_all()
             .build()
             .map_err(ServeError::Runtime)?;
+        let listener = {
+            let _context = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)
+                .map_err(|source| ServeError::Bind { port, source })?
+        };
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let app = Router::new().fallback(respond).with_state(shared);
         let http = thread::spawn(move || {
             runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
                 let stopped = async move {
                     let _ = stop.await;
                 };
@@ -252,28 +255,42 @@ impl Changes {
     }
 }
 
-/// The problems of each input, replaced one part at a time as parts are reloaded.
+/// The problems of each input, replaced one part at a time as parts are reloaded. Content
+/// problems are not kept here: the loaded site tracks them per file.
 #[derive(Default)]
 struct Problems {
-    /// Per content file (as shown in messages).
-    content: BTreeMap<PathBuf, Vec<Problem>>,
-    /// Loading anything else: config, templates, data, grouping.
-    other: Vec<Problem>,
+    /// `site.toml` could not be read, or (with no site loaded) anything else.
+    config: Vec<Problem>,
     templates: Vec<Problem>,
     data: Vec<Problem>,
     render: Vec<Problem>,
 }
 
 impl Problems {
-    fn all(&self) -> Vec<Problem> {
+    /// Files the last full load with problems: content ones are the site's to track.
+    fn from_load(problems: Vec<Problem>, with_site: bool) -> Problems {
+        let mut sorted = Problems::default();
+        for problem in problems {
+            if problem.file.starts_with("data") {
+                sorted.data.push(problem);
+            } else if !(with_site && problem.file.starts_with("content")) {
+                sorted.templates.push(problem);
+            }
+        }
+        sorted
+    }
+
+    fn all(&self, site: Option<&Site>) -> Vec<Problem> {
+        let content = site
+            .into_iter()
+            .flat_map(|s| s.sources.problems.values().chain(&s.content.problems));
         let all = self
-            .content
-            .values()
-            .flatten()
-            .chain(&self.other)
+            .config
+            .iter()
             .chain(&self.templates)
             .chain(&self.data)
-            .chain(&self.render);
+            .chain(&self.render)
+            .chain(content);
         crate::site::condense(all.cloned().collect())
     }
 }
@@ -307,14 +324,14 @@ impl Rebuilder {
         self.cache.clear();
         match Site::load_partial(&self.paths, &self.options) {
             Ok((site, problems)) => {
-                // Keep the last good templates' site when the new templates do not compile.
-                self.problems.other = problems;
+                self.problems = Problems::from_load(problems, site.is_some());
+                // Without a new site (templates do not compile) keep serving the last good one.
                 if site.is_some() {
                     self.site = site;
                 }
             }
             Err(config_error) => {
-                self.problems.other =
+                self.problems.config =
                     vec![Problem::new(CONFIG_FILE, None, config_error.to_string())]
             }
         }
@@ -349,14 +366,12 @@ impl Rebuilder {
             return;
         }
         let started = Instant::now();
-        let Some(site) = self.site.as_mut().filter(|_| {
-            !changes.config
-                && self
-                    .problems
-                    .other
-                    .iter()
-                    .all(|p| p.file != Path::new(CONFIG_FILE))
-        }) else {
+        let loaded_cleanly = self.problems.config.is_empty();
+        let Some(site) = self
+            .site
+            .as_mut()
+            .filter(|_| !changes.config && loaded_cleanly)
+        else {
             return self.full();
         };
         if changes.templates {
@@ -371,18 +386,8 @@ impl Rebuilder {
             site.reload_statics();
         }
         if !changes.content.is_empty() {
-            for file in &changes.content {
-                self.problems
-                    .content
-                    .remove(&crate::site::display_path(&self.paths.root, file));
-            }
-            for problem in site.reload_content(&changes.content) {
-                self.problems
-                    .content
-                    .entry(problem.file.clone())
-                    .or_default()
-                    .push(problem);
-            }
+            // The site keeps each content file's problems; they are listed in `render`.
+            site.reload_content(&changes.content);
         }
         let mut what: Vec<String> = changed
             .iter()
@@ -408,7 +413,7 @@ impl Rebuilder {
                 self.shared.files.remove(&path);
             }
         }
-        let problems = self.problems.all();
+        let problems = self.problems.all(self.site.as_ref());
         let elapsed = started.elapsed();
         if problems.is_empty() {
             eprintln!(

@@ -89,6 +89,17 @@ fn fixture() -> tempfile::TempDir {
          <h1>{{ term.name }}</h1><p class=\"label\">{% if beats[term.slug] %}{{ beats[term.slug].label }}{% endif %}</p>\
          {% include \"partials/listing.html\" %}{% endblock content %}",
     );
+    write(
+        root,
+        "templates/index.html",
+        "{% extends \"base.html\" %}{% block content %}{{ section.content | safe }}\
+         {% set posts = get_section(path=\"posts/_index.md\", pages=true) %}\
+         <p id=\"count\">{{ posts.pages | length }} posts, newest {{ posts.pages.0.title }}</p>\
+         {% set about = get_page(path=\"about.md\") %}<p id=\"about\">{{ about.title }}: {{ about.reading_time }} min</p>\
+         <a id=\"policy\" href=\"{{ get_taxonomy_url(kind=\"beats\", name=\"policy\") }}\">policy</a>\
+         {% set beats = get_taxonomy(kind=\"beats\") %}<p id=\"beats\">{% for t in beats.terms %}{{ t.name }}={{ t.page_count }} {% endfor %}</p>\
+         {% endblock content %}",
+    );
     dir
 }
 
@@ -185,6 +196,22 @@ fn builds_pages_listings_taxonomies_and_twins() {
     assert!(read(root, "places/index.html").contains("Zürich"));
     assert!(root.join("public/places/zürich/index.html").exists());
     assert!(read(root, "categories/index.html").contains("Nothing is filed"));
+
+    // Lookup functions give templates the rest of the site on demand.
+    let home = read(root, "index.html");
+    assert!(
+        home.contains("<p id=\"count\">4 posts, newest Future</p>"),
+        "{home}"
+    );
+    assert!(home.contains("<p id=\"about\">About: 1 min</p>"), "{home}");
+    assert!(
+        home.contains("https:&#x2F;&#x2F;example.org&#x2F;sub&#x2F;beats&#x2F;policy&#x2F;"),
+        "{home}"
+    );
+    assert!(
+        home.contains("<p id=\"beats\">chips=2 policy=2 </p>"),
+        "{home}"
+    );
 
     let twin = read(root, "posts/post-1/index.txt");
     assert!(twin.starts_with("Post 1\nURL: https://example.org/sub/posts/post-1/\nDate: 2024-02-01\n\nFirst paragraph"), "{twin}");
@@ -325,7 +352,11 @@ fn check_passes_on_a_good_site() {
 fn check_lists_broken_links_and_anchors_with_lines_and_exits_1() {
     let dir = fixture();
     let root = dir.path();
-    write(root, "content/about.md", "---\ntitle: About\n---\n## Who we are\n\nSee [nothing](/nowhere/) and\n[a bad anchor](/posts/#missing).\n");
+    write(
+        root,
+        "content/about.md",
+        "---\ntitle: About\n---\n## Who we are\n\nSee [nothing](/nowhere/) and\n[a bad anchor](/posts/#missing).\n\n![A chart](/files/chart.png)\n",
+    );
     write(
         root,
         "content/posts/post-0.md",
@@ -354,7 +385,12 @@ fn check_lists_broken_links_and_anchors_with_lines_and_exits_1() {
         ),
         "{stdout}"
     );
-    assert!(stdout.contains("4 problem(s)"), "{stdout}");
+    assert!(
+        stdout
+            .contains("content/about.md:9: broken link `https://example.org/sub/files/chart.png`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("5 problem(s)"), "{stdout}");
 }
 
 /// Builds the fixture, breaks it with `breakage`, and checks that the build fails with exit
@@ -577,9 +613,113 @@ fn serve_rebuilds_on_edit_shows_errors_and_recovers() {
     let (status, about) = wait_for(addr, "/about/", |status, _| status == 200);
     assert_eq!(status, 200, "{about}");
     assert!(about.contains("Edited people."), "{about}");
+
+    // A broken content file is reported at its line; the other pages stay up behind the error
+    // page, and fixing the file clears it.
+    write(
+        root,
+        "content/posts/post-0.md",
+        "---\ntitle: Post 0\nbeet: x\n---\nx\n",
+    );
+    let (status, error) = wait_for(addr, "/", |status, _| status == 500);
+    assert!(
+        error.contains("content/posts/post-0.md:3: front matter: unknown field `beet`"),
+        "{status} {error}"
+    );
+    write(
+        root,
+        "content/posts/post-0.md",
+        "---\ntitle: Post 0 again\ndate: 2024-01-01\n---\nBack.\n",
+    );
+    let (status, post) = wait_for(addr, "/posts/post-0/", |status, _| status == 200);
+    assert!(post.contains("Post 0 again"), "{status} {post}");
     assert!(
         !root.join("public").exists(),
         "serve never writes the output folder"
     );
     drop(server);
+}
+
+/// Real Hacker News stories (titles with `&`, quotes, Unicode; URLs with queries) as pages:
+/// the site builds, checks clean, escapes titles in HTML and round-trips them through the feeds.
+#[test]
+fn real_hacker_news_stories_build_check_and_round_trip_through_feeds() {
+    let corpus = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/raw/hn-ai-digest/hn_ai_stories.jsonl"
+    );
+    let records: Vec<serde_json::Value> = fs::read_to_string(corpus)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .enumerate()
+        .filter(|(i, r): &(usize, serde_json::Value)| {
+            *i < 200 || r["title"].as_str().unwrap().contains('&')
+        })
+        .map(|(_, r)| r)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/zeitgeist"),
+        &root.join("themes/zeitgeist"),
+    );
+    write(
+        root,
+        "site.toml",
+        "title = \"HN\"\nbase_url = \"https://example.org/\"\npaginate = 25\n",
+    );
+    write(
+        root,
+        "content/hn/_index.md",
+        "---\ntitle: Hacker News\n---\n",
+    );
+    for r in &records {
+        // JSON strings are valid YAML scalars, so the untrusted title is quoted safely.
+        let text = format!(
+            "---\ntitle: {title}\ndate: {date}\ntaxonomies:\n  categories: [Hacker News]\n---\n[Read the story]({url}), {points} points, \
+             {comments} comments on [Hacker News]({hn}).\n",
+            title = r["title"],
+            date = r["digest_date"].as_str().unwrap(),
+            url = r["url"].as_str().unwrap_or("https://news.ycombinator.com/"),
+            points = r["points"],
+            comments = r["num_comments"],
+            hn = r["hn_url"].as_str().unwrap(),
+        );
+        write(root, &format!("content/hn/{}.md", r["hn_id"]), &text);
+    }
+    let report = build(root);
+    assert_eq!(report.pages, records.len());
+
+    let graviton = read(root, "hn/38447705/index.html");
+    assert!(
+        graviton.contains("<h1>AWS unveils Graviton4 &amp; Trainium2</h1>"),
+        "{graviton}"
+    );
+    let check = site::check(&Paths::new(root), &BuildOptions::default()).unwrap();
+    assert!(check.problems.is_empty(), "{:#?}", check.problems);
+
+    let rss = feed_rs::parser::parse(read(root, "rss.xml").as_bytes()).unwrap();
+    let atom =
+        feed_rs::parser::parse(read(root, "categories/hacker-news/atom.xml").as_bytes()).unwrap();
+    let mut newest: Vec<&serde_json::Value> = records.iter().collect();
+    newest.sort_by(|a, b| {
+        b["digest_date"]
+            .as_str()
+            .cmp(&a["digest_date"].as_str())
+            .then(a["title"].as_str().cmp(&b["title"].as_str()))
+    });
+    let expected: Vec<&str> = newest
+        .iter()
+        .take(50)
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    for feed in [rss, atom] {
+        let titles: Vec<String> = feed
+            .entries
+            .iter()
+            .map(|e| e.title.as_ref().unwrap().content.clone())
+            .collect();
+        assert_eq!(titles, expected);
+    }
 }

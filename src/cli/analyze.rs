@@ -1,24 +1,189 @@
+//! `zeitgeist analyze`, `classify` and `eval`.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
 use clap::Args;
 
+use crate::analyze::{self, eval, stories, CandidateConfig, Classifier, Gazetteer};
 use crate::config::Paths;
+use crate::model::{Record, Taxonomy};
 
 #[derive(Debug, Args)]
-pub struct AnalyzeArgs {}
-
-#[derive(Debug, Args)]
-pub struct ClassifyArgs {}
-
-#[derive(Debug, Args)]
-pub struct EvalArgs {}
-
-pub fn analyze(_paths: &Paths, _args: AnalyzeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`zeitgeist analyze` is not built yet")
+/// `zeitgeist analyze`.
+pub struct AnalyzeArgs {
+    /// Records to analyse, one Record per line. (Until the store is wired in this is required.)
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The time the figures are "as of" (RFC 3339); default: the newest record's time.
+    #[arg(long)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Hours of records clustered into candidate stories.
+    #[arg(long, default_value_t = 168)]
+    pub window_hours: i64,
+    /// Cosine similarity a record needs to join a candidate cluster.
+    #[arg(long, default_value_t = CandidateConfig::default().similarity)]
+    pub similarity: f64,
+    /// Where to write; default `<root>/data/analysis`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
-pub fn classify(_paths: &Paths, _args: ClassifyArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`zeitgeist classify` is not built yet")
+#[derive(Debug, Args)]
+/// `zeitgeist classify`.
+pub struct ClassifyArgs {
+    /// Records in JSONL, one Record per line.
+    pub input: PathBuf,
+    /// Print only records about AI.
+    #[arg(long)]
+    pub relevant_only: bool,
 }
 
-pub fn eval(_paths: &Paths, _args: EvalArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`zeitgeist eval` is not built yet")
+#[derive(Debug, Args)]
+/// `zeitgeist eval`.
+pub struct EvalArgs {
+    /// Labelled JSONL: `{"record": <Record>, "label": {"relevant": bool, "beat": "<slug>"|null}}` per line.
+    pub input: PathBuf,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn load_classifier(paths: &Paths) -> anyhow::Result<Classifier> {
+    let data = paths.data();
+    let taxonomy = Taxonomy::load(&data)?;
+    let gazetteer = Gazetteer::load(&data)?;
+    Ok(Classifier::new(taxonomy, gazetteer))
+}
+
+/// Reads the records to analyse. This is the one place to point at the store once it exists.
+fn read_input(path: &Path) -> anyhow::Result<Vec<Record>> {
+    Ok(analyze::read_records_jsonl(path)?)
+}
+
+/// Reads records, annotates them, and writes `data/analysis/` as of `--as-of`.
+pub fn analyze(paths: &Paths, args: AnalyzeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let classifier = load_classifier(paths)?;
+    let records = read_input(&args.input)?;
+    let read_time = started.elapsed();
+    let as_of = match args.as_of.or_else(|| analyze::default_as_of(&records)) {
+        Some(as_of) => as_of,
+        None => anyhow::bail!("{}: no records to analyse", args.input.display()),
+    };
+    let story_dir = paths.content().join("stories");
+    let recent = stories::load(&story_dir)?;
+    let annotations = analyze::annotate_all(&classifier, &records);
+    let annotate_time = started.elapsed();
+    let config = CandidateConfig {
+        window: Duration::hours(args.window_hours),
+        similarity: args.similarity,
+        ..CandidateConfig::default()
+    };
+    let analysis = analyze::analyze(&classifier, &records, &annotations, &recent, as_of, &config);
+    let out = args
+        .out
+        .unwrap_or_else(|| paths.data().join(analyze::ANALYSIS_DIR));
+    let written = analyze::write_outputs(&out, &classifier, &records, &annotations, &analysis)
+        .with_context(|| format!("{}: cannot write analysis", out.display()))?;
+    let total = started.elapsed();
+    eprintln!(
+        "analyzed {} records ({} about AI) as of {} in {:.2}s (read {:.2}s, annotate {:.2}s): {} signals, {} candidates ({} suppressed by {} recent stories)",
+        analysis.input.records,
+        analysis.input.relevant,
+        as_of.to_rfc3339(),
+        total.as_secs_f64(),
+        read_time.as_secs_f64(),
+        (annotate_time - read_time).as_secs_f64(),
+        analysis.signals.len(),
+        analysis.candidates.candidates.len(),
+        analysis.candidates.suppressed.len(),
+        recent.len(),
+    );
+    for (path, bytes) in written.files {
+        eprintln!("  wrote {} ({} bytes)", path.display(), bytes);
+    }
+    Ok(())
+}
+
+/// Prints one annotation per record as JSONL.
+pub fn classify(paths: &Paths, args: ClassifyArgs) -> anyhow::Result<()> {
+    let classifier = load_classifier(paths)?;
+    let records = read_input(&args.input)?;
+    let annotations = analyze::annotate_all(&classifier, &records);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut printed = 0;
+    for (record, annotation) in records.iter().zip(&annotations) {
+        if args.relevant_only && !annotation.relevant {
+            continue;
+        }
+        serde_json::to_writer(&mut out, &classifier.view(&record.id, annotation))?;
+        out.write_all(b"\n")?;
+        printed += 1;
+    }
+    out.flush()?;
+    let relevant = annotations.iter().filter(|a| a.relevant).count();
+    eprintln!(
+        "classified {} records from {}: {} about AI, {} printed",
+        records.len(),
+        args.input.display(),
+        relevant,
+        printed
+    );
+    Ok(())
+}
+
+/// Scores the classifier against a labelled file.
+pub fn eval(paths: &Paths, args: EvalArgs) -> anyhow::Result<()> {
+    let classifier = load_classifier(paths)?;
+    let labelled = eval::read_labelled(&args.input)?;
+    let records: Vec<Record> = labelled.iter().map(|l| l.record.clone()).collect();
+    let annotations = analyze::annotate_all(&classifier, &records);
+    let report = eval::evaluate(&classifier, &labelled, &annotations);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    eprintln!(
+        "evaluated {} labelled records from {}",
+        report.records,
+        args.input.display()
+    );
+    Ok(())
+}
+
+fn print_report(report: &eval::Report) {
+    let r = &report.relevance;
+    println!(
+        "relevance  precision {:.3}  recall {:.3}  F1 {:.3}  (tp {} fp {} fn {})",
+        r.precision(),
+        r.recall(),
+        r.f1(),
+        r.true_positives,
+        r.false_positives,
+        r.false_negatives
+    );
+    println!("beats over {} labelled records: macro F1 {:.3}, micro F1 {:.3}, label among assigned beats {:.3}",
+        report.beat_records, report.beat_macro_f1, report.beat_micro_f1, report.beat_in_assigned);
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4}",
+        "beat", "precision", "recall", "F1", "tp", "fp", "fn"
+    );
+    for (beat, c) in &report.beats {
+        println!(
+            "{:<28} {:>9.3} {:>9.3} {:>9.3} {:>4} {:>4} {:>4}",
+            beat,
+            c.precision(),
+            c.recall(),
+            c.f1(),
+            c.true_positives,
+            c.false_positives,
+            c.false_negatives
+        );
+    }
 }

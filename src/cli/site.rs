@@ -21,6 +21,7 @@ pub struct SiteArgs {
     pub as_of: Option<DateTime<Utc>>,
 }
 
+/// `zeitgeist build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     #[command(flatten)]
@@ -30,6 +31,7 @@ pub struct BuildArgs {
     pub output: Option<PathBuf>,
 }
 
+/// `zeitgeist serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -39,6 +41,7 @@ pub struct ServeArgs {
     pub port: u16,
 }
 
+/// `zeitgeist check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
@@ -60,6 +63,7 @@ impl SiteArgs {
     }
 }
 
+/// Builds the site and prints what it did.
 pub fn build(paths: &Paths, args: BuildArgs) -> anyhow::Result<()> {
     let options = BuildOptions {
         output: args.output,
@@ -80,6 +84,7 @@ pub fn build(paths: &Paths, args: BuildArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Lists every problem; fails (exit code 1) if there is any.
 pub fn check(paths: &Paths, args: CheckArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let report = site::check(paths, &args.site.options())?;
@@ -99,6 +104,7 @@ pub fn check(paths: &Paths, args: CheckArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Serves until stopped.
 pub fn serve(paths: &Paths, args: ServeArgs) -> anyhow::Result<()> {
     let server = crate::serve::Server::start(paths, args.site.options(), args.port)?;
     println!("serving http://{}/ (Ctrl-C to stop)", server.addr());

@@ -1,7 +1,9 @@
 //! The types every stage shares: records, beats, stories.
 
+pub mod beat;
 pub mod record;
 pub mod story;
 
+pub use beat::{Beat, BeatSlug, Category, Taxonomy};
 pub use record::{Engagement, Kind, Record, RecordId, Source};
 pub use story::{Intensity, SignalKind, Story, WriterKind};

@@ -1,5 +1,6 @@
 //! `zeitgeist check`: loads everything, renders every output into memory and checks each
-//! internal link (`href` to the site, root-relative or relative) and `#anchor` against the
+//! internal link and embed (`href` and `src` to the site, root-relative or relative) and
+//! `#anchor` against the
 //! produced files and their element ids. Broken links written in Markdown are reported at their
 //! content file and line; links that templates produce at the rendered file and line, once per
 //! distinct target.
@@ -44,7 +45,10 @@ pub fn check_links(site: &Site, files: &BTreeMap<String, Arc<Vec<u8>>>) -> (Vec<
         .map(|(path, text)| {
             (
                 *path,
-                attribute_values(text, "id").map(|(_, v)| v).collect(),
+                attribute_values(text, "id")
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect(),
             )
         })
         .collect();
@@ -60,7 +64,10 @@ pub fn check_links(site: &Site, files: &BTreeMap<String, Arc<Vec<u8>>>) -> (Vec<
     let mut template_breaks: BTreeMap<String, (Problem, usize)> = BTreeMap::new();
     let mut checked = 0;
     for (path, text) in &html {
-        for (offset, href) in attribute_values(text, "href") {
+        let targets = attribute_values(text, "href")
+            .into_iter()
+            .chain(attribute_values(text, "src"));
+        for (offset, href) in targets {
             let Some((target, fragment)) = resolve(&site.base_url, base_path, path, &href) else {
                 continue;
             };
@@ -198,19 +205,15 @@ fn normalise(path: &str) -> String {
 }
 
 /// Every `name="value"` attribute in `html`, with the byte offset of the value, unescaped.
-fn attribute_values<'a>(
-    html: &'a str,
-    name: &'a str,
-) -> impl Iterator<Item = (usize, String)> + 'a {
+fn attribute_values(html: &str, name: &str) -> Vec<(usize, String)> {
     let marker = format!(" {name}=\"");
-    html.match_indices(marker.clone().as_str())
-        .map(|(at, _)| at + marker.len())
-        .collect::<Vec<_>>()
-        .into_iter()
-        .filter_map(move |start| {
+    html.match_indices(&marker)
+        .filter_map(|(at, _)| {
+            let start = at + marker.len();
             let end = html[start..].find('"')? + start;
             Some((start, unescape(&html[start..end])))
         })
+        .collect()
 }
 
 /// Undoes the HTML escaping templates apply (`&#x2F;` for `/`, `&amp;`…).
@@ -261,9 +264,15 @@ mod tests {
     #[test]
     fn finds_attributes_and_unescapes() {
         let html = "<a href=\"https:&#x2F;&#x2F;x.org&#x2F;?a=1&amp;b=2\">x</a>\n<h2 id=\"intro\">";
-        let hrefs: Vec<_> = attribute_values(html, "href").map(|(_, v)| v).collect();
+        let hrefs: Vec<_> = attribute_values(html, "href")
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
         assert_eq!(hrefs, vec!["https://x.org/?a=1&b=2"]);
-        let ids: Vec<_> = attribute_values(html, "id").map(|(_, v)| v).collect();
+        let ids: Vec<_> = attribute_values(html, "id")
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
         assert_eq!(ids, vec!["intro"]);
     }
 }

@@ -1,13 +1,14 @@
 //! Content files: parsing one file into a [`Document`] (done once per file, in parallel) and
 //! assembling the documents into sections and taxonomies (cheap, redone after every edit).
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
-use std::fs;
+use std::cmp::{Ordering, Reverse};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use walkdir::WalkDir;
@@ -15,9 +16,10 @@ use walkdir::WalkDir;
 use crate::config::{Config, Paths};
 use crate::site::frontmatter::{self, FrontMatter, SortBy};
 use crate::site::markdown::{self, Rendered};
+use crate::site::render::fingerprint;
 use crate::site::slug::{content_path, permalink, slugify};
-use crate::site::taxonomy::{self, Taxonomy};
-use crate::site::{display_path, BuildOptions, Problem};
+use crate::site::taxonomy::{self, Taxonomy, TermName};
+use crate::site::{display_path, read_text, slash_path, BuildOptions, Problem};
 
 /// The name that makes a folder a section.
 pub const SECTION_FILE: &str = "_index.md";
@@ -37,6 +39,8 @@ pub struct Document {
     pub path: String,
     pub permalink: String,
     pub body: Rendered,
+    /// Every taxonomy term the document names, slugs computed once.
+    pub terms: Vec<TermName>,
     /// Changes whenever the file's bytes change; feeds render fingerprints.
     pub revision: u64,
     /// What templates see as `page` (with `content`).
@@ -60,28 +64,9 @@ pub fn parse_file(
     file: &Path,
 ) -> Result<Document, Problem> {
     let shown = display_path(&paths.root, file);
-    let bytes =
-        fs::read(file).map_err(|e| Problem::new(&shown, None, format!("cannot read: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..valid]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        Problem::new(&shown, Some(line), format!("invalid UTF-8 at byte {valid}"))
-    })?;
-    let rel = rel_name(&paths.content(), file);
+    let text = read_text(file, &shown)?;
+    let rel = slash_path(&paths.content(), file);
     parse_text(config, base_url, shown, rel, &text)
-}
-
-/// `content/posts/a.md` → `posts/a.md`, always with `/`.
-fn rel_name(content_dir: &Path, file: &Path) -> String {
-    let rel = file.strip_prefix(content_dir).unwrap_or(file);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Parses a content file's text; `shown` and `rel` name it.
@@ -106,7 +91,19 @@ pub fn parse_text(
     let body = markdown::render(split.body, split.body_line, base_url);
     let mut hasher = DefaultHasher::new();
     (&rel, text).hash(&mut hasher);
+    let terms = meta
+        .taxonomies
+        .iter()
+        .flat_map(|(taxonomy, names)| {
+            names.iter().map(|name| TermName {
+                taxonomy: taxonomy.clone(),
+                name: name.clone(),
+                slug: slugify(name),
+            })
+        })
+        .collect();
     let mut document = Document {
+        terms,
         template_line: frontmatter::key_line(split.yaml, "template"),
         permalink: permalink(base_url, &path),
         file: shown,
@@ -167,17 +164,13 @@ fn validate(
 
 fn summary_value(doc: &Document, base_url: &str) -> Value {
     let meta = &doc.meta;
-    let terms: BTreeMap<&String, Vec<Value>> = meta
-        .taxonomies
-        .iter()
-        .map(|(taxonomy, names)| {
-            let terms = names
-                .iter()
-                .map(|name| taxonomy::term_value(base_url, taxonomy, name))
-                .collect();
-            (taxonomy, terms)
-        })
-        .collect();
+    let mut terms: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    for term in &doc.terms {
+        terms
+            .entry(&term.taxonomy)
+            .or_default()
+            .push(taxonomy::term_value(base_url, term));
+    }
     json!({
         "title": meta.title,
         "description": meta.description,
@@ -227,6 +220,8 @@ pub struct Sources {
     pub documents: BTreeMap<String, Arc<Document>>,
     /// Output path (relative) → source file.
     pub assets: BTreeMap<String, PathBuf>,
+    /// Files that could not be read or parsed, by the path shown in messages.
+    pub problems: BTreeMap<PathBuf, Problem>,
 }
 
 impl Sources {
@@ -246,7 +241,7 @@ impl Sources {
                     if path.extension().is_some_and(|e| e == "md") {
                         markdown_files.push(path);
                     } else {
-                        sources.assets.insert(rel_name(&content_dir, &path), path);
+                        sources.assets.insert(slash_path(&content_dir, &path), path);
                     }
                 }
                 Ok(_) => {}
@@ -272,23 +267,29 @@ impl Sources {
                 Err(problem) => problems.push(problem),
             }
         }
+        sources.problems = problems
+            .iter()
+            .map(|p| (p.file.clone(), p.clone()))
+            .collect();
         (sources, problems)
     }
 
-    /// Re-reads the given files (removed ones are dropped); returns their problems.
-    pub fn refresh(
-        &mut self,
-        paths: &Paths,
-        config: &Config,
-        base_url: &str,
-        files: &[PathBuf],
-    ) -> Vec<Problem> {
+    /// The parsed document of a content file, if it parsed.
+    pub fn document(&self, paths: &Paths, file: &Path) -> Option<Arc<Document>> {
+        self.documents
+            .get(&slash_path(&paths.content(), file))
+            .cloned()
+    }
+
+    /// Re-reads the given files (removed ones are dropped); their problems replace the old
+    /// ones in `problems`.
+    pub fn refresh(&mut self, paths: &Paths, config: &Config, base_url: &str, files: &[PathBuf]) {
         let content_dir = paths.content();
-        let mut problems = Vec::new();
         for file in files {
-            let rel = rel_name(&content_dir, file);
+            let rel = slash_path(&content_dir, file);
             self.documents.remove(&rel);
             self.assets.remove(&rel);
+            self.problems.remove(&display_path(&paths.root, file));
             if !file.is_file() {
                 continue;
             }
@@ -297,13 +298,14 @@ impl Sources {
                     Ok(doc) => {
                         self.documents.insert(rel, Arc::new(doc));
                     }
-                    Err(problem) => problems.push(problem),
+                    Err(problem) => {
+                        self.problems.insert(problem.file.clone(), problem);
+                    }
                 }
             } else {
                 self.assets.insert(rel, file.clone());
             }
         }
-        problems
     }
 }
 
@@ -327,7 +329,7 @@ pub struct Section {
 }
 
 /// The published documents, grouped.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Content {
     /// Published pages, ordered by `rel`.
     pub pages: Vec<Arc<Document>>,
@@ -338,10 +340,18 @@ pub struct Content {
     pub taxonomies: Vec<Taxonomy>,
     /// All pages, newest first, for feeds.
     pub newest_first: Vec<usize>,
-    pub page_by_rel: HashMap<String, usize>,
     pub section_by_rel: HashMap<String, usize>,
+    /// Each page's revision, parallel to `pages`: fingerprints read this array rather than
+    /// follow a pointer per page.
+    pub revisions: Vec<u64>,
+    /// Each page's render-job key, parallel to `pages`.
+    pub page_keys: Vec<u64>,
+    /// Changes whenever any page's path or dates change (what the sitemap lists).
+    pub listing_revision: u64,
     /// Changes whenever any published document changes.
     pub revision: u64,
+    /// What grouping found wrong (two files for one URL).
+    pub problems: Vec<Problem>,
 }
 
 impl Content {
@@ -382,12 +392,6 @@ impl Content {
             ..Content::default()
         };
         content.section_by_rel = section_docs
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.rel.clone(), i))
-            .collect();
-        content.page_by_rel = content
-            .pages
             .iter()
             .enumerate()
             .map(|(i, d)| (d.rel.clone(), i))
@@ -435,31 +439,76 @@ impl Content {
                 content.sections[*parent].subsections.push(index);
             }
         }
+        content.newest_first = newest_first_order(&content.pages);
         content.order_and_describe_sections();
-        content.newest_first = (0..content.pages.len()).collect();
-        content
-            .newest_first
-            .sort_by(|&a, &b| newest_first(&content.pages[a], &content.pages[b]));
         content.taxonomies =
             taxonomy::collect(config, base_url, &content.pages, &content.newest_first);
-        let mut hasher = DefaultHasher::new();
-        for doc in content
-            .sections
+        content.revisions = content.pages.iter().map(|p| p.revision).collect();
+        content.page_keys = content
+            .pages
             .iter()
-            .map(|s| &s.doc)
-            .chain(&content.pages)
-        {
-            doc.revision.hash(&mut hasher);
-        }
-        content.revision = hasher.finish();
+            .map(|p| fingerprint(("page", &p.rel)))
+            .collect();
+        let listing: Vec<_> = content
+            .pages
+            .iter()
+            .map(|p| (&p.path, p.last_modified()))
+            .collect();
+        content.listing_revision = fingerprint(listing);
+        content.revision = content.revision_of_all();
+        content.problems = problems.clone();
         (content, problems)
+    }
+
+    fn revision_of_all(&self) -> u64 {
+        let sections: Vec<u64> = self.sections.iter().map(|s| s.doc.revision).collect();
+        fingerprint((sections, &self.revisions))
+    }
+
+    /// The content after the published page `old` was edited into `new`, when the edit leaves
+    /// the grouping as it was (same URL, dates, title, draft state, weight and terms): then the
+    /// sections, orders and taxonomies are reused instead of rebuilt, which keeps a one-page
+    /// edit under `serve` independent of the site's size. `None` means: assemble again.
+    pub fn with_page_replaced(&self, old: &Arc<Document>, new: &Arc<Document>) -> Option<Content> {
+        let index = self.page_index(&old.rel)?;
+        let same_grouping = Arc::ptr_eq(&self.pages[index], old)
+            && !new.is_section
+            && old.rel == new.rel
+            && old.path == new.path
+            && old.meta.date == new.meta.date
+            && old.meta.title == new.meta.title
+            && old.meta.draft == new.meta.draft
+            && old.meta.weight == new.meta.weight
+            && old.terms == new.terms;
+        if !same_grouping {
+            return None;
+        }
+        let mut content = self.clone();
+        content.pages[index] = Arc::clone(new);
+        content.revisions[index] = new.revision;
+        if old.last_modified() != new.last_modified() {
+            content.listing_revision = fingerprint((self.listing_revision, new.revision));
+        }
+        content.revision = content.revision_of_all();
+        Some(content)
     }
 
     fn order_and_describe_sections(&mut self) {
         for index in 0..self.sections.len() {
             let sort_by = self.sections[index].doc.meta.sort_by.unwrap_or_default();
             let mut pages = std::mem::take(&mut self.sections[index].pages);
-            pages.sort_by(|&a, &b| compare(sort_by, &self.pages[a], &self.pages[b]));
+            if sort_by == SortBy::Date {
+                // The site-wide order, restricted to the section: no second sort.
+                let in_section = |p: &usize| self.page_section[*p] == index;
+                pages = self
+                    .newest_first
+                    .iter()
+                    .copied()
+                    .filter(in_section)
+                    .collect();
+            } else {
+                pages.sort_by(|&a, &b| compare(sort_by, &self.pages[a], &self.pages[b]));
+            }
             self.sections[index].pages = pages;
             let section = &self.sections[index];
             let subsections: Vec<Value> = section
@@ -477,6 +526,13 @@ impl Content {
         }
     }
 
+    /// The page at `rel` (path under `content/`): pages are ordered by `rel`.
+    pub fn page_index(&self, rel: &str) -> Option<usize> {
+        self.pages
+            .binary_search_by(|page| page.rel.as_str().cmp(rel))
+            .ok()
+    }
+
     /// Number of taxonomy terms over all taxonomies.
     pub fn term_count(&self) -> usize {
         self.taxonomies.iter().map(|t| t.terms.len()).sum()
@@ -489,25 +545,31 @@ fn drop_duplicate_paths(
     sections: Vec<Arc<Document>>,
     pages: Vec<Arc<Document>>,
 ) -> (Vec<Arc<Document>>, Vec<Arc<Document>>, Vec<Problem>) {
-    let mut owners: HashMap<String, PathBuf> = HashMap::new();
+    let mut owners: HashMap<&str, &Document> = HashMap::with_capacity(sections.len() + pages.len());
     let mut problems = Vec::new();
-    let mut keep = |doc: &Arc<Document>| match owners.get(&doc.path) {
-        Some(first) => {
-            problems.push(Problem::new(
-                &doc.file,
-                None,
-                format!("URL {} is also produced by {}", doc.path, first.display()),
-            ));
-            false
+    let mut duplicate = HashSet::new();
+    for doc in sections.iter().chain(&pages) {
+        match owners.entry(&doc.path) {
+            Entry::Vacant(slot) => {
+                slot.insert(doc);
+            }
+            Entry::Occupied(first) => {
+                duplicate.insert(Arc::as_ptr(doc));
+                let first = first.get().file.display();
+                let message = format!("URL {} is also produced by {first}", doc.path);
+                problems.push(Problem::new(&doc.file, None, message));
+            }
         }
-        None => {
-            owners.insert(doc.path.clone(), doc.file.clone());
-            true
+    }
+    let keep = |docs: Vec<Arc<Document>>| -> Vec<Arc<Document>> {
+        if duplicate.is_empty() {
+            return docs;
         }
+        docs.into_iter()
+            .filter(|d| !duplicate.contains(&Arc::as_ptr(d)))
+            .collect()
     };
-    let sections: Vec<_> = sections.into_iter().filter(|d| keep(d)).collect();
-    let pages: Vec<_> = pages.into_iter().filter(|d| keep(d)).collect();
-    (sections, pages, problems)
+    (keep(sections), keep(pages), problems)
 }
 
 /// `posts/_index.md` → `posts`; `_index.md` → ``.
@@ -529,6 +591,25 @@ fn page_dir(rel: &str) -> &str {
 
 fn parent_dir(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// Page indices newest first. The keys are gathered into one array before sorting so the
+/// comparisons do not chase a pointer per page (this runs after every edit under `serve`).
+fn newest_first_order(pages: &[Arc<Document>]) -> Vec<usize> {
+    let mut keys: Vec<(Reverse<Option<DateTime<Utc>>>, &str, &str, usize)> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                Reverse(p.meta.date),
+                p.meta.title.as_str(),
+                p.rel.as_str(),
+                i,
+            )
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.into_iter().map(|(_, _, _, i)| i).collect()
 }
 
 /// Newest first, undated last; ties by title then file, so the order never depends on the walk.
@@ -642,6 +723,52 @@ mod tests {
         };
         let (content, _) = Content::assemble(&sources, &config(), &with_drafts, "https://x.org/");
         assert_eq!(content.pages.len(), 4);
+    }
+
+    #[test]
+    fn a_text_edit_reuses_the_grouping_and_matches_a_full_assemble() {
+        let mut sources = Sources::default();
+        let post = |body: &str, title: &str| {
+            let text = format!("---\ntitle: {title}\ndate: 2024-01-01\ntaxonomies:\n  beats: [chips]\n---\n{body}\n");
+            Arc::new(doc("posts/a.md", &text).unwrap())
+        };
+        sources.documents.insert(
+            "posts/_index.md".into(),
+            Arc::new(doc("posts/_index.md", "---\ntitle: P\n---\n").unwrap()),
+        );
+        sources
+            .documents
+            .insert("posts/a.md".into(), post("old", "A"));
+        sources.documents.insert(
+            "posts/b.md".into(),
+            Arc::new(doc("posts/b.md", "---\ntitle: B\n---\n").unwrap()),
+        );
+        let options = BuildOptions::default();
+        let (before, _) = Content::assemble(&sources, &config(), &options, "https://x.org/");
+        let old = Arc::clone(&sources.documents["posts/a.md"]);
+
+        let edited = post("new text", "A");
+        let fast = before
+            .with_page_replaced(&old, &edited)
+            .expect("same grouping");
+        sources
+            .documents
+            .insert("posts/a.md".into(), Arc::clone(&edited));
+        let (full, _) = Content::assemble(&sources, &config(), &options, "https://x.org/");
+        assert_eq!(fast.revisions, full.revisions);
+        assert_eq!(
+            (fast.revision, fast.listing_revision),
+            (full.revision, full.listing_revision)
+        );
+        assert_eq!(fast.newest_first, full.newest_first);
+        assert_eq!(fast.pages[0].body.text, "new text\n");
+        assert_ne!(fast.revision, before.revision);
+
+        let retitled = post("old", "Renamed");
+        assert!(
+            before.with_page_replaced(&old, &retitled).is_none(),
+            "a title change reorders"
+        );
     }
 
     #[test]

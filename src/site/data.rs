@@ -3,7 +3,6 @@
 //! and pages read the analysis stage's summaries of them instead.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -11,7 +10,7 @@ use serde_json::Value;
 use walkdir::WalkDir;
 
 use crate::config::Paths;
-use crate::site::{display_path, line_of, Problem};
+use crate::site::{display_path, line_of, read_text, slash_path, Problem};
 
 /// Folders of `data/` that hold record stores, not template data.
 pub const SKIPPED_DIRS: [&str; 3] = ["snapshots", "state", "runs"];
@@ -67,17 +66,10 @@ pub fn load(paths: &Paths) -> (DataFiles, Vec<Problem>) {
 
 fn load_file(root: &Path, data_dir: &Path, file: &Path) -> Result<(String, Value), Problem> {
     let shown = display_path(root, file);
-    let text = fs::read_to_string(file)
-        .map_err(|e| Problem::new(&shown, None, format!("cannot read: {e}")))?;
+    let text = read_text(file, &shown)?;
     let value =
         parse(file, &text).map_err(|(line, message)| Problem::new(&shown, line, message))?;
-    let rel = file.strip_prefix(data_dir).unwrap_or(file);
-    let key = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/");
-    Ok((key, value))
+    Ok((slash_path(data_dir, file), value))
 }
 
 /// Parses a data file by extension into JSON values, with the line of any syntax error.
@@ -100,6 +92,7 @@ fn parse(file: &Path, text: &str) -> Result<Value, (Option<usize>, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn loads_all_formats_and_skips_record_stores() {

@@ -30,11 +30,8 @@ pub fn jobs(site: &Site) -> Vec<Job> {
         .into_iter()
         .map(|feed| {
             let (key, _, _, pages) = describe(site, feed);
-            let revisions: Vec<u64> = pages
-                .iter()
-                .map(|&p| site.content.pages[p].revision)
-                .collect();
-            Job::new(format!("feed:{key}"), fingerprint(revisions), move |site| {
+            let revisions: Vec<u64> = pages.iter().map(|&p| site.content.revisions[p]).collect();
+            Job::new(("feed", key), fingerprint(revisions), move |site| {
                 render(site, feed)
             })
         })

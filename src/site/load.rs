@@ -14,7 +14,7 @@ use crate::site::data::{self, DataFiles};
 use crate::site::output::Sink;
 use crate::site::render::{self, RenderCache};
 use crate::site::templates::Templates;
-use crate::site::{BuildOptions, Problem, SiteError};
+use crate::site::{slash_path, BuildOptions, Problem, SiteError};
 
 /// A site read into memory and ready to render.
 pub struct Site {
@@ -103,18 +103,34 @@ impl Site {
     }
 
     /// Re-reads changed content files (added, edited or removed) and regroups the content.
-    pub fn reload_content(&mut self, files: &[PathBuf]) -> Vec<Problem> {
-        let mut problems = self
-            .sources
+    /// Their problems are then in `sources.problems` and `content.problems`.
+    pub fn reload_content(&mut self, files: &[PathBuf]) {
+        let before: Vec<_> = files
+            .iter()
+            .map(|f| self.sources.document(&self.paths, f))
+            .collect();
+        self.sources
             .refresh(&self.paths, &self.config, &self.base_url, files);
-        let (content, content_problems) =
-            Content::assemble(&self.sources, &self.config, &self.options, &self.base_url);
-        problems.extend(content_problems);
+        let after: Vec<_> = files
+            .iter()
+            .map(|f| self.sources.document(&self.paths, f))
+            .collect();
+        let edited_in_place = match (before.as_slice(), after.as_slice()) {
+            ([Some(old)], [Some(new)]) => self.content.with_page_replaced(old, new),
+            _ => None,
+        };
+        let content = edited_in_place.unwrap_or_else(|| {
+            Content::assemble(&self.sources, &self.config, &self.options, &self.base_url).0
+        });
         self.content = Arc::new(content);
-        self.reload_statics();
+        if files
+            .iter()
+            .any(|f| f.extension().is_none_or(|e| e != "md"))
+        {
+            self.reload_statics();
+        }
         self.templates
             .register_lookups(Arc::clone(&self.content), Arc::clone(&self.data));
-        problems
     }
 
     /// Re-reads every data file.
@@ -164,13 +180,7 @@ fn list_files(dir: &Path, into: &mut BTreeMap<String, PathBuf>) {
         .filter_map(Result::ok)
     {
         if entry.file_type().is_file() {
-            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            into.insert(rel, entry.into_path());
+            into.insert(slash_path(dir, entry.path()), entry.into_path());
         }
     }
 }

@@ -31,7 +31,7 @@ pub struct Rendered {
     pub reading_time: usize,
     /// Ids given to headings, in document order.
     pub heading_ids: Vec<String>,
-    /// Link targets (after rewriting) with the file line they were written on.
+    /// Link and image targets (after rewriting) with the file line they were written on.
     pub links: Vec<Link>,
 }
 
@@ -94,6 +94,10 @@ pub fn render(body: &str, first_line: usize, base_url: &str) -> Rendered {
                 id,
             }) => {
                 let dest_url = safe_destination(dest_url, base_url);
+                links.push(Link {
+                    dest: dest_url.to_string(),
+                    line: line_at(range.start),
+                });
                 Event::Start(Tag::Image {
                     link_type,
                     dest_url,

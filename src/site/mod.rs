@@ -164,6 +164,9 @@ pub struct BuildOptions {
     pub output: Option<PathBuf>,
     /// Publish under this base URL instead of the configured one (`serve` uses its own address).
     pub base_url: Option<String>,
+    /// Build the search index on full renders only, not again after each content edit: `serve`
+    /// sets it, as the index takes seconds on a large site and a page edit milliseconds.
+    pub search_on_full_render_only: bool,
 }
 
 /// What a build did, for the command to print.
@@ -229,12 +232,37 @@ pub(crate) fn display_path(root: &Path, path: &Path) -> PathBuf {
         .unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// 1-based line of byte `offset` in `text`.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
+/// `path` relative to `base` with `/` separators on every platform: the form of content keys,
+/// template names and output paths.
+pub(crate) fn slash_path(base: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    let parts: Vec<_> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect();
+    parts.join("/")
+}
+
+/// Reads a text file; problems name it as `shown`, with the line of the first invalid byte.
+pub(crate) fn read_text(file: &Path, shown: &Path) -> Result<String, Problem> {
+    let bytes =
+        std::fs::read(file).map_err(|e| Problem::new(shown, None, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let line = line_of_bytes(e.as_bytes(), valid);
+        Problem::new(shown, Some(line), format!("invalid UTF-8 at byte {valid}"))
+    })
+}
+
+fn line_of_bytes(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())]
         .iter()
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// 1-based line of byte `offset` in `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    line_of_bytes(text.as_bytes(), offset)
 }

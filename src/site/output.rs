@@ -96,7 +96,8 @@ impl Staging {
             let _ = sync_dir(parent);
         }
         if had_output {
-            fs::remove_dir_all(&previous).map_err(fail(&previous))?;
+            // The new site is published; a leftover old copy is removed by the next build.
+            let _ = fs::remove_dir_all(&previous);
         }
         Ok(())
     }

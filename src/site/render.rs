@@ -30,6 +30,7 @@ pub enum Output {
 }
 
 impl Output {
+    /// The output path, relative to the output folder.
     pub fn path(&self) -> &str {
         match self {
             Output::Bytes { path, .. } | Output::Copy { path, .. } => path,
@@ -41,21 +42,23 @@ type RenderFn = Box<dyn Fn(&Site) -> Result<Vec<Output>, Problem> + Send + Sync>
 
 /// A unit of rendering.
 pub struct Job {
-    /// Unique and stable across renders, e.g. `page:posts/a.md`.
-    pub key: String,
+    /// Unique and stable across renders: the hash of e.g. `("page", "posts/a.md")`.
+    pub key: u64,
     /// Hash of the job's inputs; equal fingerprints mean equal output.
     pub fingerprint: u64,
+    /// Produces the job's files from the loaded site.
     pub render: RenderFn,
 }
 
 impl Job {
+    /// A job identified by `key` (hashed, so identifying a job allocates nothing).
     pub fn new(
-        key: String,
+        key: impl Hash,
         fingerprint: u64,
         render: impl Fn(&Site) -> Result<Vec<Output>, Problem> + Send + Sync + 'static,
     ) -> Job {
         Job {
-            key,
+            key: self::fingerprint(key),
             fingerprint,
             render: Box::new(render),
         }
@@ -80,7 +83,7 @@ pub const GENERATORS: &[Generator] = &[
 /// The fingerprint and output files of each job of the last render.
 #[derive(Debug, Default)]
 pub struct RenderCache {
-    jobs: HashMap<String, (u64, Vec<String>)>,
+    jobs: HashMap<u64, (u64, Vec<String>)>,
     /// Files of the previous render that no job produces any more; see [`RenderCache::take_stale`].
     stale: Vec<String>,
     /// Jobs rendered by the last pass, for reports.
@@ -103,11 +106,11 @@ impl RenderCache {
     }
 
     /// Records the last render: drops jobs that no longer exist and remembers what ran.
-    fn update(&mut self, live: HashSet<&str>, done: Vec<(&Job, Vec<String>)>) {
+    fn update(&mut self, live: HashSet<u64>, done: Vec<(&Job, Vec<String>)>) {
         self.last_rendered = done.len();
         let mut stale: Vec<String> = std::mem::take(&mut self.stale);
         self.jobs.retain(|key, (_, paths)| {
-            let keep = live.contains(key.as_str());
+            let keep = live.contains(key);
             if !keep {
                 stale.append(paths);
             }
@@ -116,7 +119,7 @@ impl RenderCache {
         let mut written = HashSet::new();
         for (job, paths) in done {
             written.extend(paths.iter().cloned());
-            if let Some((_, old)) = self.jobs.insert(job.key.clone(), (job.fingerprint, paths)) {
+            if let Some((_, old)) = self.jobs.insert(job.key, (job.fingerprint, paths)) {
                 stale.extend(old);
             }
         }
@@ -167,7 +170,7 @@ pub fn render_site(
     }
     if let Some(cache) = cache {
         // A failed job is not recorded, so it runs again on the next render.
-        cache.update(jobs.iter().map(|j| j.key.as_str()).collect(), done);
+        cache.update(jobs.iter().map(|j| j.key).collect(), done);
     }
     if problems.is_empty() {
         Ok(())
@@ -224,23 +227,22 @@ fn lookup_dependency(site: &Site, template: &str) -> u64 {
 
 fn page_jobs(site: &Site) -> Vec<Job> {
     let content = &site.content;
-    content
-        .pages
-        .iter()
-        .enumerate()
-        .map(|(index, page)| {
+    // Reading each page's template name follows a pointer per page; skip it when no template
+    // reads other pages anyway.
+    let any_lookups = site.templates.uses_any_lookups();
+    (0..content.pages.len())
+        .map(|index| {
             let section = &content.sections[content.page_section[index]];
-            let template = page.meta.template.as_deref().unwrap_or("page.html");
-            let inputs = (
-                page.revision,
-                section.doc.revision,
-                lookup_dependency(site, template),
-            );
-            Job::new(
-                format!("page:{}", page.rel),
-                fingerprint(inputs),
-                move |site| render_page(site, index),
-            )
+            let lookups = if any_lookups {
+                let template = content.pages[index].meta.template.as_deref();
+                lookup_dependency(site, template.unwrap_or("page.html"))
+            } else {
+                0
+            };
+            let inputs = (content.revisions[index], section.doc.revision, lookups);
+            Job::new(content.page_keys[index], fingerprint(inputs), move |site| {
+                render_page(site, index)
+            })
         })
         .collect()
 }
@@ -302,7 +304,7 @@ fn section_jobs(site: &Site) -> Vec<Job> {
         for (number, range) in (1..).zip(ranges) {
             let listed: Vec<u64> = section.pages[range.clone()]
                 .iter()
-                .map(|&p| content.pages[p].revision)
+                .map(|&p| content.revisions[p])
                 .collect();
             let inputs = (
                 section.doc.revision,
@@ -313,7 +315,7 @@ fn section_jobs(site: &Site) -> Vec<Job> {
                 lookup_dependency(site, template),
             );
             jobs.push(Job::new(
-                format!("section:{}:{number}", section.doc.rel),
+                ("section", &section.doc.rel, number),
                 fingerprint(inputs),
                 move |site| render_section(site, index, number, count, range.clone()),
             ));
@@ -381,14 +383,13 @@ fn render_builtin(
     path: &str,
 ) -> Result<String, Problem> {
     if !site.templates.has(template) {
+        let expected = site
+            .paths
+            .theme(&site.config)
+            .join("templates")
+            .join(template);
         return Err(Problem::new(
-            site.paths
-                .theme(&site.config)
-                .join("templates")
-                .join(template)
-                .strip_prefix(&site.paths.root)
-                .map(PathBuf::from)
-                .unwrap_or_default(),
+            crate::site::display_path(&site.paths.root, &expected),
             None,
             format!(
                 "template `{template}` not found in the theme or templates/ (needed for {path})"
@@ -413,7 +414,7 @@ fn taxonomy_jobs(site: &Site) -> Vec<Job> {
             lookup_dependency(site, "taxonomy_list.html"),
         );
         jobs.push(Job::new(
-            format!("taxonomy:{}", taxonomy.name),
+            ("taxonomy", &taxonomy.name),
             fingerprint(inputs),
             move |site| {
                 let taxonomy = &site.content.taxonomies[tax_index];
@@ -433,7 +434,7 @@ fn taxonomy_jobs(site: &Site) -> Vec<Job> {
             for (number, range) in (1..).zip(ranges) {
                 let listed: Vec<u64> = term.pages[range.clone()]
                     .iter()
-                    .map(|&p| content.pages[p].revision)
+                    .map(|&p| content.revisions[p])
                     .collect();
                 let inputs = (
                     &term.name,
@@ -442,7 +443,7 @@ fn taxonomy_jobs(site: &Site) -> Vec<Job> {
                     listed,
                     lookup_dependency(site, "taxonomy_term.html"),
                 );
-                let key = format!("term:{}:{}:{number}", taxonomy.name, term.slug);
+                let key = ("term", &taxonomy.name, &term.slug, number);
                 jobs.push(Job::new(key, fingerprint(inputs), move |site| {
                     render_term(
                         site,
@@ -492,7 +493,7 @@ fn render_term(
 
 fn not_found_jobs(site: &Site) -> Vec<Job> {
     let inputs = lookup_dependency(site, "404.html");
-    vec![Job::new("404".into(), fingerprint(inputs), |site| {
+    vec![Job::new("404", fingerprint(inputs), |site| {
         let html = render_builtin(site, "404.html", &context(site, "/404.html"), "/404.html")?;
         Ok(vec![Output::Bytes {
             path: "404.html".into(),
@@ -510,7 +511,7 @@ fn static_jobs(site: &Site) -> Vec<Job> {
                 .map(|m| (m.len(), m.modified().ok()));
             let (path, source) = (rel.clone(), source.clone());
             Job::new(
-                format!("static:{rel}"),
+                ("static", rel),
                 fingerprint((&source, modified)),
                 move |_| {
                     Ok(vec![Output::Copy {

@@ -2,35 +2,58 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, Utc};
+
 use crate::site::pagination::{pager_path, pager_ranges};
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::permalink;
 use crate::site::{escape_xml, Problem, Site};
 
+/// The sitemap and robots.txt jobs.
 pub fn jobs(site: &Site) -> Vec<Job> {
-    let entries = entries(site);
-    let robots = Job::new("robots".into(), fingerprint(&site.base_url), |site| {
-        let text = format!(
-            "User-agent: *\nAllow: /\n\nSitemap: {}\n",
-            permalink(&site.base_url, "/sitemap.xml")
-        );
+    let robots = Job::new("robots", fingerprint(&site.base_url), |site| {
+        let sitemap = permalink(&site.base_url, "/sitemap.xml");
+        let text = format!("User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n");
         Ok(vec![Output::Bytes {
             path: "robots.txt".into(),
             bytes: text.into_bytes(),
         }])
     });
-    let sitemap = Job::new("sitemap".into(), fingerprint(&entries), |site| render(site));
+    // What the sitemap lists: every page's path and dates (one number kept by the content),
+    // and the pager counts of every listing.
+    let content = &site.content;
+    let sections: Vec<(u64, usize, usize)> = content
+        .sections
+        .iter()
+        .map(|s| (s.doc.revision, s.pages.len(), s.paginate_by))
+        .collect();
+    let terms: Vec<(&str, usize)> = content
+        .taxonomies
+        .iter()
+        .flat_map(|t| {
+            t.terms
+                .iter()
+                .map(|term| (term.path.as_str(), term.pages.len()))
+        })
+        .collect();
+    let inputs = (
+        content.listing_revision,
+        sections,
+        terms,
+        site.config.paginate,
+    );
+    let sitemap = Job::new("sitemap", fingerprint(inputs), render);
     vec![sitemap, robots]
 }
 
-/// (URL path, last modification date) of every listed URL, sorted by path.
-fn entries(site: &Site) -> Vec<(String, Option<String>)> {
+type Date = Option<DateTime<Utc>>;
+
+/// Calls `visit(listing path, pager number, last modified)` for every URL the sitemap lists:
+/// pages (pager number 1), every pager of sections and terms, and taxonomy lists.
+fn visit_entries(site: &Site, mut visit: impl FnMut(&str, usize, Date)) {
     let content = &site.content;
-    let date =
-        |d: Option<chrono::DateTime<chrono::Utc>>| d.map(|d| d.format("%Y-%m-%d").to_string());
-    let mut entries: Vec<(String, Option<String>)> = Vec::new();
     for page in &content.pages {
-        entries.push((page.path.clone(), date(page.last_modified())));
+        visit(&page.path, 1, page.last_modified());
     }
     for section in &content.sections {
         let newest = section
@@ -39,38 +62,44 @@ fn entries(site: &Site) -> Vec<(String, Option<String>)> {
             .filter_map(|&p| content.pages[p].last_modified())
             .max();
         let count = pager_ranges(section.pages.len(), section.paginate_by).len();
-        entries.extend((1..=count).map(|n| {
-            (
-                pager_path(&section.doc.path, n),
-                date(section.doc.last_modified().max(newest)),
-            )
-        }));
+        for number in 1..=count {
+            visit(
+                &section.doc.path,
+                number,
+                section.doc.last_modified().max(newest),
+            );
+        }
     }
     for taxonomy in &content.taxonomies {
-        entries.push((taxonomy.path.clone(), None));
+        visit(&taxonomy.path, 1, None);
         for term in &taxonomy.terms {
             let newest = term
                 .pages
                 .first()
                 .and_then(|&p| content.pages[p].last_modified());
             let count = pager_ranges(term.pages.len(), site.config.paginate).len();
-            entries.extend((1..=count).map(|n| (pager_path(&term.path, n), date(newest))));
+            for number in 1..=count {
+                visit(&term.path, number, newest);
+            }
         }
     }
-    entries.sort();
-    entries
 }
 
 fn render(site: &Site) -> Result<Vec<Output>, Problem> {
+    let mut entries: Vec<(String, Date)> = Vec::new();
+    visit_entries(site, |path, number, lastmod| {
+        entries.push((pager_path(path, number), lastmod))
+    });
+    entries.sort();
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    for (path, lastmod) in entries(site) {
+    for (path, lastmod) in entries {
         let _ = write!(
             xml,
             "  <url>\n    <loc>{}</loc>\n",
             escape_xml(&permalink(&site.base_url, &path))
         );
         if let Some(lastmod) = lastmod {
-            let _ = writeln!(xml, "    <lastmod>{lastmod}</lastmod>");
+            let _ = writeln!(xml, "    <lastmod>{}</lastmod>", lastmod.format("%Y-%m-%d"));
         }
         xml.push_str("  </url>\n");
     }

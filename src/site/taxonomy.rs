@@ -36,14 +36,24 @@ pub struct Term {
     pub value: Value,
 }
 
+/// A term as one document names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermName {
+    pub taxonomy: String,
+    /// As written in the front matter.
+    pub name: String,
+    pub slug: String,
+}
+
 /// The URL path of a term.
 pub fn term_path(taxonomy: &str, name: &str) -> String {
     format!("/{}/{}/", slugify(taxonomy), slugify(name))
 }
 
 /// A term as a page lists it: name, slug and permalink.
-pub fn term_value(base_url: &str, taxonomy: &str, name: &str) -> Value {
-    json!({"name": name, "slug": slugify(name), "permalink": permalink(base_url, &term_path(taxonomy, name))})
+pub fn term_value(base_url: &str, term: &TermName) -> Value {
+    let path = term_path(&term.taxonomy, &term.name);
+    json!({"name": term.name, "slug": term.slug, "permalink": permalink(base_url, &path)})
 }
 
 /// Groups pages by term for every configured taxonomy (empty ones included, so their list page
@@ -54,30 +64,34 @@ pub fn collect(
     pages: &[Arc<Document>],
     newest_first: &[usize],
 ) -> Vec<Taxonomy> {
+    // One pass over the pages for all taxonomies: this runs after every edit under `serve`.
+    let mut grouped: Vec<BTreeMap<&str, Term>> = vec![BTreeMap::new(); config.taxonomies.len()];
+    for &index in newest_first {
+        for named in &pages[index].terms {
+            let Some(taxonomy) = config.taxonomies.iter().position(|t| *t == named.taxonomy) else {
+                continue;
+            };
+            let term = grouped[taxonomy].entry(&named.slug).or_insert_with(|| {
+                let path = term_path(&named.taxonomy, &named.name);
+                Term {
+                    name: named.name.clone(),
+                    permalink: permalink(base_url, &path),
+                    slug: named.slug.clone(),
+                    path,
+                    pages: Vec::new(),
+                    value: Value::Null,
+                }
+            });
+            if term.pages.last() != Some(&index) {
+                term.pages.push(index);
+            }
+        }
+    }
     config
         .taxonomies
         .iter()
-        .map(|name| {
-            let mut terms: BTreeMap<String, Term> = BTreeMap::new();
-            for &index in newest_first {
-                for term_name in pages[index].meta.taxonomies.get(name).into_iter().flatten() {
-                    let slug = slugify(term_name);
-                    let term = terms.entry(slug.clone()).or_insert_with(|| {
-                        let path = term_path(name, term_name);
-                        Term {
-                            name: term_name.clone(),
-                            permalink: permalink(base_url, &path),
-                            slug,
-                            path,
-                            pages: Vec::new(),
-                            value: Value::Null,
-                        }
-                    });
-                    if term.pages.last() != Some(&index) {
-                        term.pages.push(index);
-                    }
-                }
-            }
+        .zip(grouped)
+        .map(|(name, terms)| {
             let mut terms: Vec<Term> = terms.into_values().collect();
             for term in &mut terms {
                 term.value = json!({

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::error::Error as _;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,7 +16,7 @@ use crate::config::{Config, Paths};
 use crate::site::content::Content;
 use crate::site::data::DataFiles;
 use crate::site::slug::slugify;
-use crate::site::{display_path, Problem};
+use crate::site::{display_path, read_text, slash_path, Problem};
 
 /// The compiled templates and where each came from (for error messages).
 pub struct Templates {
@@ -89,6 +88,11 @@ impl Templates {
     /// Whether template `name` may read pages other than the one it renders.
     pub fn uses_lookups(&self, name: &str) -> bool {
         self.lookup_users.contains(name)
+    }
+
+    /// Whether any template reads the site through lookup functions.
+    pub fn uses_any_lookups(&self) -> bool {
+        !self.lookup_users.is_empty()
     }
 
     /// Makes the loaded site and data reachable from templates through lookup functions.
@@ -186,32 +190,11 @@ fn read_templates(
         }
         let path = entry.path();
         let shown = display_path(root, path);
-        let rel = path.strip_prefix(dir).unwrap_or(path);
-        let name = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        match fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => {
-                    sources.insert(name, (shown, text));
-                }
-                Err(e) => {
-                    let valid = e.utf8_error().valid_up_to();
-                    let line = e.as_bytes()[..valid]
-                        .iter()
-                        .filter(|&&b| b == b'\n')
-                        .count()
-                        + 1;
-                    problems.push(Problem::new(
-                        shown,
-                        Some(line),
-                        format!("invalid UTF-8 at byte {valid}"),
-                    ));
-                }
-            },
-            Err(e) => problems.push(Problem::new(shown, None, format!("cannot read: {e}"))),
+        match read_text(path, &shown) {
+            Ok(text) => {
+                sources.insert(slash_path(dir, path), (shown, text));
+            }
+            Err(problem) => problems.push(problem),
         }
     }
 }
@@ -283,10 +266,9 @@ impl Lookup {
         let path = string_arg(args, "get_page", "path")?;
         let index = self
             .content
-            .page_by_rel
-            .get(path)
+            .page_index(path)
             .ok_or_else(|| format!("get_page: no published page `{path}` under content/"))?;
-        Ok(self.content.pages[*index].value.clone())
+        Ok(self.content.pages[index].value.clone())
     }
 
     /// `get_section(path="posts/_index.md", pages=true)`: the section, with its pages'
@@ -361,6 +343,7 @@ fn string_arg<'a>(args: &'a Args, function: &str, name: &str) -> tera::Result<&'
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn site_with(templates: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

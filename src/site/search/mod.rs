@@ -34,13 +34,14 @@ mod tokenize;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::Hasher;
 use std::io;
 use std::path::Path;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
-use sha1::{Digest, Sha1};
+use siphasher::sip::SipHasher13;
 
 pub use pages::{jobs, page_doc};
 pub use tokenize::terms;
@@ -248,18 +249,17 @@ fn newest_first(docs: &[SearchDoc]) -> Vec<&SearchDoc> {
     ordered
 }
 
-/// First 16 hex digits of the SHA-1 of every path and file.
+/// SipHash-1-3 (fixed zero key: stable across machines and Rust versions, unlike std's
+/// `DefaultHasher`) of every path and file, as 16 hex digits. It only has to tell builds apart
+/// for caches, not resist an attacker.
 fn build_id(files: &[(String, Vec<u8>)]) -> String {
-    let mut hasher = Sha1::new();
+    let mut hasher = SipHasher13::new();
     for (path, bytes) in files {
-        hasher.update(path.as_bytes());
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(bytes);
+        hasher.write(path.as_bytes());
+        hasher.write_u64(bytes.len() as u64);
+        hasher.write(bytes);
     }
-    hasher.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:016x}", hasher.finish())
 }
 
 #[cfg(test)]

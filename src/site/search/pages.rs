@@ -9,11 +9,20 @@ use crate::site::{Problem, Site};
 use super::{build_index, DocKind, SearchDoc, BUNDLE_DIR};
 
 /// One job building the whole bundle under `search/`. Its fingerprint is the content revision,
-/// so `serve` rebuilds the index only when a published document changed.
+/// so the index is rebuilt when a published document changed — except under `serve`
+/// ([`BuildOptions::search_on_full_render_only`]), where a constant fingerprint keeps a page
+/// edit in milliseconds and the index is rebuilt on full renders (start, template, data or
+/// config changes) only.
+///
+/// [`BuildOptions::search_on_full_render_only`]: crate::site::BuildOptions
 pub fn jobs(site: &Site) -> Vec<Job> {
+    let revision = match site.options.search_on_full_render_only {
+        true => 0,
+        false => site.content.revision,
+    };
     vec![Job::new(
         "search".to_string(),
-        fingerprint(site.content.revision),
+        fingerprint(revision),
         render,
     )]
 }
