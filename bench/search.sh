@@ -108,10 +108,12 @@ for i, p in enumerate(pf_top):
 PY
 
 if [ -n "${SCALE_RECORDS:-}" ]; then
-  rm -rf "$WORK/scale"
-  measure "zeitgeist-$SCALE_RECORDS-records" "$ROOT/target/release/examples/search_index" --records "$SCALE_RECORDS" "$WORK/scale"
+  # A new folder each time, for the same ext4 reason as above; a million files take minutes to
+  # delete, so the bundle is removed only once the report is written.
+  scale=$(mktemp -d "$WORK/scale.XXXXXX")
+  measure "zeitgeist-$SCALE_RECORDS-records" "$ROOT/target/release/examples/search_index" --records "$SCALE_RECORDS" "$scale"
   head -1 "$WORK/zeitgeist-$SCALE_RECORDS-records.err"
-  node "$ROOT/tests/search_client.js" "$WORK/scale" \
+  node "$ROOT/tests/search_client.js" "$scale" \
     '[{"q":"gpu","fresh":true},{"q":"zebra","fresh":true},{"q":"copyright"},{"q":"deepseek","fresh":true},{"q":"openai","filters":{"platform":["reddit"]}},{"q":"model","from":"2024-01-01","to":"2024-01-31"}]' \
     > "$WORK/scale_queries.json"
   python3 - "$WORK/scale_queries.json" "$ROOT/themes/zeitgeist/static/js/search.js" <<'PY' | tee -a "$WORK/report.md"
@@ -124,4 +126,5 @@ for r in json.load(open(sys.argv[1])):
     files = ", ".join(l["path"].split("/", 1)[-1] + f" {l['bytes']} B" for l in r["loaded"] if not l["path"].endswith(".zsf"))
     print(f"| {r['q']} | {'first' if first else 'later'} | {got + (js if first else 0):,} B | {files} | {r['total']:,}{'+' if r['capped'] else ''} |")
 PY
+  rm -rf "$scale"
 fi
