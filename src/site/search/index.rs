@@ -40,61 +40,88 @@ const TITLE_WEIGHT: u32 = 4;
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
 
-/// One document's weighted term frequencies and length in weighted words.
-pub(super) struct DocTerms {
-    terms: Vec<(String, u32)>,
-    length: u32,
+/// Term → postings as (doc id, weighted term frequency), with each document's length in
+/// weighted words, for a run of documents.
+#[derive(Default)]
+struct Partial {
+    postings: FxHashMap<String, Vec<(u32, u32)>>,
+    lengths: Vec<(u32, u32)>,
 }
 
-/// Counts the terms of a document's title (weighted) and text.
-pub(super) fn doc_terms(doc: &SearchDoc) -> DocTerms {
-    let mut counts: FxHashMap<String, u32> = FxHashMap::default();
-    let mut length = 0;
-    for (text, weight) in [(doc.title.as_str(), TITLE_WEIGHT), (doc.text.as_str(), 1)] {
-        for term in terms(text) {
-            *counts.entry(term).or_default() += weight;
-            length += weight;
+impl Partial {
+    /// Adds a document's title (weighted) and text words.
+    fn add(mut self, id: u32, doc: &SearchDoc) -> Partial {
+        let mut length = 0;
+        for (text, weight) in [(doc.title.as_str(), TITLE_WEIGHT), (doc.text.as_str(), 1)] {
+            for term in terms(text) {
+                length += weight;
+                match self.postings.get_mut(&term) {
+                    Some(list) => match list.last_mut() {
+                        Some((last, tf)) if *last == id => *tf += weight,
+                        _ => list.push((id, weight)),
+                    },
+                    None => {
+                        self.postings.insert(term, vec![(id, weight)]);
+                    }
+                }
+            }
         }
+        self.lengths.push((id, length));
+        self
     }
-    DocTerms {
-        terms: counts.into_iter().collect(),
-        length,
+
+    /// Merges two partial indexes, the smaller map into the larger.
+    fn merge(mut self, mut other: Partial) -> Partial {
+        if self.postings.len() < other.postings.len() {
+            std::mem::swap(&mut self, &mut other);
+        }
+        for (term, list) in other.postings {
+            self.postings.entry(term).or_default().extend(list);
+        }
+        self.lengths.extend(other.lengths);
+        self
     }
 }
 
 /// A term and its postings: (doc id, impact) by ascending id.
-pub(super) struct Term<'a> {
-    pub text: &'a str,
+pub(super) struct Term {
+    pub text: String,
     pub df: u32,
     pub postings: Vec<(u32, u8)>,
 }
 
-/// Builds the sorted term list. The BM25 term-frequency part is computed here and quantised to
-/// one byte (the "impact"); the client multiplies it by the idf it derives from `df`.
+/// Builds the sorted term list from the documents (in id order). The BM25 term-frequency part
+/// is computed here and quantised to one byte (the "impact"); the client multiplies it by the
+/// idf it derives from `df`.
 ///
-/// Documents are visited in id order, so each posting list comes out sorted without a sort;
-/// only the distinct terms are sorted. (Sorting every (term, doc) pair instead spent a third of
-/// the index time comparing strings.)
-pub(super) fn invert<'a>(docs: &'a [DocTerms], limits: &Limits) -> Vec<Term<'a>> {
-    let total: u64 = docs.iter().map(|d| u64::from(d.length)).sum();
-    let average = (total as f64 / docs.len().max(1) as f64).max(1.0);
-    let mut slots: FxHashMap<&str, usize> = FxHashMap::default();
-    let mut lists: Vec<(&str, Vec<(u32, u8)>)> = Vec::new();
-    for (id, doc) in docs.iter().enumerate() {
-        for (term, tf) in &doc.terms {
-            let slot = *slots.entry(term.as_str()).or_insert_with(|| {
-                lists.push((term.as_str(), Vec::new()));
-                lists.len() - 1
-            });
-            lists[slot]
-                .1
-                .push((id as u32, impact(*tf, doc.length, average)));
-        }
-    }
-    lists.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+/// Each rayon split counts its documents' terms into its own map and the maps are merged, so
+/// no per-document term lists are kept; posting lists and lengths are sorted by id afterwards,
+/// which makes the result independent of how the work was split.
+pub(super) fn invert(docs: &[&SearchDoc], limits: &Limits) -> Vec<Term> {
+    let partial = docs
+        .par_iter()
+        .enumerate()
+        .fold(Partial::default, |partial, (id, doc)| {
+            partial.add(id as u32, doc)
+        })
+        .reduce(Partial::default, Partial::merge);
+    let mut lengths = partial.lengths;
+    lengths.par_sort_unstable();
+    let lengths: Vec<u32> = lengths.into_iter().map(|(_, length)| length).collect();
+    let total: u64 = lengths.iter().map(|&l| u64::from(l)).sum();
+    let average = (total as f64 / lengths.len().max(1) as f64).max(1.0);
+    let mut lists: Vec<(String, Vec<(u32, u32)>)> = partial.postings.into_iter().collect();
+    lists.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     lists
         .into_par_iter()
-        .map(|(text, postings)| capped(text, postings, limits.max_postings))
+        .map(|(text, mut list)| {
+            list.sort_unstable();
+            let postings = list
+                .iter()
+                .map(|&(id, tf)| (id, impact(tf, lengths[id as usize], average)))
+                .collect();
+            capped(text, postings, limits.max_postings)
+        })
         .collect()
 }
 
@@ -106,7 +133,7 @@ fn impact(tf: u32, length: u32, average: f64) -> u8 {
 }
 
 /// Keeps the `max` highest-impact postings (ties: older documents drop first), in id order.
-fn capped(text: &str, mut postings: Vec<(u32, u8)>, max: usize) -> Term<'_> {
+fn capped(text: String, mut postings: Vec<(u32, u8)>, max: usize) -> Term {
     let df = postings.len() as u32;
     if postings.len() > max {
         postings.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -155,10 +182,7 @@ pub(super) fn chunk(terms: &[Term], limits: &Limits) -> io::Result<Chunks> {
         .par_iter()
         .map(|range| gzip(&assemble(&terms[range.clone()], &blocks[range.clone()])))
         .collect::<io::Result<Vec<_>>>()?;
-    let first_terms = ranges
-        .iter()
-        .map(|r| terms[r.start].text.to_string())
-        .collect();
+    let first_terms = ranges.iter().map(|r| terms[r.start].text.clone()).collect();
     Ok(Chunks { files, first_terms })
 }
 
@@ -249,21 +273,16 @@ mod tests {
     use super::*;
     use crate::site::search::testing::doc;
 
-    fn build<'a>(docs: &'a [DocTerms], limits: &Limits) -> (Vec<Term<'a>>, Chunks) {
-        let terms = invert(docs, limits);
+    fn build(docs: &[SearchDoc], limits: &Limits) -> (Vec<Term>, Chunks) {
+        let terms = invert(&docs.iter().collect::<Vec<_>>(), limits);
         let chunks = chunk(&terms, limits).unwrap();
         (terms, chunks)
     }
 
     #[test]
     fn chunks_round_trip_and_cover_sorted_ranges() {
-        let docs: Vec<DocTerms> = (0..60)
-            .map(|i| {
-                doc_terms(&doc(
-                    &format!("title {i}"),
-                    &format!("word{i} shared x{}", i % 7),
-                ))
-            })
+        let docs: Vec<SearchDoc> = (0..60)
+            .map(|i| doc(&format!("title {i}"), &format!("word{i} shared x{}", i % 7)))
             .collect();
         let limits = Limits {
             chunk_bytes: 64,
@@ -277,7 +296,7 @@ mod tests {
         for ((text, df, postings), term) in decoded.iter().zip(&terms) {
             assert_eq!(
                 (text.as_str(), *df, postings),
-                (term.text, term.df, &term.postings)
+                (term.text.as_str(), term.df, &term.postings)
             );
         }
         for (file, first) in chunks.files.iter().zip(&chunks.first_terms) {
@@ -293,8 +312,8 @@ mod tests {
 
     #[test]
     fn chunk_size_is_bounded_except_single_big_terms() {
-        let docs: Vec<DocTerms> = (0..500)
-            .map(|i| doc_terms(&doc("common", &format!("common w{i} v{}", i % 50))))
+        let docs: Vec<SearchDoc> = (0..500)
+            .map(|i| doc("common", &format!("common w{i} v{}", i % 50)))
             .collect();
         let limits = Limits {
             chunk_bytes: 256,
@@ -323,16 +342,16 @@ mod tests {
 
     #[test]
     fn cap_keeps_highest_impacts() {
-        let mut docs: Vec<DocTerms> = (0..20)
-            .map(|_| doc_terms(&doc("x", "gpu and many other words here")))
+        let mut docs: Vec<SearchDoc> = (0..20)
+            .map(|_| doc("x", "gpu and many other words here"))
             .collect();
-        docs.push(doc_terms(&doc("gpu gpu", "gpu")));
+        docs.push(doc("gpu gpu", "gpu"));
         let limits = Limits {
             chunk_bytes: 1 << 16,
             max_postings: 5,
             fanout: 8,
         };
-        let terms = invert(&docs, &limits);
+        let terms = invert(&docs.iter().collect::<Vec<_>>(), &limits);
         let gpu = terms.iter().find(|t| t.text == "gpu").unwrap();
         assert_eq!(gpu.df, 21);
         assert_eq!(gpu.postings.len(), 5);
@@ -346,10 +365,10 @@ mod tests {
     #[test]
     fn title_words_weigh_more_than_body_words() {
         let docs = [
-            doc_terms(&doc("gpu prices", "other words")),
-            doc_terms(&doc("other words", "gpu prices")),
+            doc("gpu prices", "other words"),
+            doc("other words", "gpu prices"),
         ];
-        let terms = invert(&docs, &LIMITS);
+        let terms = invert(&docs.iter().collect::<Vec<_>>(), &LIMITS);
         let gpu = terms.iter().find(|t| t.text == "gpu").unwrap();
         assert!(gpu.postings[0].1 > gpu.postings[1].1);
     }

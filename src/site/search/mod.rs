@@ -25,6 +25,10 @@
 //!
 //! `B` is a hash of all those files, so a browser never mixes a cached chunk of one build with
 //! another build's meta file.
+//!
+//! In the site build, [`jobs`] is one of the generator's outputs (every published page becomes a
+//! document); the markup `search.js` enhances is described at the top of that file. Figures
+//! against Pagefind and the byte-counting rule: `bench/SEARCH.md`.
 
 mod docs;
 mod encode;
@@ -156,8 +160,7 @@ pub fn build_index(docs: &[SearchDoc]) -> Result<SearchBundle, SearchError> {
 fn build_with(docs: &[SearchDoc], limits: &index::Limits) -> Result<SearchBundle, SearchError> {
     check_filter_keys(docs)?;
     let ordered = newest_first(docs);
-    let doc_terms: Vec<index::DocTerms> = ordered.par_iter().map(|d| index::doc_terms(d)).collect();
-    let terms = index::invert(&doc_terms, limits);
+    let terms = index::invert(&ordered, limits);
     let chunks = index::chunk(&terms, limits)?;
     let chunk_count = chunks.files.len();
     let directory = index::directory(chunks.first_terms, limits.fanout);
