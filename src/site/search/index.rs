@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::encode::{gzip, put_varint};
-use super::tokenize::terms;
+use super::tokenize::{normalise_into, words};
 use super::SearchDoc;
 
 /// Size bounds that keep every download small whatever the number of documents.
@@ -52,16 +52,18 @@ impl Partial {
     /// Adds a document's title (weighted) and text words.
     fn add(mut self, id: u32, doc: &SearchDoc) -> Partial {
         let mut length = 0;
+        let mut term = String::new();
         for (text, weight) in [(doc.title.as_str(), TITLE_WEIGHT), (doc.text.as_str(), 1)] {
-            for term in terms(text) {
+            for word in words(text) {
+                normalise_into(word, &mut term);
                 length += weight;
-                match self.postings.get_mut(&term) {
+                match self.postings.get_mut(term.as_str()) {
                     Some(list) => match list.last_mut() {
                         Some((last, tf)) if *last == id => *tf += weight,
                         _ => list.push((id, weight)),
                     },
                     None => {
-                        self.postings.insert(term, vec![(id, weight)]);
+                        self.postings.insert(term.clone(), vec![(id, weight)]);
                     }
                 }
             }

@@ -4,7 +4,25 @@
 /// Splits `text` into words (runs of Unicode alphabetic or numeric characters), lowercases each
 /// and applies [`stem`]. Punctuation, spaces and symbols separate words and are dropped.
 pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
-    words(text).map(|word| stem(word.to_lowercase()))
+    words(text).map(|word| {
+        let mut term = String::new();
+        normalise_into(word, &mut term);
+        term
+    })
+}
+
+/// Writes the term of one word into `out` (replacing its contents): lowercased, then stemmed.
+/// The index builder reuses one buffer for every word, allocating only for new terms.
+pub(super) fn normalise_into(word: &str, out: &mut String) {
+    out.clear();
+    if word.is_ascii() {
+        out.push_str(word);
+        out.make_ascii_lowercase();
+    } else {
+        // `str::to_lowercase` (not per char) handles a word-final sigma as JavaScript does.
+        out.push_str(&word.to_lowercase());
+    }
+    stem_in_place(out);
 }
 
 /// The words of `text` as written (not lowercased or stemmed).
@@ -23,21 +41,27 @@ fn is_word_char(c: char) -> bool {
 /// applied only to ASCII words so other languages are left alone. Prefix matching in the client
 /// covers the other inflections ("model" also finds "modeling"); a full stemmer would conflate
 /// more words than it helps on short titles, and would need a twin in JavaScript.
-pub fn stem(word: String) -> String {
+pub fn stem(mut word: String) -> String {
+    stem_in_place(&mut word);
+    word
+}
+
+fn stem_in_place(word: &mut String) {
     if !word
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     {
-        return word;
+        return;
     }
     if word.len() > 4 && word.ends_with("ies") {
-        return format!("{}y", &word[..word.len() - 3]);
+        word.truncate(word.len() - 3);
+        word.push('y');
+        return;
     }
     let keeps_s = ["ss", "is"].iter().any(|end| word.ends_with(end));
     if word.len() > 3 && word.ends_with('s') && !keeps_s {
-        return word[..word.len() - 1].to_string();
+        word.pop();
     }
-    word
 }
 
 #[cfg(test)]
@@ -62,6 +86,7 @@ mod tests {
         assert_eq!(all("人工知能とは"), ["人工知能とは"]);
         assert_eq!(all("Ελληνικά ΔΟΚΙΜΉ"), ["ελληνικά", "δοκιμή"]);
         assert_eq!(all("٣ models"), ["٣", "model"]);
+        assert_eq!(all("ΟΔΟΣ"), ["οδος"], "final sigma, as JavaScript's toLowerCase");
     }
 
     #[test]
