@@ -71,6 +71,9 @@ pub struct FeedsConfig {
     pub rss: bool,
     #[serde(default = "yes")]
     pub atom: bool,
+    /// JSON Feed 1.1 (`feed.json`) beside the RSS and Atom files.
+    #[serde(default = "yes")]
+    pub json: bool,
     /// Most recent entries per feed.
     #[serde(default = "default_feed_limit")]
     pub limit: usize,
@@ -81,6 +84,7 @@ impl Default for FeedsConfig {
         FeedsConfig {
             rss: true,
             atom: true,
+            json: true,
             limit: default_feed_limit(),
         }
     }
@@ -150,7 +154,9 @@ impl Config {
         if self.theme.is_empty() || self.theme.contains(['/', '\\']) {
             return Err(invalid("theme", "must be a folder name under themes/"));
         }
-        self.sources.validate().map_err(|e| invalid(&e.key, &e.message))?;
+        self.sources
+            .validate()
+            .map_err(|e| invalid(&e.key, &e.message))?;
         if let Some((key, message)) = self.synthesis.problems().into_iter().next() {
             return Err(invalid(key, &message));
         }

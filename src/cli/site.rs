@@ -29,6 +29,10 @@ pub struct BuildArgs {
     /// Write the site here instead of site.toml's `output_dir`.
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Publish under this base URL instead of site.toml's (e.g. `http://127.0.0.1:8000/` to
+    /// serve the build on loopback).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
 }
 
 /// `zeitgeist serve`.
@@ -67,6 +71,7 @@ impl SiteArgs {
 pub fn build(paths: &Paths, args: BuildArgs) -> anyhow::Result<()> {
     let options = BuildOptions {
         output: args.output,
+        base_url: args.base_url,
         ..args.site.options()
     };
     let report = site::build(paths, &options)

@@ -129,6 +129,29 @@ pub struct FrozenEvidence {
     pub volume_24h: u64,
     /// The subject's usual records per day.
     pub baseline: f64,
+    /// The records the story cites, as they read when it was written, in citation order: the
+    /// story page shows them as cards. Their text is untrusted and must be escaped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quoted: Vec<QuotedRecord>,
+}
+
+/// A cited record frozen into the story (text cut to a few hundred characters).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotedRecord {
+    pub id: RecordId,
+    pub source: Source,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// Subreddit, feed, instance or channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Which writer produced the published text.

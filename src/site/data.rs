@@ -1,5 +1,6 @@
 //! `data/**/*.{json,yaml,yml,toml}` loaded for templates (`load_data(path="analysis/beats.json")`).
-//! The record stores (`data/snapshots/`, `data/state/`, `data/runs/`) are skipped: they are large,
+//! `analysis/records.jsonl` is the exception: it is served as the newest records with their
+//! text (see [`records`]). The record stores (`data/snapshots/`, `data/state/`, `data/runs/`) are skipped: they are large,
 //! and pages read the analysis stage's summaries of them instead.
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use serde_json::Value;
 use walkdir::WalkDir;
 
 use crate::config::Paths;
+use crate::site::records;
 use crate::site::{display_path, line_of, read_text, slash_path, Problem};
 
 /// Folders of `data/` that hold record stores, not template data.
@@ -19,8 +21,14 @@ const EXTENSIONS: [&str; 4] = ["json", "yaml", "yml", "toml"];
 /// Loaded data files by path under `data/` (with `/` separators).
 pub type DataFiles = BTreeMap<String, Value>;
 
-/// Whether a path under `data/` (relative, `/`-separated) is a file templates can load.
+/// Whether a path under `data/` (relative, `/`-separated) is a file templates can load
+/// (including `analysis/records.jsonl`, served through [`records`]).
 pub fn is_template_data(rel: &Path) -> bool {
+    rel == Path::new(records::DATA_KEY) || is_parsed_data(rel)
+}
+
+/// Whether a path under `data/` is a JSON, YAML or TOML file outside the record stores.
+fn is_parsed_data(rel: &Path) -> bool {
     let skipped = rel
         .components()
         .next()
@@ -45,7 +53,7 @@ pub fn load(paths: &Paths) -> (DataFiles, Vec<Problem>) {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
-        .filter(|p| is_template_data(p.strip_prefix(&data_dir).unwrap_or(p)))
+        .filter(|p| is_parsed_data(p.strip_prefix(&data_dir).unwrap_or(p)))
         .collect();
     let parsed: Vec<_> = files
         .par_iter()
@@ -60,6 +68,17 @@ pub fn load(paths: &Paths) -> (DataFiles, Vec<Problem>) {
             }
             Err(problem) => problems.push(problem),
         }
+    }
+    let taxonomy = data
+        .get("analysis/taxonomy.json")
+        .cloned()
+        .unwrap_or(Value::Null);
+    match records::load(paths, &taxonomy) {
+        Ok(Some(recent)) => {
+            data.insert(records::DATA_KEY.to_string(), recent);
+        }
+        Ok(None) => {}
+        Err(problem) => problems.push(problem),
     }
     (data, problems)
 }

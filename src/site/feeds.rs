@@ -1,8 +1,9 @@
-//! RSS 2.0 and Atom feeds for the whole site (`/rss.xml`, `/atom.xml`) and for every taxonomy
-//! term (`/beats/chips/rss.xml`…), with the newest `feeds.limit` pages. Feed dates come from the
+//! RSS 2.0, Atom and JSON Feed 1.1 feeds for the whole site (`/rss.xml`, `/atom.xml`,
+//! `/feed.json`), for every section below the root that has dated pages (`/stories/feed.json`…)
+//! and for every taxonomy term (`/beats/chips/rss.xml`…), with the newest `feeds.limit` pages. Feed dates come from the
 //! pages (or `--as-of`), never from the build machine's clock.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::site::content::Document;
 use crate::site::render::{fingerprint, Job, Output};
@@ -13,16 +14,29 @@ use crate::site::{Problem, Site};
 #[derive(Debug, Clone, Copy)]
 enum FeedOf {
     Site,
+    /// Section index in `Content::sections` (never the root, whose feed is the site's).
+    Section(usize),
     /// Taxonomy index and term index in `Content::taxonomies`.
     Term(usize, usize),
 }
 
-/// One job per feed pair (RSS and Atom are rendered together from the same pages).
+/// One job per feed (RSS, Atom and JSON Feed are rendered together from the same pages).
 pub fn jobs(site: &Site) -> Vec<Job> {
-    if !site.config.feeds.rss && !site.config.feeds.atom {
+    let wanted = &site.config.feeds;
+    if !wanted.rss && !wanted.atom && !wanted.json {
         return Vec::new();
     }
     let mut feeds = vec![FeedOf::Site];
+    let content = &site.content;
+    feeds.extend(
+        (0..content.sections.len())
+            .filter(|&s| content.sections[s].parent.is_some())
+            .filter(|&s| {
+                let pages = &content.sections[s].pages;
+                pages.iter().any(|&p| content.pages[p].meta.date.is_some())
+            })
+            .map(FeedOf::Section),
+    );
     for (t, taxonomy) in site.content.taxonomies.iter().enumerate() {
         feeds.extend((0..taxonomy.terms.len()).map(|term| FeedOf::Term(t, term)));
     }
@@ -49,6 +63,18 @@ fn describe(site: &Site, feed: FeedOf) -> (String, String, String, Vec<usize>) {
             "/".to_string(),
             &site.content.newest_first[..],
         ),
+        FeedOf::Section(s) => {
+            let section = &site.content.sections[s];
+            let pages = newest_first(site, &section.pages);
+            let title = format!("{} — {}", site.config.title, section.doc.meta.title);
+            let dated = dated(site, pages.into_iter(), limit);
+            return (
+                format!("section:{}", section.doc.rel),
+                title,
+                section.doc.path.clone(),
+                dated,
+            );
+        }
         FeedOf::Term(t, term) => {
             let taxonomy = &site.content.taxonomies[t];
             let term = &taxonomy.terms[term];
@@ -61,13 +87,23 @@ fn describe(site: &Site, feed: FeedOf) -> (String, String, String, Vec<usize>) {
             )
         }
     };
-    let dated = pages
-        .iter()
-        .copied()
+    let dated = dated(site, pages.iter().copied(), limit);
+    (key, title, path, dated)
+}
+
+/// Sections list pages by their own sort order; feeds list them newest first.
+fn newest_first(site: &Site, pages: &[usize]) -> Vec<usize> {
+    let mut pages = pages.to_vec();
+    pages.sort_by_key(|&p| std::cmp::Reverse(site.content.pages[p].last_modified()));
+    pages
+}
+
+/// The first `limit` dated pages.
+fn dated(site: &Site, pages: impl Iterator<Item = usize>, limit: usize) -> Vec<usize> {
+    pages
         .filter(|&p| site.content.pages[p].meta.date.is_some())
         .take(limit)
-        .collect();
-    (key, title, path, dated)
+        .collect()
 }
 
 fn render(site: &Site, feed: FeedOf) -> Result<Vec<Output>, Problem> {
@@ -102,6 +138,13 @@ fn render(site: &Site, feed: FeedOf) -> Result<Vec<Output>, Problem> {
         outputs.push(Output::Bytes {
             path: format!("{}atom.xml", path.trim_start_matches('/')),
             bytes: atom_feed(&meta, &pages, &self_url).into_bytes(),
+        });
+    }
+    if site.config.feeds.json {
+        let self_url = format!("{}feed.json", meta.link);
+        outputs.push(Output::Bytes {
+            path: format!("{}feed.json", path.trim_start_matches('/')),
+            bytes: json_feed(&meta, &pages, &self_url),
         });
     }
     Ok(outputs)
@@ -216,4 +259,40 @@ fn atom_feed(meta: &FeedMeta, pages: &[&Document], self_url: &str) -> String {
     ]);
     feed.set_entries(entries);
     feed.to_string()
+}
+
+/// A JSON Feed 1.1 document (https://jsonfeed.org/version/1.1). Summaries are plain text, so
+/// nothing a reader's feed client shows can carry markup from the pages' sources.
+fn json_feed(meta: &FeedMeta, pages: &[&Document], self_url: &str) -> Vec<u8> {
+    let items: Vec<serde_json::Value> = pages
+        .iter()
+        .map(|page| {
+            let tags: Vec<&String> = page.meta.taxonomies.values().flatten().collect();
+            serde_json::json!({
+                "id": page.permalink,
+                "url": page.permalink,
+                "title": page.meta.title,
+                "summary": entry_text(page),
+                "content_text": page.body.text,
+                "date_published": page.meta.date.map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                "date_modified": page.last_modified().map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                "tags": tags,
+            })
+        })
+        .collect();
+    let mut feed = serde_json::json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": meta.title,
+        "home_page_url": meta.link,
+        "feed_url": self_url,
+        "language": meta.language,
+        "authors": [{"name": meta.site_title}],
+        "items": items,
+    });
+    if !meta.description.is_empty() {
+        feed["description"] = meta.description.clone().into();
+    }
+    let mut bytes = serde_json::to_vec_pretty(&feed).expect("feeds serialise");
+    bytes.push(b'\n');
+    bytes
 }

@@ -21,7 +21,11 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{ConfigError, Paths};
 
+pub mod api;
+pub mod beats;
+pub mod charts;
 pub mod check;
+pub mod console;
 pub mod content;
 pub mod data;
 pub mod feeds;
@@ -30,6 +34,7 @@ pub mod load;
 pub mod markdown;
 pub mod output;
 pub mod pagination;
+pub mod records;
 pub mod render;
 pub mod search;
 pub mod sitemap;

@@ -19,7 +19,7 @@ use crate::site::content::{Document, Section};
 use crate::site::output::Sink;
 use crate::site::pagination::{pager_path, pager_ranges, Paginator};
 use crate::site::slug::{index_file, permalink};
-use crate::site::{feeds, search, sitemap, Problem, Site};
+use crate::site::{beats, feeds, search, sitemap, Problem, Site};
 
 /// One file a job produced.
 pub enum Output {
@@ -73,11 +73,14 @@ pub const GENERATORS: &[Generator] = &[
     page_jobs,
     section_jobs,
     taxonomy_jobs,
+    beats::jobs,
     feeds::jobs,
     sitemap::jobs,
     search::jobs,
     not_found_jobs,
     static_jobs,
+    crate::site::api::jobs,
+    crate::site::console::jobs,
 ];
 
 /// The fingerprint and output files of each job of the last render.
@@ -193,7 +196,7 @@ fn run_job(site: &Site, job: &Job, sink: &dyn Sink) -> Result<Vec<String>, Probl
 }
 
 /// The base context every template gets.
-fn context(site: &Site, path: &str) -> Context {
+pub(crate) fn context(site: &Site, path: &str) -> Context {
     let mut context = Context::new();
     context.insert("config", &site.config_value);
     context.insert("current_path", path);
@@ -376,7 +379,7 @@ fn render_section(
 }
 
 /// Renders a template that the site needs but no content file chooses.
-fn render_builtin(
+pub(crate) fn render_builtin(
     site: &Site,
     template: &str,
     context: &Context,
@@ -483,6 +486,9 @@ fn render_term(
     let mut context = context(site, &path);
     context.insert("taxonomy", &taxonomy.value);
     context.insert("term", &term.value);
+    if taxonomy.name == beats::BEATS_TAXONOMY {
+        context.insert("beat_slug", &term.name);
+    }
     context.insert("paginator", &paginator);
     let html = render_builtin(site, "taxonomy_term.html", &context, &path)?;
     Ok(vec![Output::Bytes {

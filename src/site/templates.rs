@@ -61,6 +61,8 @@ impl Templates {
         }
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+        crate::site::charts::register(&mut tera);
+        crate::site::records::register(&mut tera);
         let all = sources
             .iter()
             .map(|(name, (_, text))| (name.as_str(), text.as_str()));
@@ -271,15 +273,16 @@ impl Lookup {
         Ok(self.content.pages[index].value.clone())
     }
 
-    /// `get_section(path="posts/_index.md", pages=true)`: the section, with its pages'
-    /// summaries when `pages` is true.
+    /// `get_section(path="posts/_index.md", pages=true, required=false)`: the section, with its
+    /// pages' summaries when `pages` is true; `null` when it is missing and not required.
     fn get_section(&self, args: &Args) -> tera::Result<Value> {
         let path = string_arg(args, "get_section", "path")?;
-        let index = self
-            .content
-            .section_by_rel
-            .get(path)
-            .ok_or_else(|| format!("get_section: no section `{path}` under content/"))?;
+        let Some(index) = self.content.section_by_rel.get(path) else {
+            if args.get("required").and_then(Value::as_bool) == Some(false) {
+                return Ok(Value::Null);
+            }
+            return Err(format!("get_section: no section `{path}` under content/").into());
+        };
         let section = &self.content.sections[*index];
         let mut value = section.value.clone();
         if args.get("pages").and_then(Value::as_bool).unwrap_or(false) {

@@ -30,8 +30,8 @@ pub use evidence::{select_records, CandidateFacts, EvidencePack, EvidenceRecord}
 pub use llm::{HttpWriter, WriterError};
 
 use crate::model::story::{
-    EarlierStory, FrozenEvidence, GroundingOutcome, StoryExtra, StorySignal, StoryTaxonomies,
-    TokenUsage, WriterInfo,
+    EarlierStory, FrozenEvidence, GroundingOutcome, QuotedRecord, StoryExtra, StorySignal,
+    StoryTaxonomies, TokenUsage, WriterInfo,
 };
 use crate::model::{Story, WriterKind};
 use llm::{ApiKey, HttpWriterSettings, Message, RetryPolicy, Role};
@@ -451,12 +451,34 @@ fn front_matter(
                     .collect(),
                 volume_24h: pack.volume.last_24h,
                 baseline: pack.volume.baseline,
+                quoted: quoted_records(pack, &composed.draft.citations),
             },
             writer: composed.writer.clone(),
             grounding: composed.grounding.clone(),
             follows_up,
         },
     }
+}
+
+/// Characters of a cited record's text frozen into the story for its card.
+const QUOTED_CHARS: usize = 320;
+
+/// The cited records of the pack, in citation order.
+fn quoted_records(pack: &EvidencePack, citations: &[String]) -> Vec<QuotedRecord> {
+    citations
+        .iter()
+        .filter_map(|id| pack.records.iter().find(|r| r.id.as_str() == id))
+        .map(|r| QuotedRecord {
+            id: r.id.clone(),
+            source: r.source,
+            url: r.url.clone(),
+            title: r.title.clone(),
+            text: crate::site::records::shorten(&r.text, QUOTED_CHARS),
+            author: r.author.clone(),
+            community: r.community.clone(),
+            created_at: r.created_at,
+        })
+        .collect()
 }
 
 /// The story's slug, with `-2`, `-3`… added when another story has the same slug that month;

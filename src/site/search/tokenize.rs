@@ -86,7 +86,11 @@ mod tests {
         assert_eq!(all("人工知能とは"), ["人工知能とは"]);
         assert_eq!(all("Ελληνικά ΔΟΚΙΜΉ"), ["ελληνικά", "δοκιμή"]);
         assert_eq!(all("٣ models"), ["٣", "model"]);
-        assert_eq!(all("ΟΔΟΣ"), ["οδος"], "final sigma, as JavaScript's toLowerCase");
+        assert_eq!(
+            all("ΟΔΟΣ"),
+            ["οδος"],
+            "final sigma, as JavaScript's toLowerCase"
+        );
     }
 
     #[test]

@@ -1,0 +1,79 @@
+//! The developer hub's Console (`/developers/console/`): the pipeline's status from the run
+//! logs under `data/runs/YYYY/MM/<timestamp>.json`, rendered at build time with the theme's
+//! `console.html`. Sites without that template get no Console.
+//!
+//! Run logs are read as plain JSON, newest file name first, at most [`RUNS_SHOWN`]; the
+//! template reads `status`, `mode`, `started_at`, `finished_at`, `sources.<name>.{status,
+//! fetched, new, duplicate, skipped, errors}`, `records.{new, analyzed, relevant}`, `stories[]
+//! .{title, beat, lead, writer, model}`, `writer.{kind, model}`, `tokens.{input_tokens,
+//! output_tokens, requests}` and `errors`, each with a default, so a missing folder, a missing
+//! field or an older log shows as "—" rather than failing the build. A log that is not JSON is
+//! named on the page.
+
+use serde_json::Value;
+use walkdir::WalkDir;
+
+use crate::site::render::{context, fingerprint, render_builtin, Job, Output};
+use crate::site::{display_path, slash_path, Problem, Site};
+
+/// Runs listed on the Console.
+pub const RUNS_SHOWN: usize = 20;
+/// The Console's URL path.
+pub const CONSOLE_PATH: &str = "/developers/console/";
+const TEMPLATE: &str = "console.html";
+
+/// The section the Console belongs to.
+const HUB_SECTION: &str = "developers/_index.md";
+
+/// The Console's one job, when the site has a developer hub and the theme the template.
+pub fn jobs(site: &Site) -> Vec<Job> {
+    if !site.content.section_by_rel.contains_key(HUB_SECTION) || !site.templates.has(TEMPLATE) {
+        return Vec::new();
+    }
+    let (runs, problems) = read_runs(site);
+    let inputs = fingerprint((serde_json::to_string(&runs).unwrap_or_default(), &problems));
+    vec![Job::new("console", inputs, move |site| {
+        render(site, &runs, &problems)
+    })]
+}
+
+fn render(site: &Site, runs: &[Value], problems: &[String]) -> Result<Vec<Output>, Problem> {
+    let mut context = context(site, CONSOLE_PATH);
+    context.insert("runs", runs);
+    context.insert("problems", problems);
+    let html = render_builtin(site, TEMPLATE, &context, CONSOLE_PATH)?;
+    Ok(vec![Output::Bytes {
+        path: format!("{}index.html", CONSOLE_PATH.trim_start_matches('/')),
+        bytes: html.into_bytes(),
+    }])
+}
+
+/// The newest run logs (each with `log_file`, its path under `data/`) and the unreadable ones.
+pub fn read_runs(site: &Site) -> (Vec<Value>, Vec<String>) {
+    let data = site.paths.data();
+    let mut files: Vec<_> = WalkDir::new(data.join("runs"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| e.into_path())
+        .collect();
+    // Log names are timestamps, so the path order is the time order.
+    files.sort_by(|a, b| b.cmp(a));
+    let mut runs = Vec::new();
+    let mut problems = Vec::new();
+    for file in files.into_iter().take(RUNS_SHOWN) {
+        let shown = display_path(&site.paths.root, &file).display().to_string();
+        let parsed = std::fs::read(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(Value::Object(mut run)) => {
+                run.insert("log_file".into(), slash_path(&data, &file).into());
+                runs.push(Value::Object(run));
+            }
+            Ok(_) => problems.push(format!("{shown}: not a JSON object")),
+            Err(e) => problems.push(format!("{shown}: {e}")),
+        }
+    }
+    (runs, problems)
+}
