@@ -34,14 +34,17 @@ pub(super) const LIMITS: Limits = Limits {
     fanout: 1024,
 };
 
-/// A title word counts as this many body words: titles say what a page is about.
-const TITLE_WEIGHT: u32 = 4;
+/// Set in a posting's frequency when the term is in the title. A title match decides more than
+/// any number of body matches (half the impact scale), because a page's title says what it is
+/// about; body matches rank pages within each half by BM25 (length-normalised frequency).
+const TITLE_BIT: u32 = 1 << 31;
+const TITLE_SHARE: f64 = 0.5;
 /// BM25 parameters (the usual defaults).
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
 
-/// Term → postings as (doc id, weighted term frequency), with each document's length in
-/// weighted words, for a run of documents.
+/// Term → postings as (doc id, body frequency with [`TITLE_BIT`]), with each document's body
+/// length in words, for a run of documents.
 #[derive(Default)]
 struct Partial {
     postings: FxHashMap<String, Vec<(u32, u32)>>,
@@ -49,21 +52,22 @@ struct Partial {
 }
 
 impl Partial {
-    /// Adds a document's title (weighted) and text words.
+    /// Adds a document's title and text words.
     fn add(mut self, id: u32, doc: &SearchDoc) -> Partial {
         let mut length = 0;
         let mut term = String::new();
-        for (text, weight) in [(doc.title.as_str(), TITLE_WEIGHT), (doc.text.as_str(), 1)] {
+        for (text, in_title) in [(doc.title.as_str(), true), (doc.text.as_str(), false)] {
             for word in words(text) {
                 normalise_into(word, &mut term);
-                length += weight;
+                let (set, add) = if in_title { (TITLE_BIT, 0) } else { (0, 1) };
+                length += add;
                 match self.postings.get_mut(term.as_str()) {
                     Some(list) => match list.last_mut() {
-                        Some((last, tf)) if *last == id => *tf += weight,
-                        _ => list.push((id, weight)),
+                        Some((last, tf)) if *last == id => *tf = (*tf | set) + add,
+                        _ => list.push((id, set + add)),
                     },
                     None => {
-                        self.postings.insert(term.clone(), vec![(id, weight)]);
+                        self.postings.insert(term.clone(), vec![(id, set + add)]);
                     }
                 }
             }
@@ -128,10 +132,16 @@ pub(super) fn invert(docs: &[&SearchDoc], limits: &Limits) -> Vec<Term> {
 }
 
 fn impact(tf: u32, length: u32, average: f64) -> u8 {
-    let tf = f64::from(tf);
+    let body = f64::from(tf & !TITLE_BIT);
     let norm = K1 * (1.0 - B + B * f64::from(length) / average);
-    let saturation = tf / (tf + norm); // in (0, 1): BM25's tf·(k1+1)/(tf+norm) over (k1+1)
-    (saturation * 255.0).round().clamp(1.0, 255.0) as u8
+    let saturation = body / (body + norm); // BM25's tf·(k1+1)/(tf+norm) over (k1+1), in [0, 1)
+    let title = if tf & TITLE_BIT != 0 {
+        TITLE_SHARE
+    } else {
+        0.0
+    };
+    let score = title + (1.0 - TITLE_SHARE) * saturation;
+    (score * 255.0).round().clamp(1.0, 255.0) as u8
 }
 
 /// Keeps the `max` highest-impact postings (ties: older documents drop first), in id order.
