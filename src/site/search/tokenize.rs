@@ -2,7 +2,8 @@
 //! sides must agree or queries miss, so the tests pin the shared cases.
 
 /// Splits `text` into words (runs of Unicode alphabetic or numeric characters), lowercases each
-/// and applies [`stem`]. Punctuation, spaces and symbols separate words and are dropped.
+/// and folds English plurals (see `stem`). Punctuation, spaces and symbols separate words and
+/// are dropped.
 pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
     words(text).map(|word| {
         let mut term = String::new();
@@ -22,7 +23,7 @@ pub(super) fn normalise_into(word: &str, out: &mut String) {
         // `str::to_lowercase` (not per char) handles a word-final sigma as JavaScript does.
         out.push_str(&word.to_lowercase());
     }
-    stem_in_place(out);
+    stem(out);
 }
 
 /// The words of `text` as written (not lowercased or stemmed).
@@ -41,12 +42,7 @@ fn is_word_char(c: char) -> bool {
 /// applied only to ASCII words so other languages are left alone. Prefix matching in the client
 /// covers the other inflections ("model" also finds "modeling"); a full stemmer would conflate
 /// more words than it helps on short titles, and would need a twin in JavaScript.
-pub fn stem(mut word: String) -> String {
-    stem_in_place(&mut word);
-    word
-}
-
-fn stem_in_place(word: &mut String) {
+fn stem(word: &mut String) {
     if !word
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
