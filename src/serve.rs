@@ -95,6 +95,7 @@ impl Server {
         let options = BuildOptions {
             base_url: Some(format!("http://{addr}/")),
             output: None,
+            search_on_full_render_only: true,
             ..options
         };
 

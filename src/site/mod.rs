@@ -36,6 +36,7 @@ pub mod output;
 pub mod pagination;
 pub mod records;
 pub mod render;
+pub mod search;
 pub mod sitemap;
 pub mod slug;
 pub mod taxonomy;
@@ -168,6 +169,9 @@ pub struct BuildOptions {
     pub output: Option<PathBuf>,
     /// Publish under this base URL instead of the configured one (`serve` uses its own address).
     pub base_url: Option<String>,
+    /// Build the search index on full renders only, not again after each content edit: `serve`
+    /// sets it, as the index takes seconds on a large site and a page edit milliseconds.
+    pub search_on_full_render_only: bool,
 }
 
 /// What a build did, for the command to print.

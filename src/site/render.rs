@@ -19,7 +19,7 @@ use crate::site::content::{Document, Section};
 use crate::site::output::Sink;
 use crate::site::pagination::{pager_path, pager_ranges, Paginator};
 use crate::site::slug::{index_file, permalink};
-use crate::site::{beats, feeds, sitemap, Problem, Site};
+use crate::site::{beats, feeds, search, sitemap, Problem, Site};
 
 /// One file a job produced.
 pub enum Output {
@@ -76,6 +76,7 @@ pub const GENERATORS: &[Generator] = &[
     beats::jobs,
     feeds::jobs,
     sitemap::jobs,
+    search::jobs,
     not_found_jobs,
     static_jobs,
     crate::site::api::jobs,
