@@ -5,7 +5,8 @@
 //!   bytes; every HTML page must tokenize without errors and every internal link must resolve;
 //! - in headless Chromium (driven over WebDriver by chromedriver), the Playground fetches an
 //!   endpoint and shows its JSON, the wire page (when the theme has one) shows a record added to
-//!   `wire.json` after its poll, no page logs a console error and no request leaves loopback.
+//!   `wire.json` after its poll, search run from a linked `/search/?q=…&platform=…` finds a
+//!   story by its headline, narrows by platform and keeps a hostile query inert, no page logs a console error and no request leaves loopback.
 //!
 //! Chromium and chromedriver come from Debian (`.ci/run` installs them). Without them the
 //! browser test prints a skip line, except under `CI=true`, where it fails.
@@ -750,6 +751,164 @@ async fn reader_journey(
     Some(visits)
 }
 
+/// The rendered search results: each one's title text, resolved link (empty when it has none)
+/// and its facts line (kind and filter values).
+async fn search_results(client: &fantoccini::Client) -> Vec<(String, String, String)> {
+    let rows = client
+        .execute(
+            "return [...document.querySelectorAll('[data-zg-results] li.zg-result')].map(li => {
+               const a = li.querySelector('h3 a');
+               return [a.textContent, a.href, li.querySelector('.zg-result-meta').textContent];
+             })",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(rows).unwrap()
+}
+
+/// Opens `/search/` with the given query string (as a shared link or the form's plain GET
+/// submit would) and waits for the page to run it: the status line and, if any, the results.
+async fn open_search(client: &fantoccini::Client, site: &str, params: &[(&str, &str)]) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    client
+        .goto(&format!("{site}search/?{query}"))
+        .await
+        .unwrap();
+    wait_for("the linked search to run", 15, || async {
+        let status = text_of(client, "[data-zg-results] > p").await;
+        status.starts_with("No results") || !search_results(client).await.is_empty()
+    })
+    .await;
+    text_of(client, "[data-zg-results] > p").await
+}
+
+/// The result count a status line such as `More than 120 results for “ai”` announces.
+fn announced(status: &str) -> usize {
+    let digits: String = status
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no count in {status:?}"))
+}
+
+/// Search, run from linked URLs: a story found by its headline links to it, a platform
+/// filter narrows the results to that platform, and a link carrying the hostile record's
+/// markup as its query stays inert.
+async fn search_journey(
+    client: &fantoccini::Client,
+    driver_url: &str,
+    site: &str,
+    out: &Path,
+) -> Vec<Visit> {
+    let mut visits = Vec::new();
+    let stories = read_json(&out.join("api/v1/stories/index.json"));
+    let story = &stories["stories"][0];
+    let (headline, story_url) = (
+        story["title"].as_str().unwrap(),
+        story["url"].as_str().unwrap(),
+    );
+    open_search(client, site, &[("q", headline)]).await;
+    let found = search_results(client).await;
+    assert!(
+        found
+            .iter()
+            .any(|(title, href, _)| title == headline && href == story_url),
+        "searching {headline:?} shows no result linking {story_url}: {found:#?}"
+    );
+    visits.push((
+        "search: headline",
+        loaded_urls(client).await,
+        console_entries(driver_url, client).await,
+    ));
+
+    // The platform filter, chosen from the page's own select, narrows the same query.
+    let all = announced(&open_search(client, site, &[("q", "ai")]).await);
+    let platform: String = serde_json::from_value(
+        client
+            .execute(
+                "return [...document.querySelectorAll('select[name=platform] option')].map(o => o.value).find(v => v) || ''",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        !platform.is_empty(),
+        "the search page offers no platform filter"
+    );
+    let status = open_search(client, site, &[("q", "ai"), ("platform", &platform)]).await;
+    let filtered = search_results(client).await;
+    assert!(
+        !filtered.is_empty() && announced(&status) < all,
+        "platform={platform}: {status:?} (unfiltered: {all})"
+    );
+    for (title, _, facts) in &filtered {
+        assert!(
+            facts.split(" · ").any(|fact| fact == platform),
+            "{title:?} shown under platform={platform}: {facts:?}"
+        );
+    }
+    let select = client
+        .find(fantoccini::Locator::Css("select[name=platform]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        select.prop("value").await.unwrap().as_deref(),
+        Some(platform.as_str())
+    );
+    assert!(client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains(&format!("platform={platform}")));
+    visits.push((
+        "search: filter",
+        loaded_urls(client).await,
+        console_entries(driver_url, client).await,
+    ));
+
+    // A link whose query is the hostile record's title: the query is echoed as text, and the
+    // record itself is not a result (the index leaves out records without an http(s) link).
+    let status = open_search(client, site, &[("q", HOSTILE_TITLE)]).await;
+    assert!(
+        status.contains(HOSTILE_TITLE),
+        "the query is not echoed as text: {status:?}"
+    );
+    let hostile = search_results(client).await;
+    assert!(
+        !hostile
+            .iter()
+            .any(|(title, href, _)| title.contains("alert(1)") || href.starts_with("javascript:")),
+        "the hostile record is a search result: {hostile:#?}"
+    );
+    let live: usize = serde_json::from_value(
+        client
+            .execute(
+                "return document.querySelectorAll('[data-zg-results] :is(script, img, [onerror]), [data-zg-results] a[href^=\"javascript:\" i]').length",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(live, 0, "hostile markup became elements in the results");
+    assert!(client.get_alert_text().await.is_err(), "an alert is open");
+    visits.push((
+        "search: hostile",
+        loaded_urls(client).await,
+        console_entries(driver_url, client).await,
+    ));
+    visits
+}
+
 fn absolute(site: &str, href: &str) -> String {
     if href.starts_with("http") {
         href.to_string()
@@ -765,7 +924,7 @@ fn url_path(url: &str) -> &str {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn in_chromium_the_playground_wire_and_console_work_offline() {
+async fn in_chromium_the_playground_wire_search_and_console_work_offline() {
     let programs = (
         find_program(&["chromium", "chromium-browser"]),
         find_program(&["chromedriver"]),
@@ -888,6 +1047,8 @@ async fn in_chromium_the_playground_wire_and_console_work_offline() {
     } else {
         eprintln!("no wire page in this theme yet: wire poll test not run");
     }
+
+    visited.extend(search_journey(&client, &driver_url, &site, out.path()).await);
 
     match reader_journey(&client, &driver_url, &site, out.path()).await {
         Some(pages) => visited.extend(pages),

@@ -231,9 +231,14 @@
 
     const status = (text) => { out.replaceChildren(); const p = doc.createElement('p'); p.textContent = text; out.appendChild(p); };
 
-    async function showFilters() {
-      if (!filterBox || filterBox.dataset.ready) return;
-      filterBox.dataset.ready = '1';
+    // The page's own URL sets the first query and filters, so results are linkable and the
+    // form's plain GET submit (before this script ran) lands on a search that runs.
+    const linked = new URLSearchParams(doc.location.search);
+    let filtersReady = null;
+    const showFilters = () => filtersReady || (filtersReady = buildFilters().catch((e) => { filtersReady = null; throw e; }));
+
+    async function buildFilters() {
+      if (!filterBox) return;
       const m = await search.meta();
       for (const [key, values] of m.filters) {
         const label = doc.createElement('label'), select = doc.createElement('select');
@@ -249,8 +254,7 @@
         label.append(`${name} `, date);
         filterBox.append(label);
       }
-      const params = new URLSearchParams(doc.location.search);
-      for (const el of filterBox.querySelectorAll('select, input')) if (params.get(el.name)) el.value = params.get(el.name);
+      for (const el of filterBox.querySelectorAll('select, input')) if (linked.get(el.name)) el.value = linked.get(el.name);
     }
 
     // The form's own fields: q, one select per filter key, from/to dates.
@@ -275,10 +279,11 @@
 
     async function go() {
       const mine = ++run, q = input.value.trim();
-      history.replaceState(null, '', '?' + new URLSearchParams(fields()));
-      if (!q) { out.replaceChildren(); return; }
+      if (!q) { history.replaceState(null, '', '?' + new URLSearchParams(fields())); out.replaceChildren(); return; }
       try {
-        await showFilters();
+        await showFilters(); // before reading the form: its selects carry the linked filters
+        if (mine !== run) return;
+        history.replaceState(null, '', '?' + new URLSearchParams(fields()));
         const r = await search.query(q, options());
         if (mine !== run) return;
         if (!r.total) { status(`No results for “${q}”.`); return; }
@@ -299,8 +304,7 @@
     input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(go, 200); });
     input.addEventListener('focus', () => showFilters().catch(() => {}), { once: true });
     if (filterBox) filterBox.addEventListener('change', go);
-    const q = new URLSearchParams(doc.location.search).get('q');
-    if (q) { input.value = q; go(); }
+    if (linked.get('q')) { input.value = linked.get('q'); go(); }
   }
 
   if (typeof module === 'object' && module.exports) {
