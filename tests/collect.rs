@@ -1062,8 +1062,10 @@ async fn youtube_searches_pages_adds_statistics_and_never_shows_the_key() {
                 Some("CBkQAA") => Reply::json(&fixture_json("fixtures-youtube/youtube_search_by_keywords_p2.json")),
                 Some(other) => panic!("unexpected page token {other}"),
             },
-            // No recorded videos.list response is in the fixtures: this answers in its documented
-            // shape (statistics counts as strings) with figures derived from the position.
+            // No recorded videos.list response with `statistics` is in the fixtures (the public
+            // ones in sns-sdks/python-youtube testdata/apidata/videos/ were recorded with
+            // part=snippet,player): this answers in the documented shape (counts as strings)
+            // with figures derived from the position.
             "/videos" => {
                 assert_eq!(seen.q("part"), Some("statistics"));
                 let items: Vec<Value> = seen.q("id").unwrap().split(',').enumerate().map(|(i, id)| {
