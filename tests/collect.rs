@@ -1062,8 +1062,10 @@ async fn youtube_searches_pages_adds_statistics_and_never_shows_the_key() {
                 Some("CBkQAA") => Reply::json(&fixture_json("fixtures-youtube/youtube_search_by_keywords_p2.json")),
                 Some(other) => panic!("unexpected page token {other}"),
             },
-            // No recorded videos.list response is in the fixtures: this answers in its documented
-            // shape (statistics counts as strings) with figures derived from the position.
+            // No recorded videos.list response with `statistics` is in the fixtures (the public
+            // ones in sns-sdks/python-youtube testdata/apidata/videos/ were recorded with
+            // part=snippet,player): this answers in the documented shape (counts as strings)
+            // with figures derived from the position.
             "/videos" => {
                 assert_eq!(seen.q("part"), Some("statistics"));
                 let items: Vec<Value> = seen.q("id").unwrap().split(',').enumerate().map(|(i, id)| {
@@ -1540,4 +1542,224 @@ async fn refused_connections_and_bad_cursors_are_reported_not_fatal() {
         "{error}"
     );
     assert!(batch.report.all_streams_failed());
+}
+
+// ---------------------------------------------------------------- limits and backfill
+
+/// Runs `collect` with the previous cursor until no backfill is left (at most `max_runs`),
+/// returning every run's batch.
+async fn runs_until_closed<F, Fut>(start: Value, max_runs: usize, collect: F) -> Vec<Batch>
+where
+    F: Fn(Value) -> Fut,
+    Fut: std::future::Future<Output = Batch>,
+{
+    let mut cursor = start;
+    let mut batches = vec![];
+    for _ in 0..max_runs {
+        let batch = collect(cursor).await;
+        cursor = batch.cursor.clone();
+        let open = cursor
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.ends_with("#backfill"));
+        batches.push(batch);
+        if !open {
+            return batches;
+        }
+    }
+    panic!("backfill still open after {max_runs} runs: {cursor}");
+}
+
+/// How often each record id was read over all runs.
+fn union_of(batches: &[Batch]) -> BTreeMap<String, usize> {
+    let mut ids = BTreeMap::new();
+    for batch in batches {
+        for record in &batch.records {
+            *ids.entry(record.id.as_str().to_string()).or_insert(0) += 1;
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn hackernews_limit_leaves_a_backfill_that_the_next_runs_close() {
+    let server = serve(|seen, _| algolia(seen)).await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let hits = fixture_json("fixtures-hn-algolia/hn_algolia_new_page.json")["hits"].clone();
+    let times: Vec<i64> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["created_at_i"].as_i64().unwrap())
+        .collect();
+    // An earlier run reached the 25th newest story; 24-ish newer ones wait, the limit is 8.
+    let old_cursor = times[24];
+    let expected: Vec<String> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["created_at_i"].as_i64().unwrap() > old_cursor)
+        .map(|h| format!("hackernews:{}", h["objectID"].as_str().unwrap()))
+        .collect();
+    let mut config = hn_config(&server.base, &["story"], 4);
+    config.limit = 8;
+    let batches = runs_until_closed(json!({ "story": old_cursor }), 6, |cursor| {
+        let config = config.clone();
+        async move {
+            hackernews::collect(&config, ctx, Some(&cursor))
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    assert!(batches.len() >= 3, "the gap needs several runs");
+
+    // Run 1 moves the cursor to the newest story and records the gap it left.
+    let first = &batches[0];
+    let newest = *times.iter().max().unwrap();
+    assert_eq!(first.cursor["story"], json!(newest));
+    let gap = &first.cursor["story#backfill"];
+    assert_eq!(gap["until"], json!(old_cursor));
+    let oldest_read = first
+        .records
+        .iter()
+        .map(|r| r.created_at.timestamp())
+        .min()
+        .unwrap();
+    assert_eq!(gap["resume"], json!(oldest_read));
+    assert!(first.report.warnings.contains(&format!(
+        "stream story: stopped at limit 8 before reaching the previous cursor {old_cursor}; will resume from {oldest_read}"
+    )));
+
+    // Later runs read only the gap: bounded above by the resume point, below by the old cursor.
+    let seen = server.seen();
+    let second_run_first_page = seen
+        .iter()
+        .find(|s| {
+            s.q("numericFilters")
+                == Some(format!("created_at_i>{old_cursor},created_at_i<={oldest_read}").as_str())
+        })
+        .expect("run 2 resumes the gap");
+    assert_eq!(second_run_first_page.q("hitsPerPage"), Some("4"));
+    for batch in &batches[1..] {
+        assert_eq!(batch.cursor["story"], json!(newest), "cursor stays put");
+    }
+    assert!(batches
+        .last()
+        .unwrap()
+        .cursor
+        .get("story#backfill")
+        .is_none());
+
+    // Nothing lost; repeats only at resume boundaries.
+    let ids = union_of(&batches);
+    let got: Vec<&String> = ids.keys().collect();
+    let mut want: Vec<&String> = expected.iter().collect();
+    want.sort();
+    assert_eq!(got, want);
+    let resumes: Vec<i64> = batches
+        .iter()
+        .filter_map(|b| b.cursor["story#backfill"]["resume"].as_i64())
+        .collect();
+    for batch in &batches {
+        for record in &batch.records {
+            if ids[record.id.as_str()] > 1 {
+                assert!(
+                    resumes.contains(&record.created_at.timestamp()),
+                    "{} read twice away from a boundary",
+                    record.id.as_str()
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn reddit_limit_leaves_a_backfill_resumed_with_after() {
+    let listing = fixture_json("fixtures-reddit-praw/reddit_r_askreddit_new_listing.json");
+    let children = listing["data"]["children"].as_array().unwrap().clone();
+    let served = children.clone();
+    // /r/{sub}/new as Reddit pages it: `limit` links after the link named by `after`.
+    let server = serve(move |seen, _| match seen.path.as_str() {
+        "/api/v1/access_token" => Reply::json(&json!({"access_token": "tok-123", "token_type": "bearer", "expires_in": 86400, "scope": "*"})),
+        "/r/askreddit/new" => {
+            let limit: usize = seen.q("limit").unwrap().parse().unwrap();
+            let start = seen.q("after").map_or(0, |a| {
+                1 + served.iter().position(|c| c["data"]["name"] == a).expect("known after")
+            });
+            let end = (start + limit).min(served.len());
+            let mut page = listing.clone();
+            page["data"]["children"] = Value::Array(served[start..end].to_vec());
+            page["data"]["after"] = if end < served.len() { served[end - 1]["data"]["name"].clone() } else { Value::Null };
+            Reply::json(&page)
+        }
+        other => panic!("unexpected path {other}"),
+    })
+    .await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config: RedditConfig = toml::from_str(&format!(
+        "subreddits = [\"askreddit\"]\nlimit = 20\npage_size = 10\nbase_url = \"{0}\"\nauth_url = \"{0}\"\n",
+        server.base
+    ))
+    .unwrap();
+    let created = |c: &Value| c["data"]["created_utc"].as_f64().unwrap();
+    // An earlier run reached the 60th newest link: about 60 newer ones wait, the limit is 20.
+    let old_cursor = created(&children[59]);
+    let expected: BTreeMap<String, usize> = children
+        .iter()
+        .filter(|c| created(c) >= old_cursor)
+        .map(|c| (format!("reddit:{}", c["data"]["id"].as_str().unwrap()), 1))
+        .collect();
+    let batches = runs_until_closed(json!({ "r/askreddit": old_cursor }), 6, |cursor| {
+        let config = config.clone();
+        async move { reddit::collect(&config, ctx, Some(&cursor)).await.unwrap() }
+    })
+    .await;
+    assert!(batches.len() >= 3, "the gap needs several runs");
+
+    let first = &batches[0];
+    let newest = children.iter().map(created).fold(f64::MIN, f64::max);
+    assert_eq!(first.cursor["r/askreddit"], json!(newest));
+    let twentieth = children[19]["data"]["name"].as_str().unwrap();
+    assert_eq!(
+        first.cursor["r/askreddit#backfill"],
+        json!({ "resume": twentieth, "until": old_cursor })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream r/askreddit: stopped at limit 20 before reaching the previous cursor {}; will resume from \"{twentieth}\"",
+        json!(old_cursor)
+    )));
+    let seen = server.seen();
+    assert!(
+        seen.iter().any(|s| s.q("after") == Some(twentieth)),
+        "run 2 resumes after the last link run 1 read"
+    );
+    for batch in &batches[1..] {
+        assert_eq!(
+            batch.cursor["r/askreddit"],
+            json!(newest),
+            "cursor stays put"
+        );
+    }
+    assert!(batches
+        .last()
+        .unwrap()
+        .cursor
+        .get("r/askreddit#backfill")
+        .is_none());
+    // `after` paging has no overlap: every link exactly once, none lost.
+    assert_eq!(union_of(&batches), expected);
 }

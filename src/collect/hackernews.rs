@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::config::HackernewsConfig;
 use super::text::html_to_text;
-use super::{endpoint, from_unix, pick, record, Batch, CollectError, Context, Gather};
+use super::{
+    endpoint, from_unix, pick, record, Backfill, Batch, CollectError, Context, Gather, Reached,
+};
 use crate::model::{Kind, Record, RecordId, Source};
 
 /// One Algolia hit; only `objectID` and `created_at_i` are required, the rest vary by tag and age.
@@ -49,7 +51,7 @@ pub async fn collect(
                 format!("{tag}:{query}")
             };
             let outcome = read_stream(config, ctx, &mut gather, &stream, tag, query).await;
-            gather.finish_stream(&stream, outcome);
+            gather.finish_paged_stream(&stream, config.limit, outcome);
         }
     }
     Ok(gather.finish())
@@ -62,12 +64,19 @@ async fn read_stream(
     stream: &str,
     tag: &str,
     query: &str,
-) -> Result<Option<Value>, String> {
-    let since = gather.cursor(stream).and_then(Value::as_i64).unwrap_or(0);
+) -> Result<Reached, String> {
+    let cursor = gather.cursor(stream).and_then(Value::as_i64);
+    let gap = gather.backfill(stream);
+    // An open gap is read first (newest items wait for the next run; the cursor is already
+    // past them): from where the last run stopped down to the cursor it had before.
+    let (since, mut upper) = match &gap {
+        Some(gap) => (gap.until.as_i64().unwrap_or(0), gap.resume.as_i64()),
+        None => (cursor.unwrap_or(0), None),
+    };
     let mut newest: Option<i64> = None;
-    let mut upper: Option<i64> = None;
     let mut seen = HashSet::new();
     let page_size = config.page_size.to_string();
+    let mut exhausted = false;
     while seen.len() < config.limit {
         let mut filters = format!("created_at_i>{since}");
         if let Some(upper) = upper {
@@ -118,10 +127,24 @@ async fn read_stream(
         }
         // A short page is the last; a page with nothing new means the window cannot shrink further.
         if hits.len() < config.page_size || fresh == 0 {
+            exhausted = true;
             break;
         }
     }
-    Ok(newest.filter(|n| *n > since).map(Value::from))
+    // A first run (no cursor) promises no history, so stopping at the limit leaves no gap.
+    let backfill = (!exhausted && (gap.is_some() || cursor.is_some()))
+        .then(|| {
+            upper.map(|oldest| Backfill {
+                resume: Value::from(oldest),
+                until: Value::from(since),
+            })
+        })
+        .flatten();
+    let newest = match gap {
+        Some(_) => None,
+        None => newest.filter(|n| *n > since).map(Value::from),
+    };
+    Ok(Reached { newest, backfill })
 }
 
 fn to_record(hit: Hit, raw: &Value, tag: &str, query: &str, ctx: Context<'_>) -> Option<Record> {

@@ -163,6 +163,29 @@ pub struct Batch {
 /// Per-stream resume markers, keyed by stream (e.g. `r/MachineLearning`, `story:llm`).
 pub type Cursors = BTreeMap<String, Value>;
 
+/// A gap left when a stream stopped at its `limit` before reaching its previous marker: paging
+/// resumes at `resume` (a time bound or page token, per platform) and continues down to `until`
+/// (the marker the stream had before). Stored in the cursor map under `<stream>#backfill`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backfill {
+    /// Where the next run continues paging (the oldest position read so far).
+    pub resume: Value,
+    /// The earlier marker the backfill must reach to close the gap.
+    pub until: Value,
+}
+
+/// How far a paged stream got: the newest marker to store (none while only a gap was read) and
+/// the gap still open, if paging stopped at the limit first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Reached {
+    pub(crate) newest: Option<Value>,
+    pub(crate) backfill: Option<Backfill>,
+}
+
+fn backfill_key(stream: &str) -> String {
+    format!("{stream}#backfill")
+}
+
 /// Reads a stored cursor back; one that is not a JSON object of markers is an error (the
 /// collector then starts fresh and says so).
 pub fn cursors_from(previous: Option<&Value>) -> Result<Cursors, serde_json::Error> {
@@ -247,6 +270,14 @@ impl Gather {
         }
     }
 
+    /// The gap a stream left open on an earlier run, if it stopped at its limit before reaching
+    /// its previous marker.
+    pub(crate) fn backfill(&self, stream: &str) -> Option<Backfill> {
+        self.cursors
+            .get(&backfill_key(stream))
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
     /// Ends a stream: on success its marker moves to `newest` (if any); on failure the old
     /// marker stays so the next run re-reads what was lost.
     pub(crate) fn finish_stream<E: fmt::Display>(
@@ -265,6 +296,37 @@ impl Gather {
                 self.report.errors.push(format!("{stream}: {error}"));
             }
         }
+    }
+
+    /// Ends a stream whose paging may stop at `limit`: as [`Gather::finish_stream`], and its
+    /// backfill is replaced by `reached.backfill` (removed once the gap is closed). The marker
+    /// may move to the newest item while a gap stays open, because the backfill records the gap
+    /// and the next run reads it before anything newer.
+    pub(crate) fn finish_paged_stream<E: fmt::Display>(
+        &mut self,
+        stream: &str,
+        limit: usize,
+        outcome: Result<Reached, E>,
+    ) {
+        let key = backfill_key(stream);
+        let outcome = outcome.map(|reached| {
+            match reached.backfill {
+                Some(gap) => {
+                    self.report.warnings.push(format!(
+                        "stream {stream}: stopped at limit {limit} before reaching the previous \
+                         cursor {}; will resume from {}",
+                        gap.until, gap.resume
+                    ));
+                    let value = serde_json::to_value(gap).expect("backfill serialises");
+                    self.cursors.insert(key, value);
+                }
+                None => {
+                    self.cursors.remove(&key);
+                }
+            }
+            reached.newest
+        });
+        self.finish_stream(stream, outcome);
     }
 
     pub(crate) fn finish(self) -> Batch {

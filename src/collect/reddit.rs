@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use super::config::RedditConfig;
 use super::http::{rate_limit_pause, Expect, Request};
-use super::{endpoint, from_unix, pick, record, Batch, CollectError, Context, Gather};
+use super::{
+    endpoint, from_unix, pick, record, Backfill, Batch, CollectError, Context, Gather, Reached,
+};
 use crate::model::{Kind, Record, Source};
 
 /// A `t3` (link) listing child's `data`; the 2016 fields every listing has are required.
@@ -60,7 +62,7 @@ pub async fn collect(
     });
     for (stream, path, query) in subreddits.chain(searches) {
         let outcome = read_stream(config, ctx, &mut gather, &token, &stream, &path, query).await;
-        gather.finish_stream(&stream, outcome);
+        gather.finish_paged_stream(&stream, config.limit, outcome);
     }
     Ok(gather.finish())
 }
@@ -106,10 +108,19 @@ async fn read_stream(
     stream: &str,
     path: &str,
     query: Option<&str>,
-) -> Result<Option<Value>, String> {
-    let since = gather.cursor(stream).and_then(Value::as_f64).unwrap_or(0.0);
+) -> Result<Reached, String> {
+    let cursor = gather.cursor(stream).and_then(Value::as_f64);
+    let gap = gather.backfill(stream);
+    // An open gap is read first, from the `after` token where the last run stopped down to the
+    // cursor it had before; newer links wait for the next run.
+    let (since, mut after) = match &gap {
+        Some(gap) => (
+            gap.until.as_f64().unwrap_or(0.0),
+            gap.resume.as_str().map(str::to_string),
+        ),
+        None => (cursor.unwrap_or(0.0), None),
+    };
     let mut newest: Option<f64> = None;
-    let mut after: Option<String> = None;
     let mut kept = 0;
     let limit = config.page_size.to_string();
     loop {
@@ -167,11 +178,27 @@ async fn read_stream(
             .get("after")
             .and_then(Value::as_str)
             .map(str::to_string);
-        if after.is_none() || reached_cursor || kept >= config.limit {
+        if after.is_none() || reached_cursor {
+            after = None;
+            break;
+        }
+        if kept >= config.limit {
             break;
         }
     }
-    Ok(newest.filter(|n| *n > since).map(Value::from))
+    // `after` is still set only if the limit stopped paging before the cursor; a first run
+    // (no cursor) promises no history, so it leaves no gap.
+    let backfill = after
+        .filter(|_| gap.is_some() || cursor.is_some())
+        .map(|token| Backfill {
+            resume: Value::from(token),
+            until: Value::from(since),
+        });
+    let newest = match gap {
+        Some(_) => None,
+        None => newest.filter(|n| *n > since).map(Value::from),
+    };
+    Ok(Reached { newest, backfill })
 }
 
 fn to_record(
