@@ -192,7 +192,7 @@ pub fn build(paths: &Paths, options: &BuildOptions) -> Result<BuildReport, SiteE
     let staging = output::Staging::create(&output_dir)?;
     let rendered = site.render(&staging, None);
     let counts = staging.counts();
-    // On error the staging folder is dropped (and deleted) before the output is touched.
+    // On error the staging folder is dropped (kept as scratch) before the output is touched.
     rendered.map_err(SiteError::from_problems)?;
     staging.publish()?;
     Ok(BuildReport {
