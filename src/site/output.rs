@@ -48,6 +48,8 @@ pub struct Staging {
     /// Whether `dir` held an earlier tree, whose files this build did not produce are removed
     /// before publishing.
     reused: bool,
+    /// Whether there is an output folder to compare with (not on a first build).
+    had_output: bool,
     /// Folders of `dir` known to exist, so each is checked or created once.
     folders: Mutex<HashSet<PathBuf>>,
     /// Every file this build produced, relative to `dir`.
@@ -80,6 +82,7 @@ impl Staging {
             dir,
             output: output.to_path_buf(),
             reused,
+            had_output: output.is_dir(),
             produced: Mutex::new(HashSet::new()),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
@@ -156,36 +159,50 @@ impl Staging {
     fn store(&self, rel: &str, bytes: &[u8]) -> Result<(), Problem> {
         let target = self.dir.join(rel);
         let problem = |e| write_problem(&target, e);
-        lock(&self.produced).insert(rel.to_string());
         if let Some(parent) = target.parent() {
             self.ensure_folder(parent).map_err(problem)?;
         }
-        let scratch = fs::symlink_metadata(&target).ok();
-        let live_path = self.output.join(rel);
-        let live = fs::metadata(&live_path)
-            .ok()
-            .filter(|m| m.is_file() && m.len() == bytes.len() as u64);
-        if let Some(live) = live {
+        // A new staging folder holds nothing this build did not write, and each path is
+        // written once: no need to look.
+        let mut scratch = None;
+        if self.reused {
+            lock(&self.produced).insert(rel.to_string());
+            scratch = fs::symlink_metadata(&target).ok();
+        }
+        if let Some((live_path, live)) = self.unchanged_live_file(rel, bytes) {
             if scratch.as_ref().is_some_and(|s| same_file(s, &live)) {
-                if fs::read(&live_path).is_ok_and(|old| old == bytes) {
-                    self.unchanged.fetch_add(1, Ordering::Relaxed);
-                    return Ok(());
-                }
-            } else if fs::read(&live_path).is_ok_and(|old| old == bytes) {
+                self.unchanged.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            if scratch.take().is_some() {
                 remove_entry(&target).map_err(problem)?;
-                if fs::hard_link(&live_path, &target).is_ok() {
-                    self.unchanged.fetch_add(1, Ordering::Relaxed);
-                    return Ok(());
-                }
+            }
+            if fs::hard_link(&live_path, &target).is_ok() {
+                self.unchanged.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
             }
         }
         self.written.fetch_add(1, Ordering::Relaxed);
-        let scratch = fs::symlink_metadata(&target).ok();
         match scratch {
             Some(s) if s.is_file() && !is_shared(&s) => overwrite(&target, bytes),
-            _ => remove_entry(&target).and_then(|()| fs::write(&target, bytes)),
+            Some(_) => remove_entry(&target).and_then(|()| fs::write(&target, bytes)),
+            None => fs::write(&target, bytes),
         }
         .map_err(problem)
+    }
+
+    /// The output's file at `rel` and its metadata, if it holds exactly `bytes`.
+    fn unchanged_live_file(&self, rel: &str, bytes: &[u8]) -> Option<(PathBuf, Metadata)> {
+        if !self.had_output {
+            return None;
+        }
+        let path = self.output.join(rel);
+        let live = fs::metadata(&path)
+            .ok()
+            .filter(|m| m.is_file() && m.len() == bytes.len() as u64)?;
+        fs::read(&path)
+            .is_ok_and(|old| old == bytes)
+            .then_some((path, live))
     }
 
     /// Makes sure `folder` (inside the staging folder) is a folder, replacing a file of that
