@@ -332,12 +332,7 @@ fn rebuilds_are_byte_identical_and_reuse_unchanged_files() {
     )
     .unwrap();
     assert_eq!(snapshot(&other), first);
-    let leftovers: Vec<_> = fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".zeitgeist"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_only_scratch_left(root);
 }
 
 #[test]
@@ -413,12 +408,7 @@ fn assert_bad_input(breakage: impl FnOnce(&Path), expected: &str) {
         before,
         "the previous output changed"
     );
-    let leftovers: Vec<_> = fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".zeitgeist"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_only_scratch_left(root);
 }
 
 #[test]
@@ -722,4 +712,15 @@ fn real_hacker_news_stories_build_check_and_round_trip_through_feeds() {
             .collect();
         assert_eq!(titles, expected);
     }
+}
+
+/// Builds leave nothing beside their output but the staging folder they keep as scratch space
+/// for the next build (the output before last, or a failed build's files).
+fn assert_only_scratch_left(root: &Path) {
+    let leftovers: Vec<_> = fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".zeitgeist") && !n.starts_with(".zeitgeist-staging-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
