@@ -1162,12 +1162,16 @@ async fn youtube_searches_pages_adds_statistics_and_never_shows_the_key() {
 
 // ---------------------------------------------------------------- Mastodon
 
-#[tokio::test]
-async fn mastodon_follows_link_next_and_resumes_with_since_id() {
-    let statuses = fixture_json("fixtures-mastodon-tootkit/mastodon_public_timeline_2020.json")
+fn mastodon_statuses() -> Vec<Value> {
+    fixture_json("fixtures-mastodon-tootkit/mastodon_public_timeline_2020.json")
         .as_array()
         .unwrap()
-        .clone();
+        .clone()
+}
+
+/// `/api/v1/timelines/tag/ai` as Mastodon serves it: newest first between `since_id` and
+/// `max_id`, with a `Link` header whose `next` carries `max_id` only.
+async fn mastodon_server(statuses: Vec<Value>) -> TestServer {
     let server = Arc::new(Mutex::new(String::new()));
     let base_for_links = server.clone();
     let http_server = serve(move |seen, _| {
@@ -1186,6 +1190,12 @@ async fn mastodon_follows_link_next_and_resumes_with_since_id() {
     })
     .await;
     *server.lock().unwrap() = http_server.base.clone();
+    http_server
+}
+
+#[tokio::test]
+async fn mastodon_follows_link_next_and_resumes_with_since_id() {
+    let http_server = mastodon_server(mastodon_statuses()).await;
     let http = HttpClient::new(&fast_http()).unwrap();
     let env = env();
     let ctx = Context {
@@ -1761,5 +1771,65 @@ async fn reddit_limit_leaves_a_backfill_resumed_with_after() {
         .get("r/askreddit#backfill")
         .is_none());
     // `after` paging has no overlap: every link exactly once, none lost.
+    assert_eq!(union_of(&batches), expected);
+}
+
+#[tokio::test]
+async fn mastodon_limit_leaves_a_backfill_resumed_with_max_id() {
+    let statuses = mastodon_statuses();
+    let server = mastodon_server(statuses.clone()).await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config: MastodonConfig = toml::from_str(&format!(
+        "instances = [\"{}\"]\ntags = [\"ai\"]\npage_size = 4\nlimit = 4\n",
+        server.base
+    ))
+    .unwrap();
+    let stream = format!("{}#ai", server.base);
+    let gap_key = format!("{stream}#backfill");
+    let id = |i: usize| statuses[i]["id"].as_str().unwrap().to_string();
+    // An earlier run reached the 15th newest status: 14 newer ones wait, the limit is 4.
+    let old_cursor = id(14);
+    let expected: BTreeMap<String, usize> = statuses[..14]
+        .iter()
+        .map(|s| (format!("mastodon:{}", s["uri"].as_str().unwrap()), 1))
+        .collect();
+    let batches = runs_until_closed(json!({ &stream: old_cursor }), 6, |cursor| {
+        let config = config.clone();
+        async move {
+            mastodon::collect(&config, ctx, Some(&cursor))
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    assert!(batches.len() >= 3, "the gap needs several runs");
+
+    let first = &batches[0];
+    assert_eq!(first.cursor[&stream], json!(id(0)));
+    assert_eq!(
+        first.cursor[&gap_key],
+        json!({ "resume": id(3), "until": old_cursor })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream {stream}: stopped at limit 4 before reaching the previous cursor \"{old_cursor}\"; will resume from \"{}\"",
+        id(3)
+    )));
+    let seen = server.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s.q("max_id") == Some(&id(3)) && s.q("since_id") == Some(&old_cursor)),
+        "run 2 resumes below the oldest status run 1 read, above the old cursor"
+    );
+    for batch in &batches[1..] {
+        assert_eq!(batch.cursor[&stream], json!(id(0)), "cursor stays put");
+    }
+    assert!(batches.last().unwrap().cursor.get(&gap_key).is_none());
+    // `max_id` paging has no overlap: every status exactly once, none lost.
     assert_eq!(union_of(&batches), expected);
 }
