@@ -726,6 +726,38 @@ async fn reddit_without_credentials_names_the_variable() {
 
 // ---------------------------------------------------------------- Bluesky
 
+/// A Bluesky app view: `createSession` for the test credentials, then `searchPosts` over
+/// `views` in the given order, keeping those indexed at or after `since`, `limit` per page with
+/// the offset as `cursor`.
+async fn bluesky_server(views: Vec<Value>) -> TestServer {
+    serve(move |seen, _| match seen.path.as_str() {
+        "/xrpc/com.atproto.server.createSession" => {
+            let body: Value = serde_json::from_str(&seen.body).unwrap();
+            assert_eq!(body, json!({"identifier": "zeitgeist.bsky.social", "password": "app-pass-word"}));
+            Reply::json(&json!({"accessJwt": "jwt-abc", "refreshJwt": "r", "handle": "zeitgeist.bsky.social", "did": "did:plc:z"}))
+        }
+        "/xrpc/app.bsky.feed.searchPosts" => {
+            assert_eq!(seen.header("authorization"), Some("Bearer jwt-abc"));
+            let time = |text: &str| text.parse::<DateTime<Utc>>().ok();
+            let since = seen.q("since").and_then(time);
+            let matching: Vec<&Value> = views
+                .iter()
+                .filter(|v| since.is_none_or(|s| time(v.get("post").unwrap_or(v)["indexedAt"].as_str().unwrap()).is_some_and(|t| t >= s)))
+                .collect();
+            let limit: usize = seen.q("limit").unwrap().parse().unwrap();
+            let start: usize = seen.q("cursor").map_or(0, |c| c.parse().unwrap());
+            let end = (start + limit).min(matching.len());
+            let mut page = json!({"posts": matching[start..end], "hitsTotal": matching.len()});
+            if end < matching.len() {
+                page["cursor"] = json!(end.to_string());
+            }
+            Reply::json(&page)
+        }
+        other => panic!("unexpected path {other}"),
+    })
+    .await
+}
+
 #[tokio::test]
 async fn bluesky_search_uses_a_session_and_pages_with_cursor() {
     // No real searchPosts envelope exists in the fixtures: the 123 real postViews are wrapped as
@@ -734,25 +766,7 @@ async fn bluesky_search_uses_a_session_and_pages_with_cursor() {
         .as_array()
         .unwrap()
         .clone();
-    let server = serve(move |seen, _| match seen.path.as_str() {
-        "/xrpc/com.atproto.server.createSession" => {
-            let body: Value = serde_json::from_str(&seen.body).unwrap();
-            assert_eq!(body, json!({"identifier": "zeitgeist.bsky.social", "password": "app-pass-word"}));
-            Reply::json(&json!({"accessJwt": "jwt-abc", "refreshJwt": "r", "handle": "zeitgeist.bsky.social", "did": "did:plc:z"}))
-        }
-        "/xrpc/app.bsky.feed.searchPosts" => {
-            assert_eq!(seen.header("authorization"), Some("Bearer jwt-abc"));
-            let start: usize = seen.q("cursor").map_or(0, |c| c.parse().unwrap());
-            let end = (start + 50).min(views.len());
-            let mut page = json!({"posts": views[start..end].to_vec(), "hitsTotal": views.len()});
-            if end < views.len() {
-                page["cursor"] = json!(end.to_string());
-            }
-            Reply::json(&page)
-        }
-        other => panic!("unexpected path {other}"),
-    })
-    .await;
+    let server = bluesky_server(views).await;
     let http = HttpClient::new(&fast_http()).unwrap();
     let env = env();
     let ctx = Context {
@@ -1831,5 +1845,84 @@ async fn mastodon_limit_leaves_a_backfill_resumed_with_max_id() {
     }
     assert!(batches.last().unwrap().cursor.get(&gap_key).is_none());
     // `max_id` paging has no overlap: every status exactly once, none lost.
+    assert_eq!(union_of(&batches), expected);
+}
+
+#[tokio::test]
+async fn bluesky_limit_leaves_a_backfill_resumed_with_cursor() {
+    // The real postViews, newest indexed first as `sort=latest` returns them.
+    let mut views: Vec<Value> = fixture_json("fixtures-bluesky-twitwi/bluesky_postviews_123.json")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.get("post").unwrap_or(v).clone())
+        .collect();
+    let indexed = |v: &Value| {
+        v["indexedAt"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+    };
+    views.sort_by_key(|v| std::cmp::Reverse(indexed(v)));
+    views.dedup_by(|a, b| a["uri"] == b["uri"]);
+    let newest = views[0]["indexedAt"].clone();
+    // An earlier run reached the 61st newest post: 60 newer ones wait, the limit is 20.
+    let old_cursor = views[60]["indexedAt"].as_str().unwrap().to_string();
+    let server = bluesky_server(views).await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config_with = |limit: usize| -> BlueskyConfig {
+        toml::from_str(&format!(
+            "queries = [\"ESR\"]\nlimit = {limit}\npage_size = 10\nbase_url = \"{}\"\n",
+            server.base
+        ))
+        .unwrap()
+    };
+    let start = json!({ "search:ESR": old_cursor });
+    let config = config_with(20);
+    let batches = runs_until_closed(start.clone(), 6, |cursor| {
+        let config = config.clone();
+        async move { bluesky::collect(&config, ctx, Some(&cursor)).await.unwrap() }
+    })
+    .await;
+    assert!(batches.len() >= 3, "the gap needs several runs");
+
+    let first = &batches[0];
+    assert_eq!(first.cursor["search:ESR"], newest);
+    assert_eq!(
+        first.cursor["search:ESR#backfill"],
+        json!({ "resume": "20", "until": old_cursor })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream search:ESR: stopped at limit 20 before reaching the previous cursor \"{old_cursor}\"; will resume from \"20\""
+    )));
+    assert!(
+        server
+            .seen()
+            .iter()
+            .any(|s| s.q("cursor") == Some("20") && s.q("since") == Some(old_cursor.as_str())),
+        "run 2 resumes from the page cursor with the old since"
+    );
+    for batch in &batches[1..] {
+        assert_eq!(batch.cursor["search:ESR"], newest, "cursor stays put");
+    }
+    assert!(batches
+        .last()
+        .unwrap()
+        .cursor
+        .get("search:ESR#backfill")
+        .is_none());
+    // The limited runs together read exactly what one unlimited run reads, each post once.
+    let unlimited = bluesky::collect(&config_with(1000), ctx, Some(&start))
+        .await
+        .unwrap();
+    let expected = union_of(&[unlimited]);
+    assert!(expected.len() >= 60, "{}", expected.len());
     assert_eq!(union_of(&batches), expected);
 }
