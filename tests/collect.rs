@@ -1299,19 +1299,45 @@ async fn mastodon_parses_a_current_status_with_newer_fields() {
 
 // ---------------------------------------------------------------- arXiv
 
+/// The recorded Atom feed split into its head (everything before the first entry) and entries.
+fn arxiv_feed() -> (String, Vec<String>) {
+    let feed = fixture("fixtures-arxiv/arxiv_api_query_all_science_2019.xml");
+    let head = feed[..feed.find("<entry>").unwrap()].to_string();
+    let entries = feed
+        .split("<entry>")
+        .skip(1)
+        .map(|rest| {
+            format!(
+                "<entry>{}</entry>\n",
+                rest.split("</entry>").next().unwrap()
+            )
+        })
+        .collect();
+    (head, entries)
+}
+
+/// `/api/query` as arXiv pages it: `max_results` entries from offset `start`, in the order given
+/// (an offset past the end gets the head with no entries).
+async fn arxiv_server(head: String, entries: Vec<String>) -> TestServer {
+    serve(move |seen, _| {
+        assert_eq!(seen.path, "/api/query");
+        let start: usize = seen.q("start").unwrap().parse().unwrap();
+        let max: usize = seen.q("max_results").unwrap().parse().unwrap();
+        let page = entries
+            .iter()
+            .skip(start)
+            .take(max)
+            .cloned()
+            .collect::<String>();
+        Reply::ok(format!("{head}{page}</feed>\n")).with("content-type", "application/atom+xml")
+    })
+    .await
+}
+
 #[tokio::test]
 async fn arxiv_reads_the_atom_api_and_pages_with_start() {
-    let feed = fixture("fixtures-arxiv/arxiv_api_query_all_science_2019.xml");
-    // An empty result page: the real feed with its entries cut out.
-    let empty = format!("{}</feed>\n", &feed[..feed.find("<entry>").unwrap()]);
-    let server = serve(move |seen, _| {
-        assert_eq!(seen.path, "/api/query");
-        match seen.q("start") {
-            Some("0") => Reply::ok(feed.clone()).with("content-type", "application/atom+xml"),
-            _ => Reply::ok(empty.clone()).with("content-type", "application/atom+xml"),
-        }
-    })
-    .await;
+    let (head, entries) = arxiv_feed();
+    let server = arxiv_server(head, entries).await;
     let http = HttpClient::new(&fast_http()).unwrap();
     let env = env();
     let ctx = Context {
@@ -1924,5 +1950,79 @@ async fn bluesky_limit_leaves_a_backfill_resumed_with_cursor() {
         .unwrap();
     let expected = union_of(&[unlimited]);
     assert!(expected.len() >= 60, "{}", expected.len());
+    assert_eq!(union_of(&batches), expected);
+}
+
+#[tokio::test]
+async fn arxiv_limit_leaves_a_backfill_resumed_with_start() {
+    let (head, mut entries) = arxiv_feed();
+    let published = |entry: &String| {
+        let from = entry.find("<published>").unwrap() + "<published>".len();
+        entry[from..from + 20].to_string()
+    };
+    // Newest submission first, as `sortBy=submittedDate&sortOrder=descending` returns them.
+    entries.sort_by_key(|e| std::cmp::Reverse(published(e)));
+    let newest = published(&entries[0]);
+    // An earlier run reached the 8th newest paper: 7 newer ones wait, the limit is 2.
+    let old_cursor = published(&entries[7]);
+    let server = arxiv_server(head, entries).await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config_with = |limit: usize| -> ArxivConfig {
+        toml::from_str(&format!(
+            "categories = [\"cs.DB\"]\nlimit = {limit}\npage_size = 2\nbase_url = \"{}/api\"\n",
+            server.base
+        ))
+        .unwrap()
+    };
+    let start = json!({ "cat:cs.DB": old_cursor });
+    let config = config_with(2);
+    let batches = runs_until_closed(start.clone(), 6, |cursor| {
+        let config = config.clone();
+        async move { arxiv::collect(&config, ctx, Some(&cursor)).await.unwrap() }
+    })
+    .await;
+    assert!(batches.len() >= 3, "the gap needs several runs");
+
+    let first = &batches[0];
+    assert_eq!(first.cursor["cat:cs.DB"], json!(newest));
+    assert_eq!(
+        first.cursor["cat:cs.DB#backfill"],
+        json!({ "resume": 2, "until": old_cursor })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream cat:cs.DB: stopped at limit 2 before reaching the previous cursor \"{old_cursor}\"; will resume from 2"
+    )));
+    let starts: Vec<String> = server
+        .seen()
+        .iter()
+        .map(|s| s.q("start").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        &starts[..3],
+        ["0", "2", "4"],
+        "each run resumes at the next offset"
+    );
+    for batch in &batches[1..] {
+        assert_eq!(batch.cursor["cat:cs.DB"], json!(newest), "cursor stays put");
+    }
+    assert!(batches
+        .last()
+        .unwrap()
+        .cursor
+        .get("cat:cs.DB#backfill")
+        .is_none());
+    // The limited runs together read exactly what one unlimited run reads, each paper once.
+    let unlimited = arxiv::collect(&config_with(100), ctx, Some(&start))
+        .await
+        .unwrap();
+    let expected = union_of(&[unlimited]);
+    // The 7 newer papers and the one at the cursor (kept: same-second submissions share it).
+    assert_eq!(expected.len(), 8);
     assert_eq!(union_of(&batches), expected);
 }
