@@ -1066,27 +1066,35 @@ async fn news_reads_rss_and_atom_with_conditional_get() {
 
 // ---------------------------------------------------------------- YouTube
 
+/// `videos.list?part=statistics`. No recorded response with `statistics` is in the fixtures (the
+/// public ones in sns-sdks/python-youtube testdata/apidata/videos/ were recorded with
+/// part=snippet,player): this answers in the documented shape (counts as strings) with figures
+/// derived from the position.
+fn youtube_statistics(seen: &Seen) -> Reply {
+    assert_eq!(seen.q("part"), Some("statistics"));
+    let items: Vec<Value> = seen.q("id").unwrap().split(',').enumerate().map(|(i, id)| {
+        json!({"kind": "youtube#video", "etag": "e", "id": id, "statistics": {"viewCount": format!("{}", 1000 + i), "likeCount": "10", "favoriteCount": "0", "commentCount": "3"}})
+    }).collect();
+    Reply::json(
+        &json!({"kind": "youtube#videoListResponse", "etag": "e", "items": items, "pageInfo": {"totalResults": items.len(), "resultsPerPage": items.len()}}),
+    )
+}
+
 #[tokio::test]
 async fn youtube_searches_pages_adds_statistics_and_never_shows_the_key() {
     let server = serve(|seen, _| {
         assert_eq!(seen.q("key"), Some("AIzaTESTKEY"));
         match seen.path.as_str() {
             "/search" => match seen.q("pageToken") {
-                None => Reply::json(&fixture_json("fixtures-youtube/youtube_search_by_keywords_p1.json")),
-                Some("CBkQAA") => Reply::json(&fixture_json("fixtures-youtube/youtube_search_by_keywords_p2.json")),
+                None => Reply::json(&fixture_json(
+                    "fixtures-youtube/youtube_search_by_keywords_p1.json",
+                )),
+                Some("CBkQAA") => Reply::json(&fixture_json(
+                    "fixtures-youtube/youtube_search_by_keywords_p2.json",
+                )),
                 Some(other) => panic!("unexpected page token {other}"),
             },
-            // No recorded videos.list response with `statistics` is in the fixtures (the public
-            // ones in sns-sdks/python-youtube testdata/apidata/videos/ were recorded with
-            // part=snippet,player): this answers in the documented shape (counts as strings)
-            // with figures derived from the position.
-            "/videos" => {
-                assert_eq!(seen.q("part"), Some("statistics"));
-                let items: Vec<Value> = seen.q("id").unwrap().split(',').enumerate().map(|(i, id)| {
-                    json!({"kind": "youtube#video", "etag": "e", "id": id, "statistics": {"viewCount": format!("{}", 1000 + i), "likeCount": "10", "favoriteCount": "0", "commentCount": "3"}})
-                }).collect();
-                Reply::json(&json!({"kind": "youtube#videoListResponse", "etag": "e", "items": items, "pageInfo": {"totalResults": items.len(), "resultsPerPage": items.len()}}))
-            }
+            "/videos" => youtube_statistics(seen),
             other => panic!("unexpected path {other}"),
         }
     })
@@ -2024,5 +2032,112 @@ async fn arxiv_limit_leaves_a_backfill_resumed_with_start() {
     let expected = union_of(&[unlimited]);
     // The 7 newer papers and the one at the cursor (kept: same-second submissions share it).
     assert_eq!(expected.len(), 8);
+    assert_eq!(union_of(&batches), expected);
+}
+
+#[tokio::test]
+async fn youtube_limit_leaves_a_backfill_resumed_with_page_token() {
+    // The 50 recorded results, newest first as `order=date` returns them.
+    let p1 = fixture_json("fixtures-youtube/youtube_search_by_keywords_p1.json");
+    let p2 = fixture_json("fixtures-youtube/youtube_search_by_keywords_p2.json");
+    let mut items: Vec<Value> = [&p1, &p2]
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap().clone())
+        .collect();
+    let published = |v: &Value| {
+        v["snippet"]["publishedAt"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+    };
+    items.sort_by_key(|v| std::cmp::Reverse(published(v)));
+    let stamp = |v: &Value| published(v).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let newest = stamp(&items[0]);
+    // An earlier run reached the 31st newest video: 30 newer ones wait, the limit is 10.
+    let old_cursor = stamp(&items[30]);
+    let envelope = p1.clone();
+    // search.list with `publishedAfter` (at or after), `maxResults` per page, the offset as token.
+    let server = serve(move |seen, _| match seen.path.as_str() {
+        "/search" => {
+            let after = seen
+                .q("publishedAfter")
+                .map(|a| a.parse::<DateTime<Utc>>().unwrap());
+            let matching: Vec<&Value> = items
+                .iter()
+                .filter(|v| after.is_none_or(|a| published(v) >= a))
+                .collect();
+            let max: usize = seen.q("maxResults").unwrap().parse().unwrap();
+            let start: usize = seen.q("pageToken").map_or(0, |t| t.parse().unwrap());
+            let end = (start + max).min(matching.len());
+            let mut page = envelope.clone();
+            page["items"] = json!(matching[start..end]);
+            page["nextPageToken"] = if end < matching.len() {
+                json!(end.to_string())
+            } else {
+                Value::Null
+            };
+            Reply::json(&page)
+        }
+        "/videos" => youtube_statistics(seen),
+        other => panic!("unexpected path {other}"),
+    })
+    .await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config_with = |limit: usize| -> YoutubeConfig {
+        toml::from_str(&format!(
+            "queries = [\"surfing\"]\nlimit = {limit}\npage_size = 5\nbase_url = \"{}\"\n",
+            server.base
+        ))
+        .unwrap()
+    };
+    let start = json!({ "search:surfing": old_cursor });
+    let config = config_with(10);
+    let batches = runs_until_closed(start.clone(), 6, |cursor| {
+        let config = config.clone();
+        async move { youtube::collect(&config, ctx, Some(&cursor)).await.unwrap() }
+    })
+    .await;
+    assert!(batches.len() >= 3, "the gap needs several runs");
+
+    let first = &batches[0];
+    assert_eq!(first.cursor["search:surfing"], json!(newest));
+    assert_eq!(
+        first.cursor["search:surfing#backfill"],
+        json!({ "resume": "10", "until": old_cursor })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream search:surfing: stopped at limit 10 before reaching the previous cursor \"{old_cursor}\"; will resume from \"10\""
+    )));
+    assert!(
+        server.seen().iter().any(|s| s.q("pageToken") == Some("10")
+            && s.q("publishedAfter") == Some(old_cursor.as_str())),
+        "run 2 resumes from the page token with the old publishedAfter"
+    );
+    for batch in &batches[1..] {
+        assert_eq!(
+            batch.cursor["search:surfing"],
+            json!(newest),
+            "cursor stays put"
+        );
+    }
+    assert!(batches
+        .last()
+        .unwrap()
+        .cursor
+        .get("search:surfing#backfill")
+        .is_none());
+    // The limited runs together read exactly what one unlimited run reads, each video once.
+    let unlimited = youtube::collect(&config_with(1000), ctx, Some(&start))
+        .await
+        .unwrap();
+    let expected = union_of(&[unlimited]);
+    assert!(expected.len() >= 30, "{}", expected.len());
     assert_eq!(union_of(&batches), expected);
 }
