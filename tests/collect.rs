@@ -726,6 +726,38 @@ async fn reddit_without_credentials_names_the_variable() {
 
 // ---------------------------------------------------------------- Bluesky
 
+/// A Bluesky app view: `createSession` for the test credentials, then `searchPosts` over
+/// `views` in the given order, keeping those indexed at or after `since`, `limit` per page with
+/// the offset as `cursor`.
+async fn bluesky_server(views: Vec<Value>) -> TestServer {
+    serve(move |seen, _| match seen.path.as_str() {
+        "/xrpc/com.atproto.server.createSession" => {
+            let body: Value = serde_json::from_str(&seen.body).unwrap();
+            assert_eq!(body, json!({"identifier": "zeitgeist.bsky.social", "password": "app-pass-word"}));
+            Reply::json(&json!({"accessJwt": "jwt-abc", "refreshJwt": "r", "handle": "zeitgeist.bsky.social", "did": "did:plc:z"}))
+        }
+        "/xrpc/app.bsky.feed.searchPosts" => {
+            assert_eq!(seen.header("authorization"), Some("Bearer jwt-abc"));
+            let time = |text: &str| text.parse::<DateTime<Utc>>().ok();
+            let since = seen.q("since").and_then(time);
+            let matching: Vec<&Value> = views
+                .iter()
+                .filter(|v| since.is_none_or(|s| time(v.get("post").unwrap_or(v)["indexedAt"].as_str().unwrap()).is_some_and(|t| t >= s)))
+                .collect();
+            let limit: usize = seen.q("limit").unwrap().parse().unwrap();
+            let start: usize = seen.q("cursor").map_or(0, |c| c.parse().unwrap());
+            let end = (start + limit).min(matching.len());
+            let mut page = json!({"posts": matching[start..end], "hitsTotal": matching.len()});
+            if end < matching.len() {
+                page["cursor"] = json!(end.to_string());
+            }
+            Reply::json(&page)
+        }
+        other => panic!("unexpected path {other}"),
+    })
+    .await
+}
+
 #[tokio::test]
 async fn bluesky_search_uses_a_session_and_pages_with_cursor() {
     // No real searchPosts envelope exists in the fixtures: the 123 real postViews are wrapped as
@@ -734,25 +766,7 @@ async fn bluesky_search_uses_a_session_and_pages_with_cursor() {
         .as_array()
         .unwrap()
         .clone();
-    let server = serve(move |seen, _| match seen.path.as_str() {
-        "/xrpc/com.atproto.server.createSession" => {
-            let body: Value = serde_json::from_str(&seen.body).unwrap();
-            assert_eq!(body, json!({"identifier": "zeitgeist.bsky.social", "password": "app-pass-word"}));
-            Reply::json(&json!({"accessJwt": "jwt-abc", "refreshJwt": "r", "handle": "zeitgeist.bsky.social", "did": "did:plc:z"}))
-        }
-        "/xrpc/app.bsky.feed.searchPosts" => {
-            assert_eq!(seen.header("authorization"), Some("Bearer jwt-abc"));
-            let start: usize = seen.q("cursor").map_or(0, |c| c.parse().unwrap());
-            let end = (start + 50).min(views.len());
-            let mut page = json!({"posts": views[start..end].to_vec(), "hitsTotal": views.len()});
-            if end < views.len() {
-                page["cursor"] = json!(end.to_string());
-            }
-            Reply::json(&page)
-        }
-        other => panic!("unexpected path {other}"),
-    })
-    .await;
+    let server = bluesky_server(views).await;
     let http = HttpClient::new(&fast_http()).unwrap();
     let env = env();
     let ctx = Context {
@@ -1052,27 +1066,35 @@ async fn news_reads_rss_and_atom_with_conditional_get() {
 
 // ---------------------------------------------------------------- YouTube
 
+/// `videos.list?part=statistics`. No recorded response with `statistics` is in the fixtures (the
+/// public ones in sns-sdks/python-youtube testdata/apidata/videos/ were recorded with
+/// part=snippet,player): this answers in the documented shape (counts as strings) with figures
+/// derived from the position.
+fn youtube_statistics(seen: &Seen) -> Reply {
+    assert_eq!(seen.q("part"), Some("statistics"));
+    let items: Vec<Value> = seen.q("id").unwrap().split(',').enumerate().map(|(i, id)| {
+        json!({"kind": "youtube#video", "etag": "e", "id": id, "statistics": {"viewCount": format!("{}", 1000 + i), "likeCount": "10", "favoriteCount": "0", "commentCount": "3"}})
+    }).collect();
+    Reply::json(
+        &json!({"kind": "youtube#videoListResponse", "etag": "e", "items": items, "pageInfo": {"totalResults": items.len(), "resultsPerPage": items.len()}}),
+    )
+}
+
 #[tokio::test]
 async fn youtube_searches_pages_adds_statistics_and_never_shows_the_key() {
     let server = serve(|seen, _| {
         assert_eq!(seen.q("key"), Some("AIzaTESTKEY"));
         match seen.path.as_str() {
             "/search" => match seen.q("pageToken") {
-                None => Reply::json(&fixture_json("fixtures-youtube/youtube_search_by_keywords_p1.json")),
-                Some("CBkQAA") => Reply::json(&fixture_json("fixtures-youtube/youtube_search_by_keywords_p2.json")),
+                None => Reply::json(&fixture_json(
+                    "fixtures-youtube/youtube_search_by_keywords_p1.json",
+                )),
+                Some("CBkQAA") => Reply::json(&fixture_json(
+                    "fixtures-youtube/youtube_search_by_keywords_p2.json",
+                )),
                 Some(other) => panic!("unexpected page token {other}"),
             },
-            // No recorded videos.list response with `statistics` is in the fixtures (the public
-            // ones in sns-sdks/python-youtube testdata/apidata/videos/ were recorded with
-            // part=snippet,player): this answers in the documented shape (counts as strings)
-            // with figures derived from the position.
-            "/videos" => {
-                assert_eq!(seen.q("part"), Some("statistics"));
-                let items: Vec<Value> = seen.q("id").unwrap().split(',').enumerate().map(|(i, id)| {
-                    json!({"kind": "youtube#video", "etag": "e", "id": id, "statistics": {"viewCount": format!("{}", 1000 + i), "likeCount": "10", "favoriteCount": "0", "commentCount": "3"}})
-                }).collect();
-                Reply::json(&json!({"kind": "youtube#videoListResponse", "etag": "e", "items": items, "pageInfo": {"totalResults": items.len(), "resultsPerPage": items.len()}}))
-            }
+            "/videos" => youtube_statistics(seen),
             other => panic!("unexpected path {other}"),
         }
     })
@@ -1162,12 +1184,16 @@ async fn youtube_searches_pages_adds_statistics_and_never_shows_the_key() {
 
 // ---------------------------------------------------------------- Mastodon
 
-#[tokio::test]
-async fn mastodon_follows_link_next_and_resumes_with_since_id() {
-    let statuses = fixture_json("fixtures-mastodon-tootkit/mastodon_public_timeline_2020.json")
+fn mastodon_statuses() -> Vec<Value> {
+    fixture_json("fixtures-mastodon-tootkit/mastodon_public_timeline_2020.json")
         .as_array()
         .unwrap()
-        .clone();
+        .clone()
+}
+
+/// `/api/v1/timelines/tag/ai` as Mastodon serves it: newest first between `since_id` and
+/// `max_id`, with a `Link` header whose `next` carries `max_id` only.
+async fn mastodon_server(statuses: Vec<Value>) -> TestServer {
     let server = Arc::new(Mutex::new(String::new()));
     let base_for_links = server.clone();
     let http_server = serve(move |seen, _| {
@@ -1186,6 +1212,12 @@ async fn mastodon_follows_link_next_and_resumes_with_since_id() {
     })
     .await;
     *server.lock().unwrap() = http_server.base.clone();
+    http_server
+}
+
+#[tokio::test]
+async fn mastodon_follows_link_next_and_resumes_with_since_id() {
+    let http_server = mastodon_server(mastodon_statuses()).await;
     let http = HttpClient::new(&fast_http()).unwrap();
     let env = env();
     let ctx = Context {
@@ -1275,19 +1307,45 @@ async fn mastodon_parses_a_current_status_with_newer_fields() {
 
 // ---------------------------------------------------------------- arXiv
 
+/// The recorded Atom feed split into its head (everything before the first entry) and entries.
+fn arxiv_feed() -> (String, Vec<String>) {
+    let feed = fixture("fixtures-arxiv/arxiv_api_query_all_science_2019.xml");
+    let head = feed[..feed.find("<entry>").unwrap()].to_string();
+    let entries = feed
+        .split("<entry>")
+        .skip(1)
+        .map(|rest| {
+            format!(
+                "<entry>{}</entry>\n",
+                rest.split("</entry>").next().unwrap()
+            )
+        })
+        .collect();
+    (head, entries)
+}
+
+/// `/api/query` as arXiv pages it: `max_results` entries from offset `start`, in the order given
+/// (an offset past the end gets the head with no entries).
+async fn arxiv_server(head: String, entries: Vec<String>) -> TestServer {
+    serve(move |seen, _| {
+        assert_eq!(seen.path, "/api/query");
+        let start: usize = seen.q("start").unwrap().parse().unwrap();
+        let max: usize = seen.q("max_results").unwrap().parse().unwrap();
+        let page = entries
+            .iter()
+            .skip(start)
+            .take(max)
+            .cloned()
+            .collect::<String>();
+        Reply::ok(format!("{head}{page}</feed>\n")).with("content-type", "application/atom+xml")
+    })
+    .await
+}
+
 #[tokio::test]
 async fn arxiv_reads_the_atom_api_and_pages_with_start() {
-    let feed = fixture("fixtures-arxiv/arxiv_api_query_all_science_2019.xml");
-    // An empty result page: the real feed with its entries cut out.
-    let empty = format!("{}</feed>\n", &feed[..feed.find("<entry>").unwrap()]);
-    let server = serve(move |seen, _| {
-        assert_eq!(seen.path, "/api/query");
-        match seen.q("start") {
-            Some("0") => Reply::ok(feed.clone()).with("content-type", "application/atom+xml"),
-            _ => Reply::ok(empty.clone()).with("content-type", "application/atom+xml"),
-        }
-    })
-    .await;
+    let (head, entries) = arxiv_feed();
+    let server = arxiv_server(head, entries).await;
     let http = HttpClient::new(&fast_http()).unwrap();
     let env = env();
     let ctx = Context {
@@ -1761,5 +1819,325 @@ async fn reddit_limit_leaves_a_backfill_resumed_with_after() {
         .get("r/askreddit#backfill")
         .is_none());
     // `after` paging has no overlap: every link exactly once, none lost.
+    assert_eq!(union_of(&batches), expected);
+}
+
+#[tokio::test]
+async fn mastodon_limit_leaves_a_backfill_resumed_with_max_id() {
+    let statuses = mastodon_statuses();
+    let server = mastodon_server(statuses.clone()).await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config: MastodonConfig = toml::from_str(&format!(
+        "instances = [\"{}\"]\ntags = [\"ai\"]\npage_size = 4\nlimit = 4\n",
+        server.base
+    ))
+    .unwrap();
+    let stream = format!("{}#ai", server.base);
+    let gap_key = format!("{stream}#backfill");
+    let id = |i: usize| statuses[i]["id"].as_str().unwrap().to_string();
+    // An earlier run reached the 15th newest status: 14 newer ones wait, the limit is 4.
+    let old_cursor = id(14);
+    let expected: BTreeMap<String, usize> = statuses[..14]
+        .iter()
+        .map(|s| (format!("mastodon:{}", s["uri"].as_str().unwrap()), 1))
+        .collect();
+    let batches = runs_until_closed(json!({ &stream: old_cursor }), 6, |cursor| {
+        let config = config.clone();
+        async move {
+            mastodon::collect(&config, ctx, Some(&cursor))
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    assert!(batches.len() >= 3, "the gap needs several runs");
+
+    let first = &batches[0];
+    assert_eq!(first.cursor[&stream], json!(id(0)));
+    assert_eq!(
+        first.cursor[&gap_key],
+        json!({ "resume": id(3), "until": old_cursor })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream {stream}: stopped at limit 4 before reaching the previous cursor \"{old_cursor}\"; will resume from \"{}\"",
+        id(3)
+    )));
+    let seen = server.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s.q("max_id") == Some(&id(3)) && s.q("since_id") == Some(&old_cursor)),
+        "run 2 resumes below the oldest status run 1 read, above the old cursor"
+    );
+    for batch in &batches[1..] {
+        assert_eq!(batch.cursor[&stream], json!(id(0)), "cursor stays put");
+    }
+    assert!(batches.last().unwrap().cursor.get(&gap_key).is_none());
+    // `max_id` paging has no overlap: every status exactly once, none lost.
+    assert_eq!(union_of(&batches), expected);
+}
+
+#[tokio::test]
+async fn bluesky_limit_leaves_a_backfill_resumed_with_cursor() {
+    // The real postViews, newest indexed first as `sort=latest` returns them.
+    let mut views: Vec<Value> = fixture_json("fixtures-bluesky-twitwi/bluesky_postviews_123.json")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.get("post").unwrap_or(v).clone())
+        .collect();
+    let indexed = |v: &Value| {
+        v["indexedAt"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+    };
+    views.sort_by_key(|v| std::cmp::Reverse(indexed(v)));
+    views.dedup_by(|a, b| a["uri"] == b["uri"]);
+    let newest = views[0]["indexedAt"].clone();
+    // An earlier run reached the 61st newest post: 60 newer ones wait, the limit is 20.
+    let old_cursor = views[60]["indexedAt"].as_str().unwrap().to_string();
+    let server = bluesky_server(views).await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config_with = |limit: usize| -> BlueskyConfig {
+        toml::from_str(&format!(
+            "queries = [\"ESR\"]\nlimit = {limit}\npage_size = 10\nbase_url = \"{}\"\n",
+            server.base
+        ))
+        .unwrap()
+    };
+    let start = json!({ "search:ESR": old_cursor });
+    let config = config_with(20);
+    let batches = runs_until_closed(start.clone(), 6, |cursor| {
+        let config = config.clone();
+        async move { bluesky::collect(&config, ctx, Some(&cursor)).await.unwrap() }
+    })
+    .await;
+    assert!(batches.len() >= 3, "the gap needs several runs");
+
+    let first = &batches[0];
+    assert_eq!(first.cursor["search:ESR"], newest);
+    assert_eq!(
+        first.cursor["search:ESR#backfill"],
+        json!({ "resume": "20", "until": old_cursor })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream search:ESR: stopped at limit 20 before reaching the previous cursor \"{old_cursor}\"; will resume from \"20\""
+    )));
+    assert!(
+        server
+            .seen()
+            .iter()
+            .any(|s| s.q("cursor") == Some("20") && s.q("since") == Some(old_cursor.as_str())),
+        "run 2 resumes from the page cursor with the old since"
+    );
+    for batch in &batches[1..] {
+        assert_eq!(batch.cursor["search:ESR"], newest, "cursor stays put");
+    }
+    assert!(batches
+        .last()
+        .unwrap()
+        .cursor
+        .get("search:ESR#backfill")
+        .is_none());
+    // The limited runs together read exactly what one unlimited run reads, each post once.
+    let unlimited = bluesky::collect(&config_with(1000), ctx, Some(&start))
+        .await
+        .unwrap();
+    let expected = union_of(&[unlimited]);
+    assert!(expected.len() >= 60, "{}", expected.len());
+    assert_eq!(union_of(&batches), expected);
+}
+
+#[tokio::test]
+async fn arxiv_limit_leaves_a_backfill_resumed_with_start() {
+    let (head, mut entries) = arxiv_feed();
+    let published = |entry: &String| {
+        let from = entry.find("<published>").unwrap() + "<published>".len();
+        entry[from..from + 20].to_string()
+    };
+    // Newest submission first, as `sortBy=submittedDate&sortOrder=descending` returns them.
+    entries.sort_by_key(|e| std::cmp::Reverse(published(e)));
+    let newest = published(&entries[0]);
+    // An earlier run reached the 8th newest paper: 7 newer ones wait, the limit is 2.
+    let old_cursor = published(&entries[7]);
+    let server = arxiv_server(head, entries).await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config_with = |limit: usize| -> ArxivConfig {
+        toml::from_str(&format!(
+            "categories = [\"cs.DB\"]\nlimit = {limit}\npage_size = 2\nbase_url = \"{}/api\"\n",
+            server.base
+        ))
+        .unwrap()
+    };
+    let start = json!({ "cat:cs.DB": old_cursor });
+    let config = config_with(2);
+    let batches = runs_until_closed(start.clone(), 6, |cursor| {
+        let config = config.clone();
+        async move { arxiv::collect(&config, ctx, Some(&cursor)).await.unwrap() }
+    })
+    .await;
+    assert!(batches.len() >= 3, "the gap needs several runs");
+
+    let first = &batches[0];
+    assert_eq!(first.cursor["cat:cs.DB"], json!(newest));
+    assert_eq!(
+        first.cursor["cat:cs.DB#backfill"],
+        json!({ "resume": 2, "until": old_cursor })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream cat:cs.DB: stopped at limit 2 before reaching the previous cursor \"{old_cursor}\"; will resume from 2"
+    )));
+    let starts: Vec<String> = server
+        .seen()
+        .iter()
+        .map(|s| s.q("start").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        &starts[..3],
+        ["0", "2", "4"],
+        "each run resumes at the next offset"
+    );
+    for batch in &batches[1..] {
+        assert_eq!(batch.cursor["cat:cs.DB"], json!(newest), "cursor stays put");
+    }
+    assert!(batches
+        .last()
+        .unwrap()
+        .cursor
+        .get("cat:cs.DB#backfill")
+        .is_none());
+    // The limited runs together read exactly what one unlimited run reads, each paper once.
+    let unlimited = arxiv::collect(&config_with(100), ctx, Some(&start))
+        .await
+        .unwrap();
+    let expected = union_of(&[unlimited]);
+    // The 7 newer papers and the one at the cursor (kept: same-second submissions share it).
+    assert_eq!(expected.len(), 8);
+    assert_eq!(union_of(&batches), expected);
+}
+
+#[tokio::test]
+async fn youtube_limit_leaves_a_backfill_resumed_with_page_token() {
+    // The 50 recorded results, newest first as `order=date` returns them.
+    let p1 = fixture_json("fixtures-youtube/youtube_search_by_keywords_p1.json");
+    let p2 = fixture_json("fixtures-youtube/youtube_search_by_keywords_p2.json");
+    let mut items: Vec<Value> = [&p1, &p2]
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap().clone())
+        .collect();
+    let published = |v: &Value| {
+        v["snippet"]["publishedAt"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+    };
+    items.sort_by_key(|v| std::cmp::Reverse(published(v)));
+    let stamp = |v: &Value| published(v).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let newest = stamp(&items[0]);
+    // An earlier run reached the 31st newest video: 30 newer ones wait, the limit is 10.
+    let old_cursor = stamp(&items[30]);
+    let envelope = p1.clone();
+    // search.list with `publishedAfter` (at or after), `maxResults` per page, the offset as token.
+    let server = serve(move |seen, _| match seen.path.as_str() {
+        "/search" => {
+            let after = seen
+                .q("publishedAfter")
+                .map(|a| a.parse::<DateTime<Utc>>().unwrap());
+            let matching: Vec<&Value> = items
+                .iter()
+                .filter(|v| after.is_none_or(|a| published(v) >= a))
+                .collect();
+            let max: usize = seen.q("maxResults").unwrap().parse().unwrap();
+            let start: usize = seen.q("pageToken").map_or(0, |t| t.parse().unwrap());
+            let end = (start + max).min(matching.len());
+            let mut page = envelope.clone();
+            page["items"] = json!(matching[start..end]);
+            page["nextPageToken"] = if end < matching.len() {
+                json!(end.to_string())
+            } else {
+                Value::Null
+            };
+            Reply::json(&page)
+        }
+        "/videos" => youtube_statistics(seen),
+        other => panic!("unexpected path {other}"),
+    })
+    .await;
+    let http = HttpClient::new(&fast_http()).unwrap();
+    let env = env();
+    let ctx = Context {
+        http: &http,
+        env: &env,
+        collected_at: collected_at(),
+    };
+    let config_with = |limit: usize| -> YoutubeConfig {
+        toml::from_str(&format!(
+            "queries = [\"surfing\"]\nlimit = {limit}\npage_size = 5\nbase_url = \"{}\"\n",
+            server.base
+        ))
+        .unwrap()
+    };
+    let start = json!({ "search:surfing": old_cursor });
+    let config = config_with(10);
+    let batches = runs_until_closed(start.clone(), 6, |cursor| {
+        let config = config.clone();
+        async move { youtube::collect(&config, ctx, Some(&cursor)).await.unwrap() }
+    })
+    .await;
+    assert!(batches.len() >= 3, "the gap needs several runs");
+
+    let first = &batches[0];
+    assert_eq!(first.cursor["search:surfing"], json!(newest));
+    assert_eq!(
+        first.cursor["search:surfing#backfill"],
+        json!({ "resume": "10", "until": old_cursor })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream search:surfing: stopped at limit 10 before reaching the previous cursor \"{old_cursor}\"; will resume from \"10\""
+    )));
+    assert!(
+        server.seen().iter().any(|s| s.q("pageToken") == Some("10")
+            && s.q("publishedAfter") == Some(old_cursor.as_str())),
+        "run 2 resumes from the page token with the old publishedAfter"
+    );
+    for batch in &batches[1..] {
+        assert_eq!(
+            batch.cursor["search:surfing"],
+            json!(newest),
+            "cursor stays put"
+        );
+    }
+    assert!(batches
+        .last()
+        .unwrap()
+        .cursor
+        .get("search:surfing#backfill")
+        .is_none());
+    // The limited runs together read exactly what one unlimited run reads, each video once.
+    let unlimited = youtube::collect(&config_with(1000), ctx, Some(&start))
+        .await
+        .unwrap();
+    let expected = union_of(&[unlimited]);
+    assert!(expected.len() >= 30, "{}", expected.len());
     assert_eq!(union_of(&batches), expected);
 }

@@ -1,13 +1,16 @@
 //! arXiv's export API (`/api/query`, Atom): each category (`cat:cs.AI`) and query, newest
 //! submissions first (`sortBy=submittedDate`), paged with `start`, stopping at the newest
-//! `published` of the previous run. The HTTP layer spaces calls 3 s apart as arXiv asks.
+//! `published` of the previous run; a stream stopped at its limit keeps the next `start` offset
+//! as a backfill. The HTTP layer spaces calls 3 s apart as arXiv asks.
 
 use serde_json::Value;
 
 use super::config::ArxivConfig;
 use super::http::{Expect, Request};
 use super::text::normalize_whitespace;
-use super::{endpoint, parse_time, record, Batch, CollectError, Context, Gather};
+use super::{
+    endpoint, parse_time, record, Backfill, Batch, CollectError, Context, Gather, Reached,
+};
 use crate::model::{Kind, Record, Source};
 
 /// Reads every category and query of `[sources.arxiv]`.
@@ -20,7 +23,7 @@ pub async fn collect(
     let categories = config.categories.iter().map(|c| format!("cat:{c}"));
     for search in categories.chain(config.queries.iter().cloned()) {
         let outcome = read_stream(config, ctx, &mut gather, &search).await;
-        gather.finish_stream(&search, outcome);
+        gather.finish_paged_stream(&search, config.limit, outcome);
     }
     Ok(gather.finish())
 }
@@ -30,13 +33,26 @@ async fn read_stream(
     ctx: Context<'_>,
     gather: &mut Gather,
     search: &str,
-) -> Result<Option<Value>, String> {
-    let since = gather
+) -> Result<Reached, String> {
+    let cursor = gather
         .cursor(search)
         .and_then(Value::as_str)
         .and_then(parse_time);
+    let gap = gather.backfill(search);
+    // An open gap is read first, from the `start` offset where the last run stopped down to the
+    // cursor it had before. Papers submitted since then sit above that offset and push the rest
+    // down, so resuming re-reads that many entries (the store drops exact duplicates) but skips
+    // none; arXiv keeps withdrawn papers listed, so entries do not vanish from above the offset.
+    let (since, first) = match &gap {
+        Some(gap) => (
+            gap.until.as_str().and_then(parse_time),
+            gap.resume.as_u64().map_or(0, |n| n as usize),
+        ),
+        None => (cursor, 0),
+    };
     let mut newest = since;
-    let mut start = 0;
+    let mut start = first;
+    let mut stopped_at_limit = false;
     let max_results = config.page_size.to_string();
     loop {
         let start_text = start.to_string();
@@ -71,14 +87,27 @@ async fn read_stream(
             }
         }
         start += count;
-        if reached_cursor || count < config.page_size || start >= config.limit {
+        if reached_cursor || count < config.page_size {
+            break;
+        }
+        if start - first >= config.limit {
+            stopped_at_limit = true;
             break;
         }
     }
-    let newest = newest
-        .filter(|n| Some(*n) != since)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    Ok(newest.map(Value::from))
+    let stamp = |t: chrono::DateTime<chrono::Utc>| {
+        Value::from(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    // A first run (no cursor) promises no history, so stopping at the limit leaves no gap.
+    let backfill = since.filter(|_| stopped_at_limit).map(|until| Backfill {
+        resume: Value::from(start),
+        until: stamp(until),
+    });
+    let newest = match gap {
+        Some(_) => None,
+        None => newest.filter(|n| Some(*n) != since).map(stamp),
+    };
+    Ok(Reached { newest, backfill })
 }
 
 /// `http://arxiv.org/abs/1501.05039v1` → (`1501.05039`, `v1`); old-style ids keep their archive

@@ -14,7 +14,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::config::{BlueskyConfig, JetstreamConfig};
 use super::http::{Expect, Request};
-use super::{endpoint, parse_time, pick, record, Batch, CollectError, Context, Gather};
+use super::{
+    endpoint, parse_time, pick, record, Backfill, Batch, CollectError, Context, Gather, Reached,
+};
 use crate::model::{Kind, Record, RecordId, Source};
 
 /// The stream key Jetstream's `time_us` is kept under.
@@ -98,7 +100,7 @@ pub async fn collect(
         for query in &config.queries {
             let stream = format!("search:{query}");
             let outcome = search(config, ctx, &mut gather, &token, &stream, query).await;
-            gather.finish_stream(&stream, outcome);
+            gather.finish_paged_stream(&stream, config.limit, outcome);
         }
     }
     if let Some(jetstream) = config.jetstream.as_ref().filter(|j| j.enabled) {
@@ -152,13 +154,25 @@ async fn search(
     token: &str,
     stream: &str,
     query: &str,
-) -> Result<Option<Value>, String> {
-    let since = gather
+) -> Result<Reached, String> {
+    let cursor = gather
         .cursor(stream)
         .and_then(Value::as_str)
         .map(str::to_string);
+    let gap = gather.backfill(stream);
+    // An open gap is read first: the same `since` as the run that left it, from the page
+    // `cursor` where it stopped. The cursor is an opaque position in the newest-first result
+    // list; posts indexed since then sit above it, so resuming can re-read a few posts (the
+    // store drops exact duplicates) but skips none. Should the app view stop accepting an old
+    // cursor, the request fails, the stream reports the error and the backfill stays as it was.
+    let (since, mut page_cursor) = match &gap {
+        Some(gap) => (
+            gap.until.as_str().map(str::to_string),
+            gap.resume.as_str().map(str::to_string),
+        ),
+        None => (cursor.clone(), None),
+    };
     let mut newest = since.clone();
-    let mut page_cursor: Option<String> = None;
     let mut kept = 0;
     let limit = config.page_size.to_string();
     loop {
@@ -205,13 +219,29 @@ async fn search(
             .get("cursor")
             .and_then(Value::as_str)
             .map(str::to_string);
-        if page_cursor.is_none() || posts.is_empty() || kept >= config.limit {
+        if posts.is_empty() {
+            page_cursor = None;
+        }
+        if page_cursor.is_none() || kept >= config.limit {
             break;
         }
     }
-    Ok(newest
-        .filter(|n| since.as_deref() != Some(n.as_str()))
-        .map(Value::from))
+    // `page_cursor` is still set only if the limit stopped paging; a first run (no cursor)
+    // promises no history, so it leaves no gap.
+    let backfill = match (page_cursor, &since) {
+        (Some(resume), Some(until)) => Some(Backfill {
+            resume: Value::from(resume),
+            until: Value::from(until.as_str()),
+        }),
+        _ => None,
+    };
+    let newest = match gap {
+        Some(_) => None,
+        None => newest
+            .filter(|n| since.as_deref() != Some(n.as_str()))
+            .map(Value::from),
+    };
+    Ok(Reached { newest, backfill })
 }
 
 /// `a` is a later instant than `b` (both RFC 3339).

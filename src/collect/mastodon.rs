@@ -1,13 +1,17 @@
 //! Mastodon hashtag timelines (`/api/v1/timelines/tag/{tag}`) on configured instances: newest
 //! first with `since_id` set to the newest status id of the previous run, older pages through
-//! the `Link: <…max_id=…>; rel="next"` header (followed only on the same instance).
+//! the `Link: <…max_id=…>; rel="next"` header (followed only on the same instance). A stream
+//! stopped at its limit keeps the oldest id read as a backfill, resumed later with `max_id`
+//! (status ids are permanent, so the gap stays resumable however long it waits).
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::config::MastodonConfig;
 use super::text::html_to_text;
-use super::{endpoint, parse_time, pick, record, Batch, CollectError, Context, Gather};
+use super::{
+    endpoint, parse_time, pick, record, Backfill, Batch, CollectError, Context, Gather, Reached,
+};
 use crate::model::{Kind, Record, Source};
 
 /// A Status; fields newer than 2020 (`edited_at`, `quotes_count`, …) are optional or ignored.
@@ -50,7 +54,7 @@ pub async fn collect(
             let stream = format!("{}#{tag}", instance.trim_end_matches('/'));
             let outcome =
                 read_stream(config, ctx, &mut gather, instance, &host, &stream, tag).await;
-            gather.finish_stream(&stream, outcome);
+            gather.finish_paged_stream(&stream, config.limit, outcome);
         }
     }
     Ok(gather.finish())
@@ -69,16 +73,29 @@ async fn read_stream(
     host: &str,
     stream: &str,
     tag: &str,
-) -> Result<Option<Value>, String> {
-    let since = gather
+) -> Result<Reached, String> {
+    let cursor = gather
         .cursor(stream)
         .and_then(Value::as_str)
         .map(str::to_string);
-    let mut newest = since.clone();
+    let gap = gather.backfill(stream);
+    // An open gap is read first, from `max_id` where the last run stopped down to the cursor it
+    // had before; newer statuses wait for the next run.
+    let (since, mut oldest) = match &gap {
+        Some(gap) => (
+            gap.until.as_str().map(str::to_string),
+            gap.resume.as_str().map(str::to_string),
+        ),
+        None => (cursor.clone(), None),
+    };
+    let mut newest: Option<String> = None;
     let limit = config.page_size.to_string();
     let mut params = vec![("limit", limit.as_str())];
     if let Some(since) = &since {
         params.push(("since_id", since));
+    }
+    if let Some(max_id) = &oldest {
+        params.push(("max_id", max_id));
     }
     let mut next = Some(endpoint(
         instance,
@@ -86,6 +103,7 @@ async fn read_stream(
         &params,
     )?);
     let mut kept = 0;
+    let mut stopped_at_limit = false;
     while let Some(url) = next.take() {
         let shown = ctx.http.redact(&url);
         let (page, response) = ctx
@@ -116,6 +134,12 @@ async fn read_stream(
             {
                 newest = Some(status.id.clone());
             }
+            if oldest
+                .as_deref()
+                .is_none_or(|o| id_order(&status.id, o).is_lt())
+            {
+                oldest = Some(status.id.clone());
+            }
             if status.reblog.is_some() {
                 gather.filter_out("boost (the original is collected on its own)");
                 continue;
@@ -128,16 +152,30 @@ async fn read_stream(
                 None => gather.skip("invalid created_at", &place()),
             }
         }
-        if reached_cursor || statuses.is_empty() || kept >= config.limit {
+        if reached_cursor || statuses.is_empty() {
+            break;
+        }
+        if kept >= config.limit {
+            stopped_at_limit = true;
             break;
         }
         next = response
             .header("link")
             .and_then(|link| next_link(link, instance));
     }
-    Ok(newest
-        .filter(|n| since.as_deref() != Some(n.as_str()))
-        .map(Value::from))
+    // A first run (no cursor) promises no history, so stopping at the limit leaves no gap.
+    let backfill = match (stopped_at_limit, &since, oldest) {
+        (true, Some(since), Some(oldest)) => Some(Backfill {
+            resume: Value::from(oldest),
+            until: Value::from(since.as_str()),
+        }),
+        _ => None,
+    };
+    let newest = match gap {
+        Some(_) => None,
+        None => newest.map(Value::from),
+    };
+    Ok(Reached { newest, backfill })
 }
 
 /// The `rel="next"` target of a `Link` header, if it stays on the instance (same origin).

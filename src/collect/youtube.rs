@@ -1,6 +1,7 @@
 //! YouTube Data API v3: `search.list` (videos, newest first, `publishedAfter` the newest
 //! `publishedAt` of the previous run, paged with `pageToken`), then `videos.list` for each page's
-//! statistics. The API key travels as `key=` and is redacted from every message.
+//! statistics. The API key travels as `key=` and is redacted from every message. A stream stopped
+//! at its limit keeps its next `pageToken` as a backfill.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,9 @@ use serde_json::Value;
 
 use super::config::YoutubeConfig;
 use super::text::html_to_text;
-use super::{endpoint, parse_time, pick, record, Batch, CollectError, Context, Gather};
+use super::{
+    endpoint, parse_time, pick, record, Backfill, Batch, CollectError, Context, Gather, Reached,
+};
 use crate::model::{Engagement, Kind, Record, Source};
 
 #[derive(Debug, Deserialize)]
@@ -57,7 +60,7 @@ pub async fn collect(
     for query in &config.queries {
         let stream = format!("search:{query}");
         let outcome = read_stream(config, ctx, &mut gather, &key, &stream, query).await;
-        gather.finish_stream(&stream, outcome);
+        gather.finish_paged_stream(&stream, config.limit, outcome);
     }
     Ok(gather.finish())
 }
@@ -69,13 +72,26 @@ async fn read_stream(
     key: &str,
     stream: &str,
     query: &str,
-) -> Result<Option<Value>, String> {
-    let since = gather
+) -> Result<Reached, String> {
+    let cursor = gather
         .cursor(stream)
         .and_then(Value::as_str)
         .map(str::to_string);
+    let gap = gather.backfill(stream);
+    // An open gap is read first: the same `publishedAfter` as the run that left it, from the
+    // `pageToken` where it stopped. A token is an offset into the result list for exactly these
+    // parameters; videos published since sit above it, so resuming can re-read a few (the store
+    // drops exact duplicates) but skips none. YouTube does not promise how long a token stays
+    // valid: if it refuses one, the stream fails and the backfill is kept as it was, so the gap
+    // is reported on every run until a token is accepted or the backfill is cleared by hand.
+    let (since, mut page_token) = match &gap {
+        Some(gap) => (
+            gap.until.as_str().map(str::to_string),
+            gap.resume.as_str().map(str::to_string),
+        ),
+        None => (cursor.clone(), None),
+    };
     let mut newest = since.as_deref().and_then(parse_time);
-    let mut page_token: Option<String> = None;
     let mut kept = 0;
     let max_results = config.page_size.to_string();
     loop {
@@ -141,14 +157,30 @@ async fn read_stream(
             .get("nextPageToken")
             .and_then(Value::as_str)
             .map(str::to_string);
-        if page_token.is_none() || items.is_empty() || kept >= config.limit {
+        if items.is_empty() {
+            page_token = None;
+        }
+        if page_token.is_none() || kept >= config.limit {
             break;
         }
     }
+    // `page_token` is still set only if the limit stopped paging; a first run (no cursor)
+    // promises no history, so it leaves no gap.
+    let backfill = match (page_token, &since) {
+        (Some(resume), Some(until)) => Some(Backfill {
+            resume: Value::from(resume),
+            until: Value::from(until.as_str()),
+        }),
+        _ => None,
+    };
     let newest = newest.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    Ok(newest
-        .filter(|n| since.as_deref() != Some(n.as_str()))
-        .map(Value::from))
+    let newest = match gap {
+        Some(_) => None,
+        None => newest
+            .filter(|n| since.as_deref() != Some(n.as_str()))
+            .map(Value::from),
+    };
+    Ok(Reached { newest, backfill })
 }
 
 /// `videos.list?part=statistics` for one page of videos, as engagement by video id.
