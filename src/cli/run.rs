@@ -23,6 +23,7 @@ use crate::pipeline::runlog::{
 };
 use crate::pipeline::{self, Step};
 use crate::site::{self, BuildOptions};
+use crate::store::snapshot::Encoding;
 use crate::store::{Store, TimeWindow};
 use crate::synthesize::{story_file, PackResult};
 
@@ -241,8 +242,9 @@ impl Stages<'_> {
         }
         let since = Instant::now();
         let before = (clock - Duration::days(i64::from(days))).date_naive();
+        let encoding = Encoding::gzip_if(self.config.run.compact_gzip);
         let report = Store::open(self.paths.data())
-            .compact(Some(before))
+            .compact(Some(before), encoding)
             .context("compact")?;
         eprintln!(
             "compact: days before {before}: {} snapshot files → {} in {:.1} s",
