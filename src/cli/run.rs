@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
 
-use super::analyze::{analyze_records, load_classifier};
+use super::analyze::{analyze_records, load_classifier, update_series};
 use super::collect::{collect_sources, source_results};
 use super::synthesize::{load_packs, write_stories, DEFAULT_PACKS};
 use crate::analyze::{self, Annotation, CandidateConfig, Classifier};
@@ -162,6 +162,8 @@ impl Stages<'_> {
             &out,
         )
         .context("analyze")?;
+        update_series(self.paths, &self.classifier, records, annotations, clock)
+            .context("series")?;
         log.records.analyzed = analysis.input.records;
         log.records.relevant = analysis.input.relevant;
         log.analysis = Some(AnalysisCounts {
