@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use zeitgeist::model::{Record, RecordId, Source};
 use zeitgeist::store::import::{parse_line, read_lines, ImportFormat, SkippedLine};
+use zeitgeist::store::snapshot::Encoding;
 use zeitgeist::store::{Batch, CommitReport, Store, TimeWindow};
 
 const RAW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/raw/");
@@ -447,11 +448,13 @@ fn compact_merges_days_and_keeps_every_record_byte_for_byte() {
     assert_eq!(before.len(), 61);
 
     // Days before 2026-01-08 hold one file each: nothing merges, and later days are left alone.
-    let early = store.compact(NaiveDate::from_ymd_opt(2026, 1, 8)).unwrap();
+    let early = store
+        .compact(NaiveDate::from_ymd_opt(2026, 1, 8), Encoding::Plain)
+        .unwrap();
     assert_eq!(early.files_before, early.files_after);
     assert_eq!(snapshot_files(dir.path()), before_files);
 
-    let report = store.compact(None).unwrap();
+    let report = store.compact(None, Encoding::Plain).unwrap();
     assert!(report.files_after < report.files_before, "{report:?}");
     let after_files = snapshot_files(dir.path());
     let per_day: Vec<&str> = after_files.keys().map(|name| name.as_str()).collect();
@@ -465,28 +468,83 @@ fn compact_merges_days_and_keeps_every_record_byte_for_byte() {
     );
     assert_eq!(record_bytes(&Store::open(dir.path())), before);
     assert_eq!(
-        store.compact(None).unwrap().written.len(),
+        store.compact(None, Encoding::Plain).unwrap().written.len(),
         0,
         "nothing left to merge"
     );
 }
 
 #[test]
-fn interrupted_compaction_is_read_once_and_finished_later() {
+fn gzip_compaction_keeps_every_record_reads_mixed_days_and_is_deterministic() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path());
     three_runs(&mut store);
     let before = record_bytes(&store);
-    let inputs = snapshot_files(dir.path());
-    store.compact(None).unwrap();
-    // A crash after writing the merged file and before deleting its inputs leaves both.
-    for (name, bytes) in &inputs {
-        fs::write(dir.path().join("snapshots").join(name), bytes).unwrap();
+    // Only 2026-01-07 goes to gzip; 2026-01-08 stays plain, so reads cross both kinds of file.
+    let report = store
+        .compact(NaiveDate::from_ymd_opt(2026, 1, 8), Encoding::Gzip)
+        .unwrap();
+    assert_eq!(report.written.len(), 1, "{report:?}");
+    let names: Vec<String> = snapshot_files(dir.path()).into_keys().collect();
+    assert!(
+        names.contains(&"2026/01/07/100000-bluesky.json.gz".to_string()),
+        "{names:?}"
+    );
+    assert!(names
+        .iter()
+        .any(|n| n.starts_with("2026/01/08/") && n.ends_with(".json")));
+    assert_eq!(record_bytes(&Store::open(dir.path())), before);
+    let day = TimeWindow::days(
+        NaiveDate::from_ymd_opt(2026, 1, 7).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 1, 8).unwrap(),
+    );
+    assert_eq!(store.read_window(&day).unwrap().len(), before.len());
+
+    // The rest, then a rerun that finds nothing to do.
+    store.compact(None, Encoding::Gzip).unwrap();
+    let first = snapshot_files(dir.path());
+    assert!(
+        first.keys().all(|name| name.ends_with(".json.gz")),
+        "{first:?}"
+    );
+    assert_eq!(record_bytes(&Store::open(dir.path())), before);
+    let again = store.compact(None, Encoding::Gzip).unwrap();
+    assert!(again.written.is_empty(), "{again:?}");
+    // A plain compaction never inflates an archived day back.
+    assert!(store
+        .compact(None, Encoding::Plain)
+        .unwrap()
+        .written
+        .is_empty());
+    assert_eq!(snapshot_files(dir.path()), first);
+
+    // The same records compacted in another store give the same bytes.
+    let other = tempfile::tempdir().unwrap();
+    let mut second = Store::open(other.path());
+    three_runs(&mut second);
+    second.compact(None, Encoding::Gzip).unwrap();
+    assert_eq!(snapshot_files(other.path()), first);
+}
+
+#[test]
+fn interrupted_compaction_is_read_once_and_finished_later() {
+    for encoding in [Encoding::Plain, Encoding::Gzip] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path());
+        three_runs(&mut store);
+        let before = record_bytes(&store);
+        let inputs = snapshot_files(dir.path());
+        store.compact(None, encoding).unwrap();
+        let finished = snapshot_files(dir.path());
+        // A crash after writing the merged file and before deleting its inputs leaves both.
+        for (name, bytes) in &inputs {
+            fs::write(dir.path().join("snapshots").join(name), bytes).unwrap();
+        }
+        assert_eq!(record_bytes(&store), before, "repeated ids are read once");
+        store.compact(None, encoding).unwrap();
+        assert_eq!(snapshot_files(dir.path()), finished, "{encoding:?}");
+        assert_eq!(record_bytes(&store), before);
     }
-    assert_eq!(record_bytes(&store), before, "repeated ids are read once");
-    store.compact(None).unwrap();
-    assert_eq!(snapshot_files(dir.path()).len(), 2);
-    assert_eq!(record_bytes(&store), before);
 }
 
 #[test]
@@ -507,7 +565,10 @@ fn compaction_refuses_two_different_records_with_one_id() {
         .join("snapshots")
         .join(name.replace(".json", "-copy.json"));
     fs::write(&copy, tampered).unwrap();
-    let err = store.compact(None).unwrap_err().to_string();
+    let err = store
+        .compact(None, Encoding::Plain)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("differs from its copy"), "{err}");
     assert!(copy.exists());
 }

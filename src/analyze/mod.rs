@@ -47,6 +47,9 @@
 //!   [{beat, score, terms}], sentiment, sentiment_label, entities, names, phrases, language,
 //!   duplicate_of?}` (see [`classify::AnnotationView`]). JSONL, so the site's template loader
 //!   skips it.
+//! - `../series/daily.json` — AI record counts per UTC day, per platform and beat, kept beyond
+//!   the analysis window (see [`series`]; written by the store-reading callers, not by
+//!   [`write_outputs`]).
 //! - `taxonomy.json` — `{categories: [{slug, name, description, beats: [slug]}], beats:
 //!   [{slug, name, category, description}]}`, in `data/beats.yaml` order.
 
@@ -56,6 +59,7 @@ pub mod classify;
 pub mod eval;
 pub mod gazetteer;
 pub mod sentiment;
+pub mod series;
 pub mod signals;
 pub mod stories;
 pub mod terms;

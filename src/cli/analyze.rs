@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use clap::Args;
 
 use crate::analyze::{
-    self, eval, stories, Analysis, Annotation, CandidateConfig, Classifier, Gazetteer,
+    self, eval, series, stories, Analysis, Annotation, CandidateConfig, Classifier, Gazetteer,
     OutputSummary,
 };
 use crate::config::Paths;
@@ -106,6 +106,9 @@ pub fn analyze(paths: &Paths, args: AnalyzeArgs) -> anyhow::Result<()> {
         &config,
         &out,
     )?;
+    if args.input.is_none() {
+        update_series(paths, &classifier, &records, &annotations, as_of)?;
+    }
     eprintln!(
         "analyzed {} records ({} about AI) as of {} in {:.2}s (read {:.2}s, annotate {:.2}s): {} signals, {} candidates ({} suppressed by recent stories)",
         analysis.input.records,
@@ -160,6 +163,29 @@ pub(super) fn analyze_records(
     let written = analyze::write_outputs(out, classifier, records, annotations, &analysis)
         .with_context(|| format!("{}: cannot write analysis", out.display()))?;
     Ok((analysis, written))
+}
+
+/// Merges the whole days covered by `records` — the store's analysis window up to `as_of` —
+/// into `data/series/daily.json`, the long series that outlives the window.
+pub(super) fn update_series(
+    paths: &Paths,
+    classifier: &Classifier,
+    records: &[Record],
+    annotations: &[Annotation],
+    as_of: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let window = pipeline::analysis_window(as_of);
+    let days = series::covered_days(window.start, as_of, records);
+    let counted = series::count_days(&classifier.taxonomy, records, annotations, &days);
+    let update = series::update(&paths.data().join(series::SERIES_FILE), counted)?;
+    eprintln!(
+        "series: {} days in {} ({} added, {} changed)",
+        update.days,
+        update.path.display(),
+        update.added,
+        update.changed
+    );
+    Ok(())
 }
 
 /// Prints one annotation per record as JSONL.

@@ -13,6 +13,7 @@ use crate::config::{Config, Paths};
 use crate::model::Source;
 use crate::pipeline::runlog::SourceResult;
 use crate::store::import::{self, ImportFormat};
+use crate::store::snapshot::Encoding;
 use crate::store::{Batch, Store, StoreSink};
 
 /// `zeitgeist collect`.
@@ -46,6 +47,9 @@ pub struct CompactArgs {
     /// Only compact days before this date (YYYY-MM-DD); all days when absent.
     #[arg(long)]
     pub before: Option<NaiveDate>,
+    /// Store the compacted days gzipped (`<HHMMSS>-<source>.json.gz`); readers take both.
+    #[arg(long)]
+    pub gzip: bool,
 }
 
 /// Collects the enabled (or chosen) sources into the store and prints the summary; fails only
@@ -193,7 +197,10 @@ pub fn compact(paths: &Paths, args: CompactArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let _lock = super::run::lock(paths, "compact")?;
     let store = Store::open(paths.data());
-    let report = store.compact(args.before).context("compacting snapshots")?;
+    let encoding = Encoding::gzip_if(args.gzip);
+    let report = store
+        .compact(args.before, encoding)
+        .context("compacting snapshots")?;
     for path in &report.written {
         eprintln!("wrote {}", path.display());
     }

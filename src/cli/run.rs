@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
 
-use super::analyze::{analyze_records, load_classifier};
+use super::analyze::{analyze_records, load_classifier, update_series};
 use super::collect::{collect_sources, source_results};
 use super::synthesize::{load_packs, write_stories, DEFAULT_PACKS};
 use crate::analyze::{self, Annotation, CandidateConfig, Classifier};
@@ -23,6 +23,7 @@ use crate::pipeline::runlog::{
 };
 use crate::pipeline::{self, Step};
 use crate::site::{self, BuildOptions};
+use crate::store::snapshot::Encoding;
 use crate::store::{Store, TimeWindow};
 use crate::synthesize::{story_file, PackResult};
 
@@ -161,6 +162,8 @@ impl Stages<'_> {
             &out,
         )
         .context("analyze")?;
+        update_series(self.paths, &self.classifier, records, annotations, clock)
+            .context("series")?;
         log.records.analyzed = analysis.input.records;
         log.records.relevant = analysis.input.relevant;
         log.analysis = Some(AnalysisCounts {
@@ -241,8 +244,9 @@ impl Stages<'_> {
         }
         let since = Instant::now();
         let before = (clock - Duration::days(i64::from(days))).date_naive();
+        let encoding = Encoding::gzip_if(self.config.run.compact_gzip);
         let report = Store::open(self.paths.data())
-            .compact(Some(before))
+            .compact(Some(before), encoding)
             .context("compact")?;
         eprintln!(
             "compact: days before {before}: {} snapshot files → {} in {:.1} s",

@@ -41,6 +41,10 @@ pub struct RunConfig {
     /// Snapshots of days older than this many days before the run's clock are compacted into
     /// one file per source and day (`zeitgeist compact`); 0 turns compaction off.
     pub compact_after_days: u32,
+    /// Store compacted days gzipped (`<HHMMSS>-<source>.json.gz`). Off by default: git deflates
+    /// its objects anyway, so plain JSON packs about as small and keeps line diffs and `grep`;
+    /// gzip pays off where files are kept uncompressed (a working tree, an artifact, a bucket).
+    pub compact_gzip: bool,
 }
 
 impl Default for RunConfig {
@@ -50,6 +54,7 @@ impl Default for RunConfig {
             warmup_days: 28,
             stories_per_step: None,
             compact_after_days: 30,
+            compact_gzip: false,
         }
     }
 }

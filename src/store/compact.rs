@@ -5,6 +5,10 @@
 //! every record) before the inputs are removed. A crash at any point leaves either the inputs,
 //! or the inputs plus an identical merged file (readers drop the repeated ids, and the next
 //! compaction finishes the job): never a lost or changed record.
+//!
+//! With [`Encoding::Gzip`] the merged file is `<HHMMSS>-<source>.json.gz`, and a day already held
+//! in one plain file is rewritten gzipped too (checked the same way, after decompressing). A day
+//! once gzipped stays gzipped: a late record merged into it later keeps the day compressed.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -12,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::snapshot::Snapshot;
+use super::snapshot::{Encoding, Snapshot};
 use super::{write_snapshot, Store, StoreError, TimeWindow};
 use crate::atomic::sync_dir;
 use crate::model::{Record, RecordId, Source};
@@ -34,8 +38,12 @@ pub struct CompactReport {
 
 impl Store {
     /// Merges, for every day before `before` (all days when `None`), the snapshots of each
-    /// source into one file.
-    pub fn compact(&self, before: Option<NaiveDate>) -> Result<CompactReport, StoreError> {
+    /// source into one file, stored with `encoding`. Running it again changes nothing.
+    pub fn compact(
+        &self,
+        before: Option<NaiveDate>,
+        encoding: Encoding,
+    ) -> Result<CompactReport, StoreError> {
         let window = match before {
             Some(day) => TimeWindow::new(TimeWindow::all().start, TimeWindow::days(day, day).start),
             None => TimeWindow::all(),
@@ -52,13 +60,19 @@ impl Store {
                     .push(path);
             }
             for (source, inputs) in by_source {
-                if inputs.len() < 2 {
+                let encoding = inputs
+                    .iter()
+                    .map(|p| Encoding::of(p))
+                    .fold(encoding, Ord::max);
+                if inputs.len() < 2 && Encoding::of(&inputs[0]) == encoding {
                     report.files_after += inputs.len();
                     continue;
                 }
                 let merged = merge_files(source, &inputs)?;
                 report.records_merged += merged.records.len();
-                report.written.push(replace_files(&inputs, &merged)?);
+                report
+                    .written
+                    .push(replace_files(&inputs, &merged, encoding)?);
                 report.files_after += 1;
             }
         }
@@ -98,9 +112,13 @@ fn merge_files(source: Source, inputs: &[PathBuf]) -> Result<Snapshot, StoreErro
 
 /// Writes `merged` beside the inputs, checks it against them, removes them, and finally gives the
 /// merged file its preferred name if that is now free.
-fn replace_files(inputs: &[PathBuf], merged: &Snapshot) -> Result<PathBuf, StoreError> {
+fn replace_files(
+    inputs: &[PathBuf],
+    merged: &Snapshot,
+    encoding: Encoding,
+) -> Result<PathBuf, StoreError> {
     let dir = inputs[0].parent().expect("snapshots sit in day folders");
-    let written = write_snapshot(dir, merged)?;
+    let written = write_snapshot(dir, merged, encoding)?;
     if let Err(err) = verify(&written, merged) {
         // Leave the store as it was: the inputs are untouched, the bad merge goes.
         fs::remove_file(&written).map_err(|e| StoreError::io(&written, e))?;
@@ -110,7 +128,7 @@ fn replace_files(inputs: &[PathBuf], merged: &Snapshot) -> Result<PathBuf, Store
         fs::remove_file(input).map_err(|e| StoreError::io(input, e))?;
     }
     sync_dir(dir).map_err(|e| StoreError::io(dir, e))?;
-    let preferred = dir.join(merged.preferred_file_name());
+    let preferred = dir.join(merged.preferred_file_name(encoding));
     if preferred != written && !preferred.exists() {
         fs::rename(&written, &preferred).map_err(|e| StoreError::io(&written, e))?;
         sync_dir(dir).map_err(|e| StoreError::io(dir, e))?;
@@ -119,7 +137,8 @@ fn replace_files(inputs: &[PathBuf], merged: &Snapshot) -> Result<PathBuf, Store
     Ok(written)
 }
 
-/// Reads the merged file back and compares every record's serialisation with what was meant.
+/// Reads the merged file back (decompressing it if gzipped) and compares every record's
+/// serialisation with what was meant.
 fn verify(path: &Path, expected: &Snapshot) -> Result<(), StoreError> {
     let mismatch = |message: String| StoreError::CompactMismatch {
         path: path.to_path_buf(),

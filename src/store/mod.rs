@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! data/snapshots/YYYY/MM/DD/<HHMMSS>-<source>.json   records of one source created that UTC day
+//!                                 (or .json.gz: a day compacted with gzip; readers take both)
 //! data/state/<source>.json                           that source's cursors: {"<query>": <opaque JSON>}
 //! ```
 //!
@@ -36,7 +37,7 @@ use crate::atomic::{sync_dir, write_atomic};
 use crate::model::{Record, RecordId, Source};
 use dedup::{DedupIndex, StoredRecord};
 pub use sink::StoreSink;
-use snapshot::{day_dir, free_path, is_snapshot_name, Snapshot};
+use snapshot::{day_dir, free_path, is_snapshot_name, Encoding, Snapshot};
 
 /// What can go wrong reading or writing the store. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -402,17 +403,26 @@ impl Store {
         by_day
             .into_par_iter()
             .map(|(day, records)| {
-                write_snapshot(&day_dir(&snapshots, day), &Snapshot::new(source, records))
+                write_snapshot(
+                    &day_dir(&snapshots, day),
+                    &Snapshot::new(source, records),
+                    Encoding::Plain,
+                )
             })
             .collect()
     }
 }
 
 /// Writes a snapshot under a free name in `dir`, making new folders durable too.
-pub(crate) fn write_snapshot(dir: &Path, snapshot: &Snapshot) -> Result<PathBuf, StoreError> {
+pub(crate) fn write_snapshot(
+    dir: &Path,
+    snapshot: &Snapshot,
+    encoding: Encoding,
+) -> Result<PathBuf, StoreError> {
     let created_dirs: Vec<&Path> = dir.ancestors().take(3).filter(|d| !d.exists()).collect();
-    let path = free_path(dir, &snapshot.preferred_file_name());
-    write_atomic(&path, &snapshot.to_bytes()).map_err(|e| StoreError::io(&path, e))?;
+    let path = free_path(dir, &snapshot.preferred_file_name(encoding));
+    let bytes = encoding.encode(snapshot.to_bytes());
+    write_atomic(&path, &bytes).map_err(|e| StoreError::io(&path, e))?;
     for created in created_dirs {
         let parent = created.parent().expect("day folders have parents");
         sync_dir(parent).map_err(|e| StoreError::io(parent, e))?;

@@ -12,10 +12,13 @@
 //! ]}
 //! ```
 //!
-//! Plain rather than gzip: git already deflates objects, so gzip would not shrink the
-//! repository, and plain JSON reads faster and diffs line by line (see `data/README.md`).
+//! Plain by default: git already deflates objects, so gzip barely shrinks the repository, and
+//! plain JSON reads faster and diffs line by line (see `data/README.md`). Compaction can store a
+//! finished day as `<HHMMSS>-<source>.json.gz` instead ([`Encoding::Gzip`], for a working tree or
+//! a host that keeps files uncompressed); [`Snapshot::read`] takes either, through one parser.
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -58,6 +61,72 @@ pub struct SnapshotCounts {
     pub records: usize,
     /// Records whose `near_duplicate_of` is set.
     pub near_duplicates: usize,
+}
+
+/// How a snapshot file is stored: plain JSON (`.json`) or gzipped JSON (`.json.gz`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Encoding {
+    /// `<HHMMSS>-<source>.json`, what collection writes.
+    #[default]
+    Plain,
+    /// `<HHMMSS>-<source>.json.gz`, written only by compaction, with a zeroed gzip header so equal
+    /// records give equal bytes.
+    Gzip,
+}
+
+impl Encoding {
+    /// Gzip when `gzip` is set (`zeitgeist compact --gzip`, `[run] compact_gzip`), else plain.
+    pub fn gzip_if(gzip: bool) -> Encoding {
+        if gzip {
+            Encoding::Gzip
+        } else {
+            Encoding::Plain
+        }
+    }
+
+    /// The encoding a file name says it has.
+    pub fn of(path: &Path) -> Encoding {
+        if path.to_string_lossy().ends_with(".json.gz") {
+            Encoding::Gzip
+        } else {
+            Encoding::Plain
+        }
+    }
+
+    /// The file name ending: `.json` or `.json.gz`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Encoding::Plain => ".json",
+            Encoding::Gzip => ".json.gz",
+        }
+    }
+
+    /// The bytes to write for a snapshot's plain bytes.
+    pub fn encode(self, plain: Vec<u8>) -> Vec<u8> {
+        match self {
+            Encoding::Plain => plain,
+            Encoding::Gzip => {
+                crate::site::search::encode::gzip(&plain).expect("gzip into memory does not fail")
+            }
+        }
+    }
+
+    /// The plain bytes of a file's content; `path` is only used in messages.
+    fn decode(self, path: &Path, stored: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        match self {
+            Encoding::Plain => Ok(stored),
+            Encoding::Gzip => {
+                let mut plain = Vec::with_capacity(stored.len() * 6);
+                flate2::read::GzDecoder::new(stored.as_slice())
+                    .read_to_end(&mut plain)
+                    .map_err(|e| StoreError::Corrupt {
+                        path: path.to_path_buf(),
+                        message: format!("gzip: {e}"),
+                    })?;
+                Ok(plain)
+            }
+        }
+    }
 }
 
 /// A decoded snapshot file.
@@ -109,9 +178,11 @@ impl Snapshot {
         out
     }
 
-    /// Reads and checks a snapshot file: schema version, one source, the record count.
+    /// Reads and checks a snapshot file, plain or gzipped (by its name): schema version, one
+    /// source, the record count.
     pub fn read(path: &Path) -> Result<Snapshot, StoreError> {
-        let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+        let stored = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+        let bytes = Encoding::of(path).decode(path, stored)?;
         Snapshot::from_bytes(path, &bytes)
     }
 
@@ -146,9 +217,10 @@ impl Snapshot {
         Ok(snapshot)
     }
 
-    /// The file name this snapshot prefers: `<HHMMSS>-<source>.json`, the time being the latest
-    /// `collected_at` of its records (the collection run's time, stable across re-imports).
-    pub fn preferred_file_name(&self) -> String {
+    /// The file name this snapshot prefers: `<HHMMSS>-<source>.json` (or `.json.gz`), the time
+    /// being the latest `collected_at` of its records (the collection run's time, stable across
+    /// re-imports).
+    pub fn preferred_file_name(&self, encoding: Encoding) -> String {
         let collected = self
             .records
             .iter()
@@ -156,11 +228,12 @@ impl Snapshot {
             .max()
             .expect("never empty");
         format!(
-            "{:02}{:02}{:02}-{}.json",
+            "{:02}{:02}{:02}-{}{}",
             collected.hour(),
             collected.minute(),
             collected.second(),
-            self.header.source
+            self.header.source,
+            encoding.extension()
         )
     }
 }
@@ -181,18 +254,20 @@ pub fn day_dir(snapshots: &Path, day: NaiveDate) -> PathBuf {
     snapshots.join(day.format("%Y/%m/%d").to_string())
 }
 
-/// A free file name in `dir`: `preferred`, else `<stem>-2.json`, `<stem>-3.json`, …
+/// A free file name in `dir`: `preferred`, else `<stem>-2.json`, `<stem>-3.json`, … (the
+/// ending, `.json` or `.json.gz`, is kept).
 pub fn free_path(dir: &Path, preferred: &str) -> PathBuf {
-    let stem = preferred.strip_suffix(".json").unwrap_or(preferred);
+    let (stem, ending) = preferred.split_at(preferred.find(".json").unwrap_or(preferred.len()));
     std::iter::once(dir.join(preferred))
-        .chain((2..).map(|n| dir.join(format!("{stem}-{n}.json"))))
+        .chain((2..).map(|n| dir.join(format!("{stem}-{n}{ending}"))))
         .find(|path| !path.exists())
         .expect("an unbounded sequence of names has a free one")
 }
 
-/// Whether a folder entry is a snapshot: `*.json`, not hidden (temp files start with a dot).
+/// Whether a folder entry is a snapshot: `*.json` or `*.json.gz`, not hidden (temp files start
+/// with a dot).
 pub fn is_snapshot_name(name: &str) -> bool {
-    name.ends_with(".json") && !name.starts_with('.')
+    (name.ends_with(".json") || name.ends_with(".json.gz")) && !name.starts_with('.')
 }
 
 #[cfg(test)]
@@ -241,7 +316,10 @@ pub(crate) mod tests {
             snapshot.header.window.start.to_rfc3339(),
             "2026-01-02T09:00:00+00:00"
         );
-        assert_eq!(snapshot.preferred_file_name(), "100000-reddit.json");
+        assert_eq!(
+            snapshot.preferred_file_name(Encoding::Plain),
+            "100000-reddit.json"
+        );
         let bytes = snapshot.to_bytes();
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert_eq!(text.lines().count(), 6, "{text}");
@@ -284,5 +362,33 @@ pub(crate) mod tests {
             free_path(dir.path(), "000000-reddit.json"),
             dir.path().join("000000-reddit-3.json")
         );
+        fs::write(dir.path().join("000000-reddit.json.gz"), b"").unwrap();
+        assert_eq!(
+            free_path(dir.path(), "000000-reddit.json.gz"),
+            dir.path().join("000000-reddit-2.json.gz")
+        );
+    }
+
+    #[test]
+    fn gzip_files_read_through_the_same_parser_and_encode_deterministically() {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshot = Snapshot::new(Source::Reddit, vec![record("a", "2026-01-02T10:00:00Z")]);
+        let gz = Encoding::Gzip.encode(snapshot.to_bytes());
+        assert_eq!(gz, Encoding::Gzip.encode(snapshot.to_bytes()));
+        assert_eq!(&gz[4..8], &[0, 0, 0, 0], "gzip mtime is zero");
+        let path = dir
+            .path()
+            .join(snapshot.preferred_file_name(Encoding::Gzip));
+        assert!(path.ends_with("100000-reddit.json.gz"));
+        fs::write(&path, &gz).unwrap();
+        assert_eq!(Snapshot::read(&path).unwrap(), snapshot);
+        fs::write(&path, &gz[..gz.len() / 2]).unwrap();
+        let err = Snapshot::read(&path).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("{}: gzip:", path.display())),
+            "{err}"
+        );
+        assert!(is_snapshot_name("100000-reddit.json.gz"));
+        assert!(!is_snapshot_name(".100000-reddit.json.gz.tmp"));
     }
 }

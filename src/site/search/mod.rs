@@ -31,7 +31,7 @@
 //! against Pagefind and the byte-counting rule: `bench/SEARCH.md`.
 
 mod docs;
-mod encode;
+pub(crate) mod encode;
 mod index;
 mod pages;
 mod tokenize;
