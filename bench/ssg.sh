@@ -69,9 +69,15 @@ base_url = "https://example.com/"
 paginate = 20
 taxonomies = ["tags"]
 
+# Hugo's templates for this corpus build no feeds and no search index, so neither does this
+# site: search is measured against Pagefind on its own (bench/search.sh, bench/SEARCH.md).
 [feeds]
 rss = false
 atom = false
+json = false
+
+[search]
+enabled = false
 EOF
 
 # Two kinds of build, each measured RUNS times per tool, the tools alternating:

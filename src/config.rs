@@ -53,6 +53,8 @@ pub struct Config {
     pub taxonomies: Vec<String>,
     #[serde(default)]
     pub feeds: FeedsConfig,
+    #[serde(default)]
+    pub search: SearchConfig,
     /// `[sources.*]`: what `zeitgeist collect` reads (see `collect::SourcesConfig`).
     #[serde(default)]
     pub sources: crate::collect::SourcesConfig,
@@ -80,6 +82,21 @@ pub struct FeedsConfig {
     /// Most recent entries per feed.
     #[serde(default = "default_feed_limit")]
     pub limit: usize,
+}
+
+/// `[search]`: the client-side search index under `search/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Build the index (and so the search page's results); off for sites that need no search.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig { enabled: true }
+    }
 }
 
 impl Default for FeedsConfig {

@@ -292,6 +292,18 @@ fn feeds_parse_as_rss_and_atom() {
 }
 
 #[test]
+fn search_index_is_built_unless_turned_off() {
+    let dir = fixture();
+    let root = dir.path();
+    build(root);
+    assert!(root.join("public/search/meta.zsm").exists(), "index on by default");
+    let config = fs::read_to_string(root.join("site.toml")).unwrap();
+    write(root, "site.toml", &format!("{config}\n[search]\nenabled = false\n"));
+    build(root);
+    assert!(!root.join("public/search").exists(), "no index when [search] enabled = false");
+}
+
+#[test]
 fn as_of_hides_later_pages_and_stamps_feeds() {
     let dir = fixture();
     let root = dir.path();

@@ -22,8 +22,13 @@ use super::{build_index, DocKind, SearchDoc, BUNDLE_DIR};
 /// edit in milliseconds and the index is rebuilt on full renders (start, template, data or
 /// config changes) only.
 ///
+/// Nothing is indexed when `[search] enabled = false`.
+///
 /// [`BuildOptions::search_on_full_render_only`]: crate::site::BuildOptions
 pub fn jobs(site: &Site) -> Vec<Job> {
+    if !site.config.search.enabled {
+        return Vec::new();
+    }
     let revision = match site.options.search_on_full_render_only {
         true => 0,
         false => site.content.revision,
