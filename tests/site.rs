@@ -296,11 +296,21 @@ fn search_index_is_built_unless_turned_off() {
     let dir = fixture();
     let root = dir.path();
     build(root);
-    assert!(root.join("public/search/meta.zsm").exists(), "index on by default");
+    assert!(
+        root.join("public/search/meta.zsm").exists(),
+        "index on by default"
+    );
     let config = fs::read_to_string(root.join("site.toml")).unwrap();
-    write(root, "site.toml", &format!("{config}\n[search]\nenabled = false\n"));
+    write(
+        root,
+        "site.toml",
+        &format!("{config}\n[search]\nenabled = false\n"),
+    );
     build(root);
-    assert!(!root.join("public/search").exists(), "no index when [search] enabled = false");
+    assert!(
+        !root.join("public/search").exists(),
+        "no index when [search] enabled = false"
+    );
 }
 
 #[test]
