@@ -404,6 +404,9 @@ impl<'a> Writer<'a> {
         let name = community_name(source, community);
         let platform = source.display_name();
         match n {
+            2 if of == 2 => Some(format!(
+                "Both {platform} posts selected for this story come from {name}."
+            )),
             _ if n == of && n >= 2 => Some(format!(
                 "All {} {platform} posts selected for this story come from {name}.",
                 count(of)
@@ -422,10 +425,7 @@ impl<'a> Writer<'a> {
             .most_engaged(None)
             .expect("a pack holds at least one record");
         let mut text = match self.variant("voices", 2) {
-            0 => format!(
-                "The post that drew the most attention was {}",
-                self.introduce(top)
-            ),
+            0 => format!("The most-discussed entry was {}", self.introduce(top)),
             _ => format!("Nothing drew more attention than {}", self.introduce(top)),
         };
         if let Some(second) = self.most_engaged(Some(top.source)) {
