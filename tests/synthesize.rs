@@ -21,6 +21,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use zeitgeist::model::{Record, Source, WriterKind};
+use zeitgeist::synthesize::evidence::{Window, WindowVolume};
 use zeitgeist::synthesize::grounding::{self, normalise};
 use zeitgeist::synthesize::{
     self, offline, CandidateFacts, EvidencePack, PackResult, RunOptions, SynthesisConfig,
@@ -95,6 +96,178 @@ fn fixture_packs_are_what_assembly_makes_of_their_candidates() {
             assembled.platforms.len(),
             "{name}: every platform is heard"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bar for a story, and what the offline writer may state
+
+/// A pack's text outside quotes and footnotes: the writer's own words.
+fn prose(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('“') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        rest = after
+            .find('”')
+            .map_or("", |end| &after[end + '”'.len_utf8()..]);
+    }
+    out.push_str(rest);
+    regex::Regex::new(r"\[\^[^\]]+\]")
+        .unwrap()
+        .replace_all(&out, "")
+        .into_owned()
+}
+
+/// The fixture packs, and variants of each: a weekly window that fired, a rise of less than
+/// twice the usual, a quiet history, a baseline of almost nothing.
+fn pack_variants() -> Vec<(String, EvidencePack)> {
+    let mut all = Vec::new();
+    for name in NAMES {
+        let base = pack(name);
+        all.push((name.to_string(), base.clone()));
+        let mut weekly = base.clone();
+        weekly.volume.last_24h = 2;
+        weekly.volume.fired = Some(WindowVolume {
+            window: Window::Week,
+            records: 30,
+            baseline: 2.2,
+        });
+        all.push((format!("{name}/weekly"), weekly));
+        let mut flat = base.clone();
+        flat.signal.kind = zeitgeist::model::SignalKind::Divergence;
+        flat.volume.last_24h = 12;
+        flat.volume.baseline = 8.0;
+        all.push((format!("{name}/flat"), flat));
+        let mut quiet = base.clone();
+        quiet.volume.last_24h = 6;
+        quiet.volume.baseline = 0.0;
+        all.push((format!("{name}/quiet"), quiet));
+        let mut trickle = base.clone();
+        trickle.volume.last_24h = 9;
+        trickle.volume.baseline = 0.1;
+        all.push((format!("{name}/trickle"), trickle));
+    }
+    all
+}
+
+#[test]
+fn no_story_under_the_minimum_of_posts_or_without_a_real_rise() {
+    let config = SynthesisConfig::default();
+    assert_eq!((config.min_posts, config.min_ratio), (4, 2.0));
+    let mut rising = pack("anthropic-pentagon");
+    rising.volume.last_24h = 9;
+    rising.volume.baseline = 2.0;
+    assert_eq!(config.falls_short(&rising), None);
+
+    let mut few_in_pack = rising.clone();
+    few_in_pack.records.truncate(3);
+    assert!(config
+        .falls_short(&few_in_pack)
+        .unwrap()
+        .contains("min_posts = 4"));
+
+    let mut few_in_window = rising.clone();
+    few_in_window.volume.last_24h = 3;
+    assert!(config
+        .falls_short(&few_in_window)
+        .unwrap()
+        .contains("3 posts in the last 24 hours"));
+
+    let mut flat = rising.clone();
+    flat.volume.baseline = 5.0;
+    assert!(config
+        .falls_short(&flat)
+        .unwrap()
+        .contains("1.8 times the usual volume"));
+
+    // The window that fired decides: a flat day inside a week that rose fivefold is a story.
+    let mut weekly = flat.clone();
+    weekly.volume.fired = Some(WindowVolume {
+        window: Window::Week,
+        records: 25,
+        baseline: 5.0,
+    });
+    assert_eq!(config.falls_short(&weekly), None);
+
+    let stricter = SynthesisConfig {
+        min_posts: 10,
+        ..SynthesisConfig::default()
+    };
+    assert!(stricter.falls_short(&rising).is_some());
+}
+
+#[test]
+fn offline_stories_state_the_window_that_fired_in_plain_words() {
+    for (name, pack) in pack_variants() {
+        let draft = offline::write(&pack);
+        let report = grounding::check(&draft, &pack);
+        assert!(
+            report.passed(),
+            "{name}: {:#?}\n{}\n{}\n{}",
+            report.failures,
+            draft.headline,
+            draft.dek,
+            draft.body
+        );
+        // No jargon in the writer's own words.
+        for (part, text) in [
+            ("headline", &draft.headline),
+            ("dek", &draft.dek),
+            ("body", &draft.body),
+        ] {
+            let own = prose(text).to_lowercase();
+            for word in ["record", "evidence", "signal", "strength", "velocity"] {
+                assert!(!own.contains(word), "{name}: {part} says {word:?}: {own}");
+            }
+        }
+        // No multiple below two anywhere, and never "1 times".
+        let window = pack.volume.window();
+        let all = format!("{} {} {}", draft.headline, draft.dek, prose(&draft.body));
+        assert!(
+            !all.contains("1 times") && !all.contains("one times"),
+            "{name}: {all}"
+        );
+        if window.ratio().is_none_or(|r| r < 2.0) || window.baseline < 1.0 {
+            for phrase in ["times", "-fold", "fold jump", "twice"] {
+                assert!(
+                    !draft.headline.contains(phrase) && !draft.dek.contains(phrase),
+                    "{name}: a ratio of {:?} stated as {phrase:?}: {} / {}",
+                    window.ratio(),
+                    draft.headline,
+                    draft.dek
+                );
+            }
+        }
+        // The dek names the window that fired, with its count.
+        assert!(
+            draft.dek.contains(window.window.span()),
+            "{name}: {}",
+            draft.dek
+        );
+        if window.window == Window::Week {
+            assert!(draft.dek.contains("30 posts"), "{name}: {}", draft.dek);
+            assert!(!draft.dek.contains("two posts"), "{name}: {}", draft.dek);
+        }
+    }
+}
+
+#[test]
+fn dek_and_body_agree_on_every_count() {
+    for (name, pack) in pack_variants() {
+        let draft = offline::write(&pack);
+        let body = grounding::figures(&draft.body);
+        let dek = grounding::figures(&draft.dek);
+        assert!(!dek.is_empty(), "{name}: the dek states no figure");
+        for figure in dek {
+            assert!(
+                body.contains(&figure),
+                "{name}: the dek says {figure}, the body never does\n{}\n{}",
+                draft.dek,
+                draft.body
+            );
+        }
     }
 }
 

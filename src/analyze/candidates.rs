@@ -22,7 +22,9 @@ use super::classify::{Annotation, Classifier, Words};
 use super::signals::{self as signals, intensity, SignalKind, SubjectKind};
 use super::stories::RecentStory;
 use crate::model::{Record, RecordId, Source};
-use crate::synthesize::evidence::{BeatRef, CandidateFacts, Signal, TermCount, Volume};
+use crate::synthesize::evidence::{
+    BeatRef, CandidateFacts, Signal, TermCount, Volume, Window, WindowVolume,
+};
 
 /// Settings for clustering.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -512,11 +514,9 @@ fn describe(context: &Context<'_>, cluster: &Cluster, as_of: DateTime<Utc>) -> C
             Volume {
                 last_24h: 0,
                 baseline: 0.0,
+                fired: None,
             },
-            |s| Volume {
-                last_24h: s.last_24h,
-                baseline: s.baseline,
-            },
+            signal_volume,
         ),
         sentiment: mood
             .into_iter()
@@ -587,4 +587,21 @@ fn label_of(record: &Record) -> String {
         label.push('…');
     }
     label
+}
+
+/// A signal's volume, with the counts of the window it fired on.
+fn signal_volume(signal: &signals::Signal) -> Volume {
+    let (records, baseline) = match signal.window {
+        Window::Day => (signal.last_24h, signal.baseline),
+        Window::Week => (signal.last_7d, signal.baseline_7d),
+    };
+    Volume {
+        last_24h: signal.last_24h,
+        baseline: signal.baseline,
+        fired: Some(WindowVolume {
+            window: signal.window,
+            records,
+            baseline,
+        }),
+    }
 }

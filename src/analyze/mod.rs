@@ -28,14 +28,17 @@
 //! - `signals.json` — `{as_of, signals: [Signal]}`, strongest first, at most 200. Signal:
 //!   `kind` (velocity | novelty | divergence), `subject_kind` (beat | entity | phrase),
 //!   `subject`, `beat` (slug or null), `last_24h`, `last_7d`, `baseline` (records/day over the
-//!   28 days before the last 24 h), `strength`, `score`, `intensity` (low | medium | high),
+//!   28 days before the last 24 h), `baseline_7d` (records/week over the 4 weeks before the
+//!   last 7 days), `window` (`24h` | `7d`: the window the signal compared), `strength`, `score`, `intensity` (low | medium | high),
 //!   `reason`, and for divergence `platforms` (`{platform: {records, sentiment}}`).
 //! - `candidates.json` — [`Candidates`]: `{as_of, window_hours, candidates: [Candidate],
 //!   suppressed: [{topic, story, reason}]}` (`story` relative to `content/stories/`), candidates
 //!   best first. Candidate: `topic` (stable
 //!   key `<beat>/<two terms>`), `label`, `as_of`, `beat` `{slug, name}`, `category` (name),
 //!   `signal` `{kind, strength, subject, reason}`, `intensity`, `score`, `volume`
-//!   `{last_24h, baseline}`, `sentiment` (`{platform: mean}`), `top_entities`, `top_phrases`,
+//!   `{last_24h, baseline, fired: {window: "24h"|"7d", records, baseline}}` (`fired`: the
+//!   counts of the window the signal fired on), `sentiment` (`{platform: mean}`),
+//!   `top_entities`, `top_phrases`,
 //!   `record_ids` (all, sorted), `counts` (`{platform: records}`), `distinct_records`,
 //!   `top_by_engagement` and `top_by_centrality` (`[{id, source, engagement, centrality}]`, 5
 //!   each), `centrality` (`{record id: 0…1}`). Labels are record text: escape them.

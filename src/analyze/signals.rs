@@ -31,6 +31,7 @@ use super::aggregate::{age, days_back, entity_texts, recurring_names, round3, Pl
 use super::classify::{Annotation, Classifier};
 pub use crate::model::{Intensity, SignalKind};
 use crate::model::{Record, Source};
+use crate::synthesize::evidence::Window;
 
 /// Intensity bands: a score below `MEDIUM_FROM` is Low, below `HIGH_FROM` Medium, else High.
 pub const MEDIUM_FROM: f64 = 2.0;
@@ -92,6 +93,11 @@ pub struct Signal {
     pub last_7d: u64,
     /// Mean records per day over the [`BASELINE_DAYS`] before the last 24 h.
     pub baseline: f64,
+    /// Mean records per week over the 4 weeks before the last 7 days.
+    pub baseline_7d: f64,
+    /// The window the signal compared: velocity's stronger of day and week; novelty and
+    /// divergence look at the last 7 days.
+    pub window: Window,
     /// Velocity: `(c + 1)/(b + 1)`; novelty: records in 7 days; divergence: sentiment gap.
     pub strength: f64,
     /// The input of [`intensity`].
@@ -208,7 +214,7 @@ pub fn detect(
                 .map(|(b, _)| classifier.taxonomy.beats[*b as usize].slug.to_string()),
         };
         let base = SignalBase::new(kind, &subject, beat, &s.days);
-        signals.extend(velocity(&base, &s.days, history_days));
+        signals.extend(velocity(&base, history_days));
         if kind != SubjectKind::Beat {
             signals.extend(novelty(&base, &s.days, history_days));
         }
@@ -235,6 +241,7 @@ struct SignalBase<'a> {
     last_24h: u64,
     last_7d: u64,
     baseline: f64,
+    baseline_7d: f64,
 }
 
 impl<'a> SignalBase<'a> {
@@ -251,10 +258,24 @@ impl<'a> SignalBase<'a> {
             last_24h: days[0] as u64,
             last_7d: days[..7].iter().map(|&n| n as u64).sum(),
             baseline: round3(baseline),
+            baseline_7d: round3(
+                days[7..7 + BASELINE_DAYS]
+                    .iter()
+                    .map(|&n| n as f64)
+                    .sum::<f64>()
+                    / 4.0,
+            ),
         }
     }
 
-    fn signal(&self, kind: SignalKind, strength: f64, score: f64, reason: String) -> Signal {
+    fn signal(
+        &self,
+        kind: SignalKind,
+        window: Window,
+        strength: f64,
+        score: f64,
+        reason: String,
+    ) -> Signal {
         Signal {
             kind,
             subject_kind: self.kind,
@@ -263,6 +284,8 @@ impl<'a> SignalBase<'a> {
             last_24h: self.last_24h,
             last_7d: self.last_7d,
             baseline: self.baseline,
+            baseline_7d: self.baseline_7d,
+            window,
             strength: round3(strength),
             score: round3(score),
             intensity: intensity(score),
@@ -278,30 +301,27 @@ fn volume_factor(n: f64) -> f64 {
 
 /// Velocity over the last day against the 28 days before, or over the last week against the
 /// four weeks before (sparse subjects rarely move within one day); the stronger is kept.
-fn velocity(base: &SignalBase<'_>, days: &[u32], history_days: i64) -> Option<Signal> {
+fn velocity(base: &SignalBase<'_>, history_days: i64) -> Option<Signal> {
     if history_days < BASELINE_DAYS as i64 {
         return None;
     }
-    let weeks_before = days[7..7 + BASELINE_DAYS]
-        .iter()
-        .map(|&n| n as f64)
-        .sum::<f64>()
-        / 4.0;
-    let daily = velocity_over(base, base.last_24h as f64, base.baseline, "24 hours", "day");
-    let weekly = velocity_over(base, base.last_7d as f64, weeks_before, "7 days", "week");
+    let daily = velocity_over(base, Window::Day);
+    let weekly = velocity_over(base, Window::Week);
     match (daily, weekly) {
         (Some(d), Some(w)) => Some(if w.score > d.score { w } else { d }),
         (d, w) => d.or(w),
     }
 }
 
-fn velocity_over(
-    base: &SignalBase<'_>,
-    c: f64,
-    b: f64,
-    window: &str,
-    unit: &str,
-) -> Option<Signal> {
+fn velocity_over(base: &SignalBase<'_>, window: Window) -> Option<Signal> {
+    let (c, b) = match window {
+        Window::Day => (base.last_24h as f64, base.baseline),
+        Window::Week => (base.last_7d as f64, base.baseline_7d),
+    };
+    let (span, unit) = match window {
+        Window::Day => ("24 hours", "day"),
+        Window::Week => ("7 days", "week"),
+    };
     let min = if base.kind == SubjectKind::Beat {
         MIN_VELOCITY_BEAT
     } else {
@@ -314,9 +334,9 @@ fn velocity_over(
     }
     let score = ratio.log2() * volume_factor(c);
     let reason = format!(
-        "{c} records in the last {window} against a usual {b:.1} per {unit} ({ratio:.1}× the 28-day baseline)."
+        "{c} records in the last {span} against a usual {b:.1} per {unit} ({ratio:.1}× the 28-day baseline)."
     );
-    Some(base.signal(SignalKind::Velocity, ratio, score, reason))
+    Some(base.signal(SignalKind::Velocity, window, ratio, score, reason))
 }
 
 fn novelty(base: &SignalBase<'_>, days: &[u32], history_days: i64) -> Option<Signal> {
@@ -334,7 +354,7 @@ fn novelty(base: &SignalBase<'_>, days: &[u32], history_days: i64) -> Option<Sig
         "{recent} records in the last 7 days and none in the {} days before.",
         HISTORY_DAYS - 7
     );
-    Some(base.signal(SignalKind::Novelty, n, score, reason))
+    Some(base.signal(SignalKind::Novelty, Window::Week, n, score, reason))
 }
 
 fn divergence(base: &SignalBase<'_>, mood: &BTreeMap<Source, (u64, f64)>) -> Option<Signal> {
@@ -373,7 +393,7 @@ fn divergence(base: &SignalBase<'_>, mood: &BTreeMap<Source, (u64, f64)>) -> Opt
         low.sentiment,
         low_source.display_name()
     );
-    let mut signal = base.signal(SignalKind::Divergence, gap, score, reason);
+    let mut signal = base.signal(SignalKind::Divergence, Window::Week, gap, score, reason);
     signal.platforms = platforms;
     Some(signal)
 }
@@ -410,16 +430,16 @@ mod tests {
     fn velocity_needs_volume_ratio_and_significance() {
         // 20 today against 1 a day: ratio 10.5, score log2(10.5) × 1 = 3.39 → Medium.
         let days = history(&[20], 1);
-        let signal = velocity(&base(&days), &days, 90).unwrap();
+        let signal = velocity(&base(&days), 90).unwrap();
         assert_eq!(signal.strength, 10.5);
         assert_eq!(signal.score, 3.392);
         assert_eq!(signal.intensity, Intensity::Medium);
         // Three records are too few, however quiet the baseline.
-        assert!(velocity(&base(&history(&[3], 0)), &history(&[3], 0), 90).is_none());
+        assert!(velocity(&base(&history(&[3], 0)), 90).is_none());
         // Busy subjects need more than noise: 14 against 10 a day is not a burst.
-        assert!(velocity(&base(&history(&[14], 10)), &history(&[14], 10), 90).is_none());
+        assert!(velocity(&base(&history(&[14], 10)), 90).is_none());
         // Without 28 days of data there is no baseline.
-        assert!(velocity(&base(&days), &days, 10).is_none());
+        assert!(velocity(&base(&days), 10).is_none());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::config::{Config, Paths};
-use crate::model::{SignalKind, WriterKind};
+use crate::model::WriterKind;
 use crate::synthesize::{self, EvidencePack, PackResult, RunOptions, SynthesisConfig};
 
 /// Where the analysis stage leaves the ranked evidence packs, under `data/`.
@@ -74,7 +74,7 @@ pub(super) fn write_stories(
     packs: &[EvidencePack],
     as_of: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Vec<PackResult>> {
-    let packs = newsworthy(packs);
+    let packs = newsworthy(packs, config);
     let writer = config.http_writer(|var| std::env::var(var).ok())?;
     let content = paths.content();
     let options = RunOptions {
@@ -91,18 +91,16 @@ pub(super) fn write_stories(
 }
 
 /// The packs worth a story, in rank order: those whose candidate has a signal of its own (a
-/// cluster of posts nothing unusual is happening to is not news) — for a velocity signal, one
-/// whose last day is above its baseline, since the story reports that day — and only the best
+/// cluster of posts nothing unusual is happening to is not news) that clears the bar of
+/// [`SynthesisConfig::falls_short`] (enough distinct posts, a real rise) — and only the best
 /// pack of each signal, since candidates sharing one signal would get the same headline. A
 /// beat signal's subject is shown by the beat's name, as readers see it, not its slug.
-fn newsworthy(packs: &[EvidencePack]) -> Vec<EvidencePack> {
+fn newsworthy(packs: &[EvidencePack], config: &SynthesisConfig) -> Vec<EvidencePack> {
     let mut seen = std::collections::BTreeSet::new();
     packs
         .iter()
         .filter(|p| !p.signal.subject.trim().is_empty() && p.signal.strength > 0.0)
-        .filter(|p| {
-            p.signal.kind != SignalKind::Velocity || p.volume.ratio().is_none_or(|r| r > 1.0)
-        })
+        .filter(|p| config.falls_short(p).is_none())
         .filter(|p| seen.insert((p.signal.kind, p.signal.subject.to_lowercase())))
         .map(|p| {
             let mut pack = p.clone();
@@ -188,11 +186,14 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/synthesize/grok-images.pack.json"
         );
-        load_packs(Path::new(path)).unwrap().remove(0)
+        let mut pack = load_packs(Path::new(path)).unwrap().remove(0);
+        // Eight posts in the last day against a usual 0.36: a real rise on enough posts.
+        pack.volume.last_24h = 8;
+        pack
     }
 
     #[test]
-    fn only_packs_with_a_signal_of_their_own_are_written_once_per_signal() {
+    fn only_packs_with_a_signal_of_their_own_and_a_real_rise_are_written_once_per_signal() {
         let best = pack();
         let same_signal = EvidencePack {
             topic: "misinformation/other".into(),
@@ -204,10 +205,27 @@ mod tests {
         let mut falling = pack();
         falling.signal.subject = "xAI".into();
         falling.volume.last_24h = 0;
+        let mut few = pack();
+        few.signal.subject = "Grok Imagine".into();
+        few.volume.last_24h = 3;
+        let mut flat = pack();
+        flat.signal.subject = "X".into();
+        flat.volume.baseline = 5.0;
         let mut beat = pack();
         beat.signal.kind = SignalKind::Novelty;
         beat.signal.subject = beat.beat.slug.clone();
-        let kept = newsworthy(&[best.clone(), same_signal, no_signal, falling, beat]);
+        let kept = newsworthy(
+            &[
+                best.clone(),
+                same_signal,
+                no_signal,
+                falling,
+                few,
+                flat,
+                beat,
+            ],
+            &SynthesisConfig::default(),
+        );
         let subjects: Vec<(&str, &str)> = kept
             .iter()
             .map(|p| (p.topic.as_str(), p.signal.subject.as_str()))

@@ -129,6 +129,9 @@ pub struct FrozenEvidence {
     pub volume_24h: u64,
     /// The subject's usual records per day.
     pub baseline: f64,
+    /// The window the signal fired on, with its counts: the volume figures the story states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowVolume>,
     /// The records the story cites, as they read when it was written, in citation order: the
     /// story page shows them as cards. Their text is untrusted and must be escaped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -223,6 +226,69 @@ pub struct EarlierStory {
     pub date: DateTime<Utc>,
     /// Candidate records the earlier story counted, across platforms.
     pub records: u64,
+}
+
+/// The length of the window a signal compares with the usual volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Window {
+    /// The 24 hours to `as_of`, against the mean day of the 28 days before.
+    #[serde(rename = "24h")]
+    Day,
+    /// The 7 days to `as_of`, against the mean week of the 4 weeks before.
+    #[serde(rename = "7d")]
+    Week,
+}
+
+impl Window {
+    /// "24 hours" / "7 days", as a story names the span.
+    pub fn span(self) -> &'static str {
+        match self {
+            Window::Day => "24 hours",
+            Window::Week => "seven days",
+        }
+    }
+
+    /// "day" / "week", the unit of the usual volume.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Window::Day => "day",
+            Window::Week => "week",
+        }
+    }
+
+    /// "daily" / "weekly".
+    pub fn adjective(self) -> &'static str {
+        match self {
+            Window::Day => "daily",
+            Window::Week => "weekly",
+        }
+    }
+
+    /// The window's length in hours and days, figures a story may write ("24 hours", "7 days").
+    pub fn figures(self) -> [f64; 2] {
+        match self {
+            Window::Day => [24.0, 1.0],
+            Window::Week => [168.0, 7.0],
+        }
+    }
+}
+
+/// Records on the signal's subject in one window, against the usual number per window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowVolume {
+    pub window: Window,
+    /// Records in the window to `as_of`.
+    pub records: u64,
+    /// Usual records per window before it.
+    pub baseline: f64,
+}
+
+impl WindowVolume {
+    /// How many times the usual volume the window saw; `None` without a baseline.
+    pub fn ratio(&self) -> Option<f64> {
+        (self.baseline > 0.0).then(|| self.records as f64 / self.baseline)
+    }
 }
 
 #[cfg(test)]

@@ -174,6 +174,9 @@ pub struct Evidence<'a> {
     pub counts: &'a BTreeMap<Source, u64>,
     pub volume_24h: u64,
     pub baseline: f64,
+    /// The window the signal fired on and its counts (the figures the story states).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<crate::model::story::WindowVolume>,
 }
 
 /// One cited record.
@@ -304,6 +307,7 @@ fn story_files(site: &Site, stories: &[LoadedStory], out: &mut Files) {
                 counts: &extra.evidence.counts,
                 volume_24h: extra.evidence.volume_24h,
                 baseline: extra.evidence.baseline,
+                window: extra.evidence.window,
             },
             writer: &extra.writer,
             grounding: &extra.grounding,

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::story::{Window, WindowVolume};
 use crate::model::{Engagement, Intensity, Record, RecordId, SignalKind, Source};
 
 /// Most records a pack holds: enough voices, few enough tokens. A pack holds fewer only when its
@@ -81,12 +82,21 @@ pub struct Volume {
     pub last_24h: u64,
     /// Usual records per day (rolling mean of the days before).
     pub baseline: f64,
+    /// The window the signal compared, with its own counts: a velocity signal may fire on the
+    /// last 7 days against the weeks before, and a story must then state those figures, not the
+    /// daily ones. Absent (packs from before it was recorded): the 24-hour window above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fired: Option<WindowVolume>,
 }
 
 impl Volume {
-    /// How many times the baseline the last day was; `None` without a baseline.
-    pub fn ratio(&self) -> Option<f64> {
-        (self.baseline > 0.0).then(|| self.last_24h as f64 / self.baseline)
+    /// The counts of the window the signal fired on — the only volume figures a story states.
+    pub fn window(&self) -> WindowVolume {
+        self.fired.unwrap_or(WindowVolume {
+            window: Window::Day,
+            records: self.last_24h,
+            baseline: self.baseline,
+        })
     }
 }
 

@@ -16,14 +16,14 @@
 //! Straight single quotes are not checked (they double as apostrophes); the prompt asks for
 //! double quotation marks, and the offline writer uses them only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use super::draft::Draft;
 use super::evidence::{EvidencePack, EvidenceRecord};
-use crate::model::RecordId;
+use crate::model::{RecordId, Source};
 
 /// Fewest and most body paragraphs a story may have.
 pub const PARAGRAPHS: std::ops::RangeInclusive<usize> = 4..=6;
@@ -306,7 +306,7 @@ pub fn normalise(text: &str) -> String {
 /// Numbers written in `text` outside quotes, footnote labels and link targets — in digits, or in
 /// words before what they count — each in canonical form (no separators or leading zeros, the
 /// decimals as written).
-fn figures(text: &str) -> Vec<String> {
+pub fn figures(text: &str) -> Vec<String> {
     let without_quotes = QUOTE.replace_all(text, " ");
     let without_links = LINK_TARGET.replace_all(&without_quotes, "]");
     let plain = FOOTNOTE.replace_all(&without_links, " ");
@@ -348,12 +348,15 @@ struct AllowedFigures {
 impl AllowedFigures {
     fn from_pack(pack: &EvidencePack) -> AllowedFigures {
         let mut values: Vec<f64> = Vec::new();
-        let volume = pack.volume;
-        values.extend([volume.last_24h as f64, volume.baseline, 24.0]);
-        if let Some(ratio) = volume.ratio() {
+        // The volume figures are those of the window the signal fired on, so a story cannot
+        // mix a week's ratio with a day's count.
+        let window = pack.volume.window();
+        values.extend([window.records as f64, window.baseline]);
+        values.extend(window.window.figures());
+        if let Some(ratio) = window.ratio() {
             values.extend([ratio, (ratio - 1.0) * 100.0]);
         }
-        values.push((volume.last_24h as f64 - volume.baseline).abs());
+        values.push((window.records as f64 - window.baseline).abs());
         let total = pack.total_records();
         values.extend([
             total as f64,
@@ -371,6 +374,14 @@ impl AllowedFigures {
         for source in pack.platforms.keys() {
             values.push(pack.records.iter().filter(|r| r.source == *source).count() as f64);
         }
+        // How many of the pack's records come from each community (a subreddit, a feed).
+        let mut communities: BTreeMap<(Source, &str), u64> = BTreeMap::new();
+        for record in &pack.records {
+            if let Some(community) = record.community.as_deref() {
+                *communities.entry((record.source, community)).or_default() += 1;
+            }
+        }
+        values.extend(communities.values().map(|n| *n as f64));
         let mut texts: Vec<String> = vec![
             pack.signal.subject.clone(),
             pack.beat.name.clone(),

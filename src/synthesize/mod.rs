@@ -68,6 +68,12 @@ pub struct SynthesisConfig {
     pub dedup_window_hours: u32,
     /// …unless its candidate records grew by at least this factor; then a follow-up is written.
     pub dedup_growth: f64,
+    /// Fewest distinct posts a story rests on: a story needs at least this many records in its
+    /// evidence and in the window its signal fired on. One or two posts are an anecdote.
+    pub min_posts: u64,
+    /// Smallest rise, as a multiple of the usual volume of the window, for a velocity story:
+    /// "1.4 times the usual" is noise, not news.
+    pub min_ratio: f64,
 }
 
 impl Default for SynthesisConfig {
@@ -86,6 +92,8 @@ impl Default for SynthesisConfig {
             retry_deadline_ms: 180_000,
             dedup_window_hours: 48,
             dedup_growth: 2.0,
+            min_posts: 4,
+            min_ratio: 2.0,
         }
     }
 }
@@ -112,6 +120,15 @@ impl SynthesisConfig {
                 "must be above 1 (a factor of growth)".to_string(),
             ));
         }
+        if self.min_posts == 0 {
+            problems.push(("synthesis.min_posts", "must be at least 1".to_string()));
+        }
+        if self.min_ratio.is_nan() || self.min_ratio <= 1.0 {
+            problems.push((
+                "synthesis.min_ratio",
+                "must be above 1 (a rise over the usual volume)".to_string(),
+            ));
+        }
         if self.writer == WriterKind::Openai && self.model.is_none() {
             problems.push((
                 "synthesis.model",
@@ -128,6 +145,39 @@ impl SynthesisConfig {
             }
         }
         problems
+    }
+
+    /// Why `pack` does not make a story, if it does not: fewer distinct posts than
+    /// `min_posts` (in the evidence or in the signal's window), or a velocity signal whose window
+    /// rose less than `min_ratio` times its usual volume.
+    pub fn falls_short(&self, pack: &EvidencePack) -> Option<String> {
+        let window = pack.volume.window();
+        let posts = pack.records.len() as u64;
+        if posts < self.min_posts {
+            return Some(format!(
+                "{posts} distinct posts in the evidence, fewer than min_posts = {}",
+                self.min_posts
+            ));
+        }
+        if window.records < self.min_posts {
+            return Some(format!(
+                "{} posts in the last {}, fewer than min_posts = {}",
+                window.records,
+                window.window.span(),
+                self.min_posts
+            ));
+        }
+        let rise = window.ratio();
+        if pack.signal.kind == crate::model::SignalKind::Velocity
+            && rise.is_some_and(|r| r < self.min_ratio)
+        {
+            return Some(format!(
+                "{:.1} times the usual volume, below min_ratio = {}",
+                rise.unwrap_or_default(),
+                self.min_ratio
+            ));
+        }
+        None
     }
 
     /// The model writer this config asks for, reading the key from the environment through
@@ -451,6 +501,7 @@ fn front_matter(
                     .collect(),
                 volume_24h: pack.volume.last_24h,
                 baseline: pack.volume.baseline,
+                window: Some(pack.volume.window()),
                 quoted: quoted_records(pack, &composed.draft.citations),
             },
             writer: composed.writer.clone(),

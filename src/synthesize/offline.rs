@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use super::draft::Draft;
-use super::evidence::{EvidencePack, EvidenceRecord};
+use super::evidence::{EvidencePack, EvidenceRecord, TermCount, Window};
 use super::grounding::PARAGRAPHS;
 use crate::model::{SignalKind, Source};
 
@@ -64,11 +64,26 @@ impl<'a> Writer<'a> {
 
     /// The subject as Markdown text, for the body.
     fn subject_md(&self) -> String {
-        escape_markdown(self.subject())
+        escape_markdown(&self.subject())
     }
 
-    fn subject(&self) -> &str {
-        &self.pack.signal.subject
+    /// The signal's subject; a beat's name reads in lower case mid-sentence ("talk of open and
+    /// local models"), a proper name as it is.
+    fn subject(&self) -> String {
+        let subject = &self.pack.signal.subject;
+        if *subject == self.pack.beat.name {
+            // Only the first word's capital is the beat name's own: "AGI", "LLMs" stay.
+            let mut chars = subject.chars();
+            match (chars.next(), chars.next()) {
+                (Some(first), Some(second)) if second.is_lowercase() => first
+                    .to_lowercase()
+                    .chain(subject[first.len_utf8()..].chars())
+                    .collect(),
+                _ => subject.clone(),
+            }
+        } else {
+            subject.clone()
+        }
     }
 
     /// Platforms by candidate records, most first (ties by name).
@@ -85,8 +100,7 @@ impl<'a> Writer<'a> {
 
     fn headline(&self) -> String {
         let pack = self.pack;
-        let subject = capitalise(self.subject());
-        let volume = pack.volume;
+        let subject = capitalise(&self.subject());
         if pack.signal.kind == SignalKind::Divergence {
             if let Some(((warm, high), (cool, low))) = self.sentiment_extremes() {
                 if high - low >= SAME_TONE {
@@ -101,41 +115,76 @@ impl<'a> Writer<'a> {
                 }
             }
         }
+        let window = pack.volume.window();
+        let posts = posts(window.records);
+        let within = format!("in a {}", window.window.unit());
         let leader = self.leader().map(Source::display_name);
-        match (pack.signal.kind, volume.ratio(), leader) {
-            (SignalKind::Novelty, _, _) | (_, None, _) => {
-                match (self.variant("headline", 2), leader) {
-                    (0, Some(leader)) => format!(
-                        "New on the radar: {}, with {} in a day, most of them on {leader}",
-                        self.subject(),
-                        records(volume.last_24h)
-                    ),
-                    _ => format!(
-                        "A new name on the {} beat: {subject}",
-                        pack.beat.name.to_lowercase()
-                    ),
-                }
-            }
-            (_, Some(ratio), leader) => match (self.variant("headline", 3), leader) {
+        if pack.signal.kind == SignalKind::Novelty {
+            return match (self.variant("headline", 2), leader) {
                 (0, Some(leader)) => format!(
-                    "Talk of {} runs at {} times its usual pace, with {leader} loudest",
-                    self.subject(),
-                    times(ratio)
+                    "New on the radar: {}, with {posts} {within}, most of them on {leader}",
+                    self.subject()
                 ),
-                (2, Some(leader)) => {
-                    let ratio = times(ratio);
-                    format!(
-                        "{leader} leads {} {ratio}-fold jump in talk of {}",
-                        indefinite_article(&ratio),
-                        self.subject()
-                    )
-                }
                 _ => format!(
-                    "{subject}: {} in a day, {} times the norm",
-                    records(volume.last_24h),
-                    times(ratio)
+                    "A new name on the {} beat: {subject}",
+                    pack.beat.name.to_lowercase()
+                ),
+            };
+        }
+        match self.rise() {
+            Rise::FromNothing => match self.variant("headline", 2) {
+                0 => format!("{subject} draws {posts} {within} after four quiet weeks"),
+                _ => {
+                    format!("{subject} surfaces with {posts} {within}, after four weeks of silence")
+                }
+            },
+            Rise::FromTrickle => match self.variant("headline", 2) {
+                0 => format!("{subject} draws {posts} {within}, where fewer than one is usual"),
+                _ => format!(
+                    "Talk of {} jumps from a trickle to {posts} {within}",
+                    self.subject()
                 ),
             },
+            Rise::Times(ratio) => match (self.variant("headline", 4), leader) {
+                (0, Some(leader)) => format!(
+                    "Talk of {} runs at {} its usual pace, with {leader} loudest",
+                    self.subject(),
+                    multiple(ratio)
+                ),
+                (1, Some(leader)) if ratio >= 3.0 => format!(
+                    "{leader} leads a roughly {} jump in talk of {}",
+                    fold(ratio),
+                    self.subject()
+                ),
+                (2, _) => format!(
+                    "{} on {} {within}, {} the usual number",
+                    capitalise(&posts),
+                    self.subject(),
+                    multiple(ratio)
+                ),
+                _ => format!("{subject}: {posts} {within}, {} the norm", multiple(ratio)),
+            },
+            Rise::None => match leader {
+                Some(leader) => format!(
+                    "Talk of {} gathers on {leader}: {posts} {within}",
+                    self.subject()
+                ),
+                None => format!(
+                    "{subject}: {posts} {within} on the {} beat",
+                    pack.beat.name.to_lowercase()
+                ),
+            },
+        }
+    }
+
+    /// How the signal's window compares with its usual volume, as a story may say it.
+    fn rise(&self) -> Rise {
+        let window = self.pack.volume.window();
+        match window.ratio() {
+            None => Rise::FromNothing,
+            Some(_) if window.baseline < 1.0 => Rise::FromTrickle,
+            Some(ratio) if ratio >= MIN_STATED_RATIO => Rise::Times(ratio),
+            Some(_) => Rise::None,
         }
     }
 
@@ -146,35 +195,74 @@ impl<'a> Writer<'a> {
         (records * 2 > self.pack.total_records()).then_some(source)
     }
 
+    /// "In the 24 hours to 12 June" / "In the seven days to 12 June".
+    fn window_span(&self) -> String {
+        format!(
+            "the {} to {}",
+            self.pack.volume.window().window.span(),
+            self.date(self.pack.as_of)
+        )
+    }
+
+    /// The usual volume set against the window's: "about four times the usual daily volume".
+    fn against_usual(&self) -> String {
+        let window = self.pack.volume.window();
+        let unit = window.window.unit();
+        match self.rise() {
+            Rise::FromNothing => "after four weeks in which it did not come up at all".to_string(),
+            Rise::FromTrickle => format!("where fewer than one a {unit} is usual"),
+            Rise::Times(ratio) => format!(
+                "{} the usual {} volume",
+                multiple(ratio),
+                window.window.adjective()
+            ),
+            Rise::None => format!("against a usual {} a {unit}", decimal(window.baseline)),
+        }
+    }
+
     fn dek(&self) -> String {
         let pack = self.pack;
-        let volume = pack.volume;
-        let platforms = self.platforms_by_size();
-        let day = self.date(pack.as_of);
-        let first = match volume.ratio() {
-            Some(_) => format!(
-                "{} mentioned {} in the 24 hours to {day}, against a usual {} a day.",
-                capitalise(&records(volume.last_24h)),
-                self.subject(),
-                decimal(volume.baseline)
-            ),
-            None => format!(
-                "{} mentioned {} in the 24 hours to {day}; before that, it had no history.",
-                capitalise(&records(volume.last_24h)),
+        let window = pack.volume.window();
+        let first = if pack.signal.kind == SignalKind::Novelty {
+            format!(
+                "In {}, {} mentioned {}, a name new to the conversations we follow.",
+                self.window_span(),
+                posts(window.records),
                 self.subject()
-            ),
-        };
-        let second = if platforms.len() == 1 {
-            all_from(pack.total_records(), platforms[0].0)
+            )
         } else {
             format!(
-                "{} carried {} of the {} records behind this story.",
-                platforms[0].0.display_name(),
-                count(platforms[0].1),
-                count(pack.total_records())
+                "In {}, {} mentioned {}, {}.",
+                self.window_span(),
+                posts(window.records),
+                self.subject(),
+                self.against_usual()
             )
         };
-        format!("{first} {second}")
+        format!("{first} {}", self.platform_split())
+    }
+
+    /// Which platforms the story's posts came from, in one sentence (dek and body share it so
+    /// they cannot disagree).
+    fn platform_split(&self) -> String {
+        let platforms = self.platforms_by_size();
+        let total = self.pack.total_records();
+        let (leader, leading) = platforms[0];
+        match platforms.as_slice() {
+            [_] => all_from(total, leader),
+            [(a, n), (b, m)] if n == m => format!(
+                "The {} posts this story draws on split evenly between {} and {}.",
+                count(total),
+                a.display_name(),
+                b.display_name()
+            ),
+            _ => format!(
+                "Of the {} posts this story draws on, {} came from {}.",
+                count(total),
+                count(leading),
+                leader.display_name()
+            ),
+        }
     }
 
     /// A date, with the year only when it differs from the as-of year.
@@ -190,37 +278,60 @@ impl<'a> Writer<'a> {
 
     fn the_rise(&self) -> String {
         let pack = self.pack;
-        let volume = pack.volume;
+        let window = pack.volume.window();
+        let unit = window.window.unit();
         let beat = &pack.beat.name;
         let intensity = format!("{:?}", pack.intensity).to_lowercase();
-        let first = match (pack.signal.kind, volume.ratio()) {
-            (SignalKind::Novelty, _) | (_, None) => format!(
-                "{} had not come up in the records before; in a single day it appeared in {}.",
+        let first = if pack.signal.kind == SignalKind::Novelty {
+            format!(
+                "{} had not come up in the posts we follow until this week; in {} it appeared in {}.",
                 capitalise(&self.subject_md()),
-                records(volume.last_24h)
-            ),
-            (_, Some(ratio)) => match self.variant("rise", 3) {
-                0 => format!(
-                    "Across the platforms we follow, {} usually comes up in {}. In the latest 24 hours it came up in {}, {} times the usual volume.",
-                    self.subject_md(), usual(volume.baseline), records(volume.last_24h), times(ratio)
+                self.window_span(),
+                posts(window.records)
+            )
+        } else {
+            let usual = match self.rise() {
+                Rise::FromNothing => "In the four weeks before, it did not come up at all.".to_string(),
+                Rise::FromTrickle if decimal(window.baseline) == "0" => {
+                    format!("In the four weeks before, it came up in fewer than one post a {unit}.")
+                }
+                Rise::FromTrickle => format!(
+                    "In the four weeks before, it came up in fewer than one post a {unit} ({} on average).",
+                    decimal(window.baseline)
                 ),
-                1 => format!(
-                    "The jump is {}-fold: talk of {} normally amounts to {}. Our {} signal fired at a strength of {}.",
-                    times(ratio), self.subject_md(), usual(volume.baseline), signal_name(pack.signal.kind), trimmed(pack.signal.strength)
+                Rise::Times(ratio) => format!(
+                    "That is {} the usual {} volume of about {} posts.",
+                    multiple(ratio),
+                    window.window.adjective(),
+                    decimal(window.baseline)
+                ),
+                Rise::None => format!(
+                    "A typical {unit} brings about {} posts on it.",
+                    decimal(window.baseline)
+                ),
+            };
+            match self.variant("rise", 2) {
+                0 => format!(
+                    "In {}, {} came up in {} across the platforms we follow. {usual}",
+                    self.window_span(),
+                    self.subject_md(),
+                    posts(window.records)
                 ),
                 _ => format!(
-                    "Talk of {} ran at {} times its normal rate: {} in 24 hours, where {} a day is typical.",
-                    self.subject_md(), times(ratio), records(volume.last_24h), decimal(volume.baseline)
+                    "Talk of {} picked up: {} in {}. {usual}",
+                    self.subject_md(),
+                    posts(window.records),
+                    self.window_span()
                 ),
-            },
+            }
         };
         let second = match self.variant("rise-beat", 2) {
             0 => format!(
-                "That places it on the {beat} beat, in {}, at {intensity} intensity on our scale.",
+                "The story belongs to our {beat} beat, in {}, and we rate its intensity {intensity}.",
                 pack.category
             ),
             _ => format!(
-                "Our signals file it under {beat} ({}) at {intensity} intensity.",
+                "We file it under {beat} ({}), at {intensity} intensity.",
                 pack.category
             ),
         };
@@ -236,35 +347,36 @@ impl<'a> Writer<'a> {
             .iter()
             .map(|(s, n)| format!("{} from {}", count(*n), s.display_name()))
             .collect();
-        let mut text = match platforms.as_slice() {
-            [_] => all_from(total, leader),
-            [(a, n), (b, m)] if n == m => {
-                format!(
-                    "The {} records split evenly: {} from {} and {} from {}.",
-                    count(total),
-                    count(*n),
-                    a.display_name(),
-                    count(*m),
-                    b.display_name()
-                )
-            }
-            _ => match self.variant("where", 2) {
+        let even = platforms.len() == 2 && platforms[0].1 == platforms[1].1;
+        let mut text = if platforms.len() == 1 || even {
+            self.platform_split()
+        } else {
+            match self.variant("where", 2) {
                 0 => format!(
-                    "{} carried the most: {} of the {} records, or {share}%, with {}.",
+                    "{} carried the most of the {} posts this story draws on: {}, or {share}%, with {}.",
                     leader.display_name(),
-                    count(leading),
                     count(total),
+                    count(leading),
                     join_and(&others)
                 ),
                 _ => format!(
-                    "Of the {} records, {} came from {} ({share}%), {}.",
+                    "Of the {} posts this story draws on, {} came from {} ({share}%), with {}.",
                     count(total),
                     count(leading),
                     leader.display_name(),
                     join_and(&others)
                 ),
-            },
+            }
         };
+        let window = self.pack.volume.window();
+        // The story's posts are its cluster of the past week, not the subject's mentions in the
+        // window; say so when the two counts differ, so readers are not left with a puzzle.
+        if total != window.records {
+            text.push_str(match window.window {
+                Window::Day => " They span the past week, not only the last 24 hours, which is why the two counts differ.",
+                Window::Week => " They are the week's posts on this particular thread of conversation, which is why the two counts differ.",
+            });
+        }
         if let Some(sentence) = self.community_concentration() {
             text.push(' ');
             text.push_str(&sentence);
@@ -292,11 +404,15 @@ impl<'a> Writer<'a> {
         let name = community_name(source, community);
         let platform = source.display_name();
         match n {
+            2 if of == 2 => Some(format!(
+                "Both {platform} posts selected for this story come from {name}."
+            )),
             _ if n == of && n >= 2 => Some(format!(
-                "Every {platform} post in the evidence comes from {name}."
+                "All {} {platform} posts selected for this story come from {name}.",
+                count(of)
             )),
             _ if n >= 2 => Some(format!(
-                "Of the {} {platform} posts in the evidence, {} come from {name}.",
+                "Of the {} {platform} posts selected for this story, {} come from {name}.",
                 count(of),
                 count(n)
             )),
@@ -309,12 +425,12 @@ impl<'a> Writer<'a> {
             .most_engaged(None)
             .expect("a pack holds at least one record");
         let mut text = match self.variant("voices", 2) {
-            0 => format!("The most-engaged item was {}", self.introduce(top)),
+            0 => format!("The most-discussed entry was {}", self.introduce(top)),
             _ => format!("Nothing drew more attention than {}", self.introduce(top)),
         };
         if let Some(second) = self.most_engaged(Some(top.source)) {
             text.push_str(&format!(
-                " On {}, the item that drew most was {}",
+                " On {}, the one that drew most was {}",
                 second.source.display_name(),
                 self.introduce(second)
             ));
@@ -384,17 +500,17 @@ impl<'a> Writer<'a> {
         let (warm_name, cool_name) = (warm.display_name(), cool.display_name());
         let mut text = if warm_score - cool_score < SAME_TONE {
             format!(
-                "The tone barely changed from one platform to another: records on {warm_name} averaged a sentiment of {}, those on {cool_name} {}, both {}.",
+                "The tone barely changed from one platform to another: posts on {warm_name} averaged a sentiment score of {}, those on {cool_name} {}, both {}.",
                 signed(warm_score), signed(cool_score), tone(cool_score)
             )
         } else {
             match self.variant("differ", 2) {
                 0 => format!(
-                    "The platforms did not sound alike. Records on {warm_name} averaged a sentiment of {}, {}, while {cool_name} sat at {}, {}.",
+                    "The platforms did not sound alike. Posts on {warm_name} averaged a sentiment score of {}, {}, while {cool_name} sat at {}, {}.",
                     signed(warm_score), tone(warm_score), signed(cool_score), tone(cool_score)
                 ),
                 _ => format!(
-                    "Tone split by platform: {warm_name} came out {} (mean sentiment {}), {cool_name} {} ({}).",
+                    "Tone split by platform: {warm_name} came out {} (mean sentiment score {}), {cool_name} {} ({}).",
                     tone(warm_score), signed(warm_score), tone(cool_score), signed(cool_score)
                 ),
             }
@@ -467,38 +583,68 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// Other names and phrases that recur across the story's posts. A name or phrase found in a
+    /// single post does not recur, and a phrase needs two content words to say anything.
     fn recurring_names(&self) -> Option<String> {
-        let entities: Vec<String> = self
+        let subject = self.subject().to_lowercase();
+        let entities: Vec<&TermCount> = self
             .pack
             .top_entities
             .iter()
+            .filter(|e| e.records >= 2 && e.text.to_lowercase() != subject)
             .take(4)
-            .enumerate()
-            .map(|(i, e)| match (i, e.records) {
-                (0, 1) => format!("{} (one record)", escape_markdown(&e.text)),
-                (0, n) => format!("{} ({} records)", escape_markdown(&e.text), thousands(n)),
-                (_, n) => format!("{} ({})", escape_markdown(&e.text), thousands(n)),
-            })
             .collect();
         let phrases: Vec<String> = self
             .pack
             .top_phrases
             .iter()
+            .filter(|p| p.records >= 2 && content_words(&p.text) >= 2)
+            .filter(|p| !p.text.to_lowercase().contains(&subject))
+            .filter(|p| {
+                !entities
+                    .iter()
+                    .any(|e| e.text.to_lowercase() == p.text.to_lowercase())
+            })
             .take(3)
             .map(|p| format!("*{}*", escape_markdown(&p.text)))
             .collect();
-        let names = (!entities.is_empty()).then(|| match self.variant("names", 2) {
-            0 => format!(
-                "The names that recur across the evidence are {}.",
-                join_and(&entities)
-            ),
-            _ => format!(
-                "Counted across the candidate's records, the most-mentioned names were {}.",
-                join_and(&entities)
-            ),
-        });
-        let words = (!phrases.is_empty())
-            .then(|| format!("The phrases that keep coming back: {}.", join_and(&phrases)));
+        let names = match entities.as_slice() {
+            [] => None,
+            [one] => Some(format!(
+                "One other name recurs across the posts: {}, in {}.",
+                escape_markdown(&one.text),
+                posts(one.records)
+            )),
+            [first, rest @ ..] => {
+                let mut listed = vec![format!(
+                    "{} (in {})",
+                    escape_markdown(&first.text),
+                    posts(first.records)
+                )];
+                listed.extend(
+                    rest.iter()
+                        .map(|e| format!("{} ({})", escape_markdown(&e.text), count(e.records))),
+                );
+                Some(match self.variant("names", 2) {
+                    0 => format!("Other names recur across the posts: {}.", join_and(&listed)),
+                    _ => format!(
+                        "Beyond {}, the names that come up most are {}.",
+                        self.subject_md(),
+                        join_and(&listed)
+                    ),
+                })
+            }
+        };
+        let words = match phrases.as_slice() {
+            [] => None,
+            [one] => Some(format!(
+                "One phrase comes back in more than one post: {one}."
+            )),
+            several => Some(format!(
+                "Phrases that come back in more than one post include {}.",
+                join_and(several)
+            )),
+        };
         match (names, words) {
             (None, None) => None,
             (a, b) => Some([a, b].into_iter().flatten().collect::<Vec<_>>().join(" ")),
@@ -530,8 +676,8 @@ impl<'a> Writer<'a> {
             .map(|(s, _)| s.display_name().to_string())
             .collect();
         format!(
-            "The evidence is thin: {} in all, posted {span} on {}. The baseline is the usual number of records a day on the subject before the latest 24 hours; the records quoted here were chosen for engagement, for how central they are to the story and for platform diversity.",
-            records(pack.total_records()),
+            "This is a small sample: {} in all, published {span} on {}. The usual volume is the average number of posts on the subject over the four weeks before; the posts quoted here were chosen for the attention they drew, for how closely they follow the story and for a spread of platforms.",
+            posts(pack.total_records()),
             join_and(&names)
         )
     }
@@ -548,7 +694,7 @@ impl<'a> Writer<'a> {
             .into_iter()
             .min_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)))?;
         let mut text = format!(
-            "The earliest record in the evidence dates from {}, when {}.",
+            "The earliest post here dates from {}, when {}.",
             self.date(earliest.created_at),
             self.posted(earliest)
         );
@@ -755,78 +901,91 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn signal_name(kind: SignalKind) -> &'static str {
-    match kind {
-        SignalKind::Velocity => "velocity",
-        SignalKind::Novelty => "novelty",
-        SignalKind::Divergence => "divergence",
-    }
-}
-
-/// Up to two decimals, without trailing zeros.
-fn trimmed(value: f64) -> String {
-    let text = format!("{value:.2}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// "an" before numbers read with a leading vowel sound (8, 11, 18, 80…), "a" otherwise.
-fn indefinite_article(number: &str) -> &'static str {
-    let whole = number.split('.').next().unwrap_or(number);
-    if whole.starts_with('8') || whole == "11" || whole == "18" {
-        "an"
-    } else {
-        "a"
-    }
-}
-
-/// A baseline in words: "about 1.6 records a day", "less than one record a day (0.4 on average)".
-fn usual(baseline: f64) -> String {
-    if baseline < 1.0 {
-        format!(
-            "less than one record a day ({} on average)",
-            decimal(baseline)
-        )
-    } else {
-        format!("about {} records a day", decimal(baseline))
-    }
-}
-
-/// "one record", "six records", "1,204 records".
-fn records(n: u64) -> String {
+/// "one post", "six posts", "1,204 posts".
+fn posts(n: u64) -> String {
     match n {
-        1 => "one record".to_string(),
-        n => format!("{} records", count(n)),
+        1 => "one post".to_string(),
+        n => format!("{} posts", count(n)),
     }
 }
 
-/// "All six records in the evidence come from Reddit." / "The one record … comes from …".
+/// "All six posts this story draws on come from Reddit." / "The one post … comes from …".
 fn all_from(total: u64, source: Source) -> String {
     match total {
         1 => format!(
-            "The one record in the evidence comes from {}.",
+            "The one post this story draws on comes from {}.",
             source.display_name()
         ),
         n => format!(
-            "All {} records in the evidence come from {}.",
+            "All {} posts this story draws on come from {}.",
             count(n),
             source.display_name()
         ),
     }
 }
 
+/// How a window's volume compares with its usual volume, in the terms a story can use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Rise {
+    /// No posts at all in the four weeks before.
+    FromNothing,
+    /// Fewer than one post per window before: a multiple of almost nothing means little.
+    FromTrickle,
+    /// At least [`MIN_STATED_RATIO`] times the usual volume.
+    Times(f64),
+    /// Less than that: no multiple is stated.
+    None,
+}
+
+/// Smallest multiple of the usual volume a story states; "1.3 times the norm" is not a rise.
+const MIN_STATED_RATIO: f64 = 2.0;
+
+/// A rise as readers say it: "more than twice", "about four times", "about 14 times".
+fn multiple(ratio: f64) -> String {
+    let whole = format!("{ratio:.0}");
+    match ratio {
+        r if r < 3.0 => "more than twice".to_string(),
+        r if (r - r.round()).abs() < 0.05 => format!("{} times", number(&whole)),
+        _ => format!("about {} times", number(&whole)),
+    }
+}
+
+/// "fourfold", "14-fold", for rises of three times or more.
+fn fold(ratio: f64) -> String {
+    let whole = format!("{ratio:.0}");
+    match whole.parse::<u64>() {
+        Ok(n) if n <= 9 => format!("{}fold", count(n)),
+        _ => format!("{whole}-fold"),
+    }
+}
+
+/// A whole number written as [`count`] writes it.
+fn number(whole: &str) -> String {
+    whole
+        .parse::<u64>()
+        .map(count)
+        .unwrap_or_else(|_| whole.to_string())
+}
+
+/// Words of a phrase that carry meaning: not a stop word, with a letter, three letters or more.
+fn content_words(phrase: &str) -> usize {
+    const STOP: [&str; 24] = [
+        "the", "and", "for", "with", "from", "that", "this", "are", "was", "were", "has", "have",
+        "its", "into", "not", "but", "you", "your", "our", "their", "about", "will", "can", "all",
+    ];
+    phrase
+        .split_whitespace()
+        .filter(|w| {
+            w.chars().filter(|c| c.is_alphabetic()).count() >= 3
+                && !STOP.contains(&w.to_lowercase().as_str())
+        })
+        .count()
+}
+
 /// A baseline: one decimal, without a trailing `.0`.
 fn decimal(value: f64) -> String {
     let text = format!("{value:.1}");
     text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
-}
-
-/// A ratio: one decimal below ten, whole above.
-fn times(ratio: f64) -> String {
-    if ratio >= 10.0 {
-        format!("{ratio:.0}")
-    } else {
-        decimal(ratio)
-    }
 }
 
 fn signed(score: f64) -> String {
@@ -893,12 +1052,17 @@ mod tests {
     fn numbers_read_naturally() {
         assert_eq!(count(7), "seven");
         assert_eq!(count(4942), "4,942");
-        assert_eq!(times(6.44), "6.4");
-        assert_eq!(times(12.6), "13");
+        assert_eq!(multiple(2.7), "more than twice");
+        assert_eq!(multiple(4.4), "about four times");
+        assert_eq!(multiple(5.0), "five times");
+        assert_eq!(multiple(13.6), "about 14 times");
+        assert_eq!(fold(3.9), "fourfold");
+        assert_eq!(fold(14.2), "14-fold");
         assert_eq!(decimal(2.0), "2");
         assert_eq!(signed(-0.314), "−0.31");
-        assert_eq!(indefinite_article("8.3"), "an");
-        assert_eq!(indefinite_article("11"), "an");
-        assert_eq!(indefinite_article("3.8"), "a");
+        assert_eq!(posts(1), "one post");
+        assert_eq!(content_words("anthropic wins fair"), 3);
+        assert_eq!(content_words("the AI"), 0);
+        assert_eq!(content_words("30b a3b"), 0);
     }
 }

@@ -28,9 +28,12 @@ struct Figures<'a> {
     category: &'a str,
     signal: &'a super::evidence::Signal,
     intensity: crate::model::Intensity,
-    volume_last_24h: u64,
-    baseline_per_day: f64,
-    ratio_to_baseline: Option<f64>,
+    /// The window the signal compared ("24 hours" or "seven days") and its counts: the only
+    /// volume figures a story should state.
+    window: &'static str,
+    records_in_window: u64,
+    usual_per_window: f64,
+    ratio_to_usual: Option<f64>,
     records_by_platform: Vec<PlatformFigures>,
     top_entities: &'a [super::evidence::TermCount],
     top_phrases: &'a [super::evidence::TermCount],
@@ -70,9 +73,14 @@ pub fn evidence_message(pack: &EvidencePack) -> String {
         category: &pack.category,
         signal: &pack.signal,
         intensity: pack.intensity,
-        volume_last_24h: pack.volume.last_24h,
-        baseline_per_day: pack.volume.baseline,
-        ratio_to_baseline: pack.volume.ratio().map(|r| (r * 10.0).round() / 10.0),
+        window: pack.volume.window().window.span(),
+        records_in_window: pack.volume.window().records,
+        usual_per_window: pack.volume.window().baseline,
+        ratio_to_usual: pack
+            .volume
+            .window()
+            .ratio()
+            .map(|r| (r * 10.0).round() / 10.0),
         records_by_platform: pack
             .platforms
             .iter()
