@@ -14,23 +14,23 @@
 //! | `records/index.json`, `records/YYYY-MM-DD.json` | AI records by UTC day of creation |
 //! | `records/by-id/<shard>.json` | the same records by id, see [`shard_of`] |
 //!
-//! Records are the AI records of `data/analysis/records.jsonl` (the analysis window), joined
-//! with their full text from the store (`data/snapshots/`, read only for the days that file
-//! covers), so the API grows with the window, not with the whole history.
+//! Records are the build's [`JoinedRecord`]s (see [`crate::site::records`]): the AI records of
+//! `data/analysis/records.jsonl` (the analysis window) joined with their full text from the
+//! store, so the API grows with the window, not with the whole history.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::story::{EarlierStory, GroundingOutcome, StoryExtra, StorySignal, WriterInfo};
-use crate::model::{Engagement, Kind, Record, RecordId, Source};
+use crate::model::{RecordId, Source};
 use crate::site::content::Document;
+use crate::site::records::JoinedRecord;
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::permalink;
 use crate::site::{display_path, Problem, Site};
-use crate::store::{Store, TimeWindow};
 
 /// The API's folder in the output; the version changes only with breaking changes.
 pub const API_ROOT: &str = "api/v1";
@@ -92,15 +92,15 @@ pub fn files(site: &Site) -> Result<BTreeMap<String, Vec<u8>>, Problem> {
     let aggregates = site.data.get("analysis/aggregates.json");
     let taxonomy = site.data.get("analysis/taxonomy.json");
     beat_files(site, aggregates, taxonomy, &stories, &mut out)?;
-    let records = load_records(site, taxonomy)?;
+    let records = &site.records;
     let as_of = site
         .options
         .as_of
         .or_else(|| aggregates.and_then(|a| a["as_of"].as_str()?.parse().ok()))
         .or_else(|| records.first().map(|r| r.created_at))
         .unwrap_or_default();
-    wire_file(&records, as_of, &mut out);
-    record_files(site, &records, &mut out);
+    wire_file(records, as_of, &mut out);
+    record_files(site, records, &mut out);
     Ok(out.0)
 }
 
@@ -518,149 +518,6 @@ fn series(counts: &[u64], as_of: DateTime<Utc>, step: Duration) -> Vec<Point> {
         .collect()
 }
 
-/// One line of `data/analysis/records.jsonl`, as far as the API needs it.
-#[derive(Debug, Deserialize)]
-struct AnnotationLine {
-    id: RecordId,
-    created_at: DateTime<Utc>,
-    beats: Vec<BeatScore>,
-    sentiment: f64,
-    sentiment_label: String,
-    #[serde(default)]
-    duplicate_of: Option<RecordId>,
-}
-
-/// A beat a record was sorted into, with the classifier's score.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BeatScore {
-    pub beat: String,
-    pub score: f64,
-}
-
-/// An AI record as the API publishes it: the stored record and its annotation.
-#[derive(Debug, Clone, Serialize)]
-pub struct ApiRecord {
-    pub id: RecordId,
-    pub source: Source,
-    pub kind: Kind,
-    pub url: String,
-    pub title: String,
-    pub text: String,
-    pub author: Option<String>,
-    pub community: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub language: Option<String>,
-    pub engagement: Engagement,
-    /// The best beat's slug and name (null when the record fits no beat).
-    pub beat: Option<String>,
-    pub beat_name: Option<String>,
-    pub beats: Vec<BeatScore>,
-    pub sentiment: f64,
-    pub sentiment_label: String,
-    pub duplicate_of: Option<RecordId>,
-}
-
-/// The AI records of `records.jsonl` with their stored text, newest first (ties by id).
-/// Records the store no longer holds are left out.
-fn load_records(site: &Site, taxonomy: Option<&Value>) -> Result<Vec<ApiRecord>, Problem> {
-    let file = site.paths.data().join("analysis/records.jsonl");
-    let text = match std::fs::read_to_string(&file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(analysis_problem(site, "analysis/records.jsonl", e)),
-    };
-    let shown = display_path(&site.paths.root, &file);
-    let mut lines = Vec::new();
-    for (number, line) in (1..).zip(text.lines()) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed: AnnotationLine = serde_json::from_str(line)
-            .map_err(|e| Problem::new(&shown, Some(number), e.to_string()))?;
-        lines.push(parsed);
-    }
-    let stored = stored_records(site, &lines)?;
-    let names: HashMap<String, String> = taxonomy
-        .and_then(|t| serde_json::from_value::<Vec<TaxonomyBeat>>(t["beats"].clone()).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|b| (b.slug, b.name))
-        .collect();
-    let mut records: Vec<ApiRecord> = lines
-        .into_iter()
-        .filter_map(|line| {
-            let record = stored.get(&line.id)?;
-            let beat = main_beat(&line.beats);
-            Some(ApiRecord {
-                id: line.id,
-                source: record.source,
-                kind: record.kind,
-                url: web_url(&record.url),
-                title: record.title.clone(),
-                text: record.text.clone(),
-                author: record.author.clone(),
-                community: record.community.clone(),
-                created_at: record.created_at,
-                language: record.language.clone(),
-                engagement: record.engagement.clone(),
-                beat_name: beat.as_ref().and_then(|b| names.get(b).cloned()),
-                beat,
-                beats: line.beats,
-                sentiment: line.sentiment,
-                sentiment_label: line.sentiment_label,
-                duplicate_of: line.duplicate_of,
-            })
-        })
-        .collect();
-    records.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    Ok(records)
-}
-
-/// The best-scoring beat (the first of equals).
-fn main_beat(beats: &[BeatScore]) -> Option<String> {
-    let best = beats
-        .iter()
-        .reduce(|best, b| if b.score > best.score { b } else { best })?;
-    Some(best.beat.clone())
-}
-
-/// `url` when it is an `http(s)` address, else empty: a record's link comes from the platform,
-/// and a `javascript:` or `data:` one must never become a live link in a client.
-fn web_url(url: &str) -> String {
-    let lower = url.trim_start().to_ascii_lowercase();
-    if lower.starts_with("https://") || lower.starts_with("http://") {
-        url.trim().to_string()
-    } else {
-        String::new()
-    }
-}
-
-/// The stored records of the days the annotation lines span, by id.
-fn stored_records(
-    site: &Site,
-    lines: &[AnnotationLine],
-) -> Result<HashMap<RecordId, Record>, Problem> {
-    let wanted: std::collections::HashSet<&RecordId> = lines.iter().map(|l| &l.id).collect();
-    let days = lines.iter().map(|l| l.created_at.date_naive());
-    let window = match (days.clone().min(), days.max()) {
-        (Some(first), Some(last)) => TimeWindow::days(first, last),
-        _ => return Ok(HashMap::new()),
-    };
-    let store = Store::open(site.paths.data());
-    let records = store
-        .read_window(&window)
-        .map_err(|e| analysis_problem(site, "snapshots", e))?;
-    Ok(records
-        .into_iter()
-        .filter(|r| wanted.contains(&r.id))
-        .map(|r| (r.id.clone(), r))
-        .collect())
-}
-
 /// One `wire.json` item: a record cut to what a live list shows.
 #[derive(Serialize)]
 struct WireItem<'a> {
@@ -682,7 +539,7 @@ struct Wire<'a> {
     items: Vec<WireItem<'a>>,
 }
 
-fn wire_file(records: &[ApiRecord], as_of: DateTime<Utc>, out: &mut Files) {
+fn wire_file(records: &[JoinedRecord], as_of: DateTime<Utc>, out: &mut Files) {
     let items = records
         .iter()
         .take(WIRE_ITEMS)
@@ -720,7 +577,7 @@ fn shorten(text: &str, max: usize) -> String {
 struct DayFile<'a> {
     date: NaiveDate,
     count: usize,
-    records: Vec<&'a ApiRecord>,
+    records: Vec<&'a JoinedRecord>,
 }
 
 #[derive(Serialize)]
@@ -740,13 +597,13 @@ struct RecordIndex {
 #[derive(Serialize)]
 struct ShardFile<'a> {
     shard: String,
-    records: BTreeMap<&'a str, &'a ApiRecord>,
+    records: BTreeMap<&'a str, &'a JoinedRecord>,
 }
 
 /// `records/index.json`, one file per day (newest records first) and the id shards.
-fn record_files(site: &Site, records: &[ApiRecord], out: &mut Files) {
-    let mut by_day: BTreeMap<NaiveDate, Vec<&ApiRecord>> = BTreeMap::new();
-    let mut by_shard: BTreeMap<String, BTreeMap<&str, &ApiRecord>> = BTreeMap::new();
+fn record_files(site: &Site, records: &[JoinedRecord], out: &mut Files) {
+    let mut by_day: BTreeMap<NaiveDate, Vec<&JoinedRecord>> = BTreeMap::new();
+    let mut by_shard: BTreeMap<String, BTreeMap<&str, &JoinedRecord>> = BTreeMap::new();
     for record in records {
         by_day
             .entry(record.created_at.date_naive())
@@ -816,36 +673,6 @@ mod tests {
         assert_eq!(points[2].end, as_of);
         assert_eq!(points[0].end, as_of - Duration::days(2));
         assert_eq!(points[0].records, 1);
-    }
-
-    #[test]
-    fn only_web_links_survive() {
-        assert_eq!(web_url("javascript:alert(1)"), "");
-        assert_eq!(web_url(" JavaScript:alert(1)"), "");
-        assert_eq!(web_url("data:text/html,x"), "");
-        assert_eq!(web_url("https://example.org/a"), "https://example.org/a");
-    }
-
-    #[test]
-    fn main_beat_is_the_best_scoring() {
-        let beats = |scores: &[(&str, f64)]| -> Vec<BeatScore> {
-            scores
-                .iter()
-                .map(|(beat, score)| BeatScore {
-                    beat: beat.to_string(),
-                    score: *score,
-                })
-                .collect()
-        };
-        assert_eq!(
-            main_beat(&beats(&[("a", 1.0), ("b", 3.0)])),
-            Some("b".into())
-        );
-        assert_eq!(
-            main_beat(&beats(&[("a", 2.0), ("b", 2.0)])),
-            Some("a".into())
-        );
-        assert_eq!(main_beat(&[]), None);
     }
 
     #[test]

@@ -1,17 +1,18 @@
 //! `data/**/*.{json,yaml,yml,toml}` loaded for templates (`load_data(path="analysis/beats.json")`).
-//! `analysis/records.jsonl` is the exception: it is served as the newest records with their
-//! text (see [`records`]). The record stores (`data/snapshots/`, `data/state/`, `data/runs/`) are skipped: they are large,
+//! `analysis/records.jsonl` is the exception: its records are joined with their stored text
+//! once here (see [`records`]), and templates get the newest of them. The record stores (`data/snapshots/`, `data/state/`, `data/runs/`) are skipped: they are large,
 //! and pages read the analysis stage's summaries of them instead.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::Value;
 use walkdir::WalkDir;
 
 use crate::config::Paths;
-use crate::site::records;
+use crate::site::records::{self, JoinedRecords};
 use crate::site::{display_path, line_of, read_text, slash_path, Problem};
 
 /// Folders of `data/` that hold record stores, not template data.
@@ -39,8 +40,9 @@ fn is_parsed_data(rel: &Path) -> bool {
             .is_some_and(|e| EXTENSIONS.iter().any(|x| e == *x))
 }
 
-/// Reads and parses every data file in parallel.
-pub fn load(paths: &Paths) -> (DataFiles, Vec<Problem>) {
+/// Reads and parses every data file in parallel, and joins the analysis window's records
+/// (empty when analysis has not run), which the API and search generators share.
+pub fn load(paths: &Paths) -> (DataFiles, JoinedRecords, Vec<Problem>) {
     let data_dir = paths.data();
     let files: Vec<PathBuf> = WalkDir::new(&data_dir)
         .sort_by_file_name()
@@ -73,14 +75,21 @@ pub fn load(paths: &Paths) -> (DataFiles, Vec<Problem>) {
         .get("analysis/taxonomy.json")
         .cloned()
         .unwrap_or(Value::Null);
-    match records::load(paths, &taxonomy) {
-        Ok(Some(recent)) => {
-            data.insert(records::DATA_KEY.to_string(), recent);
+    let joined = match records::load(paths, &taxonomy) {
+        Ok(Some(joined)) => {
+            data.insert(
+                records::DATA_KEY.to_string(),
+                records::template_value(&joined),
+            );
+            joined
         }
-        Ok(None) => {}
-        Err(problem) => problems.push(problem),
-    }
-    (data, problems)
+        Ok(None) => Vec::new(),
+        Err(problem) => {
+            problems.push(problem);
+            Vec::new()
+        }
+    };
+    (data, Arc::new(joined), problems)
 }
 
 fn load_file(root: &Path, data_dir: &Path, file: &Path) -> Result<(String, Value), Problem> {
@@ -127,7 +136,7 @@ mod tests {
             fs::create_dir_all(data.join(rel).parent().unwrap()).unwrap();
             fs::write(data.join(rel), text).unwrap();
         }
-        let (files, problems) = load(&Paths::new(dir.path()));
+        let (files, _, problems) = load(&Paths::new(dir.path()));
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(
             files.keys().collect::<Vec<_>>(),

@@ -12,6 +12,7 @@ use crate::config::{Config, ConfigError, Paths};
 use crate::site::content::{Content, Sources};
 use crate::site::data::{self, DataFiles};
 use crate::site::output::Sink;
+use crate::site::records::JoinedRecords;
 use crate::site::render::{self, RenderCache};
 use crate::site::templates::Templates;
 use crate::site::{slash_path, BuildOptions, Problem, SiteError};
@@ -30,6 +31,9 @@ pub struct Site {
     /// The published content, grouped; shared with the template lookup functions.
     pub content: Arc<Content>,
     pub data: Arc<DataFiles>,
+    /// The analysis window's AI records joined with their stored text, newest first; read
+    /// once per load and shared by the template data, the API and the search index.
+    pub records: JoinedRecords,
     pub templates: Templates,
     /// Files copied as they are: output path → source (theme `static/`, then the site's
     /// `static/`, then non-Markdown files under `content/`; later ones win).
@@ -57,7 +61,7 @@ impl Site {
             Some(url) => format!("{url}/"),
             None => config.base_url.clone(),
         };
-        let ((sources, mut problems), ((data, data_problems), templates)) = rayon::join(
+        let ((sources, mut problems), ((data, records, data_problems), templates)) = rayon::join(
             || Sources::load(paths, &config, &base_url),
             || rayon::join(|| data::load(paths), || Templates::load(paths, &config)),
         );
@@ -83,6 +87,7 @@ impl Site {
             sources,
             content: Arc::new(content),
             data: Arc::new(data),
+            records,
             templates,
             config,
         };
@@ -135,8 +140,9 @@ impl Site {
 
     /// Re-reads every data file.
     pub fn reload_data(&mut self) -> Vec<Problem> {
-        let (data, problems) = data::load(&self.paths);
+        let (data, records, problems) = data::load(&self.paths);
         self.data = Arc::new(data);
+        self.records = records;
         self.templates
             .register_lookups(Arc::clone(&self.content), Arc::clone(&self.data));
         problems

@@ -1,25 +1,31 @@
-//! The newest records, for the live wire and the beat pages: templates read them with
-//! `load_data(path="analysis/records.jsonl")`, which the generic data loader cannot serve
-//! because the file is JSONL, holds only annotations and may be large.
+//! The analysis window's AI records joined with their stored text, loaded once per build
+//! and shared by every generator that shows records: the templates, the JSON API
+//! ([`crate::site::api`]) and the search index.
 //!
-//! The value is `{"items": [Item], "by_beat": {beat slug: [Item]}}`: the newest [`WIRE_LIMIT`]
-//! records about AI across platforms (newest first), and the newest [`BEAT_LIMIT`] of each beat.
-//! An Item has the agreed shape of `/api/v1/wire.json` items: `id`, `source`, `url`, `title`,
-//! `text`, `created_at`, `beat`, `beat_name`, `sentiment`, `sentiment_label`, plus `author`
-//! and `community`. The annotations come from `data/analysis/records.jsonl`, the text from the
-//! record store (`data/snapshots/`). Texts are cut to [`TEXT_CHARS`]; URLs that are not
-//! `http(s)` are replaced by an empty string, so a hostile link can never become a live one.
+//! Each line of `data/analysis/records.jsonl` (the annotations the analysis stage wrote) is
+//! joined with its record from the store (`data/snapshots/`, read only for the days the file
+//! covers) into one [`JoinedRecord`]; records the store no longer holds are left out. Two
+//! rules live here and nowhere else: a record's link is kept only when it is `http(s)`
+//! ([`safe_url`]), and its main beat is the best-scoring one, the first of equals.
+//!
+//! Templates read the newest of them with `load_data(path="analysis/records.jsonl")` as
+//! `{"items": [Item], "by_beat": {beat slug: [Item]}}`: the newest [`WIRE_LIMIT`] records
+//! (newest first) and the newest [`BEAT_LIMIT`] of each beat. An Item has the agreed shape of
+//! `/api/v1/wire.json` items: `id`, `source`, `url`, `title`, `text`, `created_at`, `beat`,
+//! `beat_name`, `sentiment`, `sentiment_label`, plus `author` and `community`; its text is cut
+//! to [`TEXT_CHARS`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::config::Paths;
-use crate::model::{Record, RecordId, Source};
+use crate::model::{Engagement, Kind, Record, RecordId, Source};
 use crate::site::{display_path, Problem};
 use crate::store::{Store, TimeWindow};
 
@@ -32,11 +38,13 @@ pub const TEXT_CHARS: usize = 480;
 /// The key templates pass to `load_data`.
 pub const DATA_KEY: &str = "analysis/records.jsonl";
 
-/// The part of an annotation line the site needs.
+/// The joined records of a build, newest first (ties by id), shared by the generators.
+pub type JoinedRecords = Arc<Vec<JoinedRecord>>;
+
+/// One line of `data/analysis/records.jsonl`, as far as the site needs it.
 #[derive(Debug, Deserialize)]
 struct Annotation {
     id: RecordId,
-    source: Source,
     created_at: DateTime<Utc>,
     #[serde(default)]
     beats: Vec<BeatScore>,
@@ -44,57 +52,80 @@ struct Annotation {
     sentiment: f64,
     #[serde(default)]
     sentiment_label: String,
+    #[serde(default)]
+    duplicate_of: Option<RecordId>,
 }
 
-#[derive(Debug, Deserialize)]
-struct BeatScore {
-    beat: String,
-    score: f64,
+/// A beat a record was sorted into, with the classifier's score.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BeatScore {
+    pub beat: String,
+    pub score: f64,
 }
 
-impl Annotation {
-    /// The record's strongest beat, if any.
-    fn main_beat(&self) -> Option<&str> {
-        self.beats
-            .iter()
-            .max_by(|a, b| {
-                a.score
-                    .total_cmp(&b.score)
-                    .then_with(|| b.beat.cmp(&a.beat))
-            })
-            .map(|b| b.beat.as_str())
-    }
+/// An AI record of the analysis window: the stored record and its annotation. Serialised as
+/// the API's record files publish it (the field order is part of those files).
+#[derive(Debug, Clone, Serialize)]
+pub struct JoinedRecord {
+    pub id: RecordId,
+    pub source: Source,
+    pub kind: Kind,
+    /// The record's link when it is `http(s)`, else empty (see [`safe_url`]).
+    pub url: String,
+    pub title: String,
+    pub text: String,
+    pub author: Option<String>,
+    pub community: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub language: Option<String>,
+    pub engagement: Engagement,
+    /// The best beat's slug and name (null when the record fits no beat).
+    pub beat: Option<String>,
+    pub beat_name: Option<String>,
+    pub beats: Vec<BeatScore>,
+    pub sentiment: f64,
+    pub sentiment_label: String,
+    pub duplicate_of: Option<RecordId>,
 }
 
-/// Loads the newest records, or `None` when analysis has not run (no `records.jsonl`).
-pub fn load(paths: &Paths, beat_names: &Value) -> Result<Option<Value>, Problem> {
+/// The best-scoring beat (the first of equals; the analysis stage lists beats by score,
+/// then slug).
+fn main_beat(beats: &[BeatScore]) -> Option<String> {
+    let best = beats
+        .iter()
+        .reduce(|best, b| if b.score > best.score { b } else { best })?;
+    Some(best.beat.clone())
+}
+
+/// Loads and joins the analysis window's records, or `None` when analysis has not run (no
+/// `records.jsonl`). `taxonomy` is `analysis/taxonomy.json`, for the beats' names.
+pub fn load(paths: &Paths, taxonomy: &Value) -> Result<Option<Vec<JoinedRecord>>, Problem> {
     let file = paths.data().join(DATA_KEY);
     if !file.is_file() {
         return Ok(None);
     }
-    let shown = display_path(&paths.root, &file);
-    let annotations = read_annotations(&file, &shown)?;
-    let chosen = choose(&annotations);
-    let texts = read_records(paths, &chosen, &annotations).map_err(|e| {
+    let annotations = read_annotations(&file, &display_path(&paths.root, &file))?;
+    let stored = read_records(paths, &annotations).map_err(|e| {
         Problem::new(
             display_path(&paths.root, &paths.data().join("snapshots")),
             None,
             e.to_string(),
         )
     })?;
-    let names = beat_name_map(beat_names);
-    let item = |index: usize| -> Option<Value> {
-        let annotation = &annotations[index];
-        let record = texts.get(&annotation.id)?;
-        Some(wire_item(annotation, record, &names))
-    };
-    let items: Vec<Value> = chosen.wire.iter().filter_map(|&i| item(i)).collect();
-    let by_beat: BTreeMap<&str, Vec<Value>> = chosen
-        .by_beat
-        .iter()
-        .map(|(beat, indices)| (*beat, indices.iter().filter_map(|&i| item(i)).collect()))
+    let names = beat_name_map(taxonomy);
+    let mut records: Vec<JoinedRecord> = annotations
+        .into_iter()
+        .filter_map(|annotation| {
+            let record = stored.get(&annotation.id)?;
+            Some(join(annotation, record, &names))
+        })
         .collect();
-    Ok(Some(json!({"items": items, "by_beat": by_beat})))
+    records.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(Some(records))
 }
 
 fn read_annotations(file: &Path, shown: &Path) -> Result<Vec<Annotation>, Problem> {
@@ -111,80 +142,26 @@ fn read_annotations(file: &Path, shown: &Path) -> Result<Vec<Annotation>, Proble
             .map_err(|e| Problem::new(shown, Some(number), format!("invalid record line: {e}")))?;
         annotations.push(annotation);
     }
-    // The file is written newest first; sorting again keeps us right if it ever is not.
-    annotations.sort_by(|a: &Annotation, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| a.id.as_str().cmp(b.id.as_str()))
-    });
     Ok(annotations)
 }
 
-/// Indices into the annotations: the wire's and each beat's newest.
-struct Chosen<'a> {
-    wire: Vec<usize>,
-    by_beat: BTreeMap<&'a str, Vec<usize>>,
-}
-
-fn choose(annotations: &[Annotation]) -> Chosen<'_> {
-    let wire: Vec<usize> = (0..annotations.len().min(WIRE_LIMIT)).collect();
-    let mut by_beat: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (index, annotation) in annotations.iter().enumerate() {
-        if let Some(beat) = annotation.main_beat() {
-            let list = by_beat.entry(beat).or_default();
-            if list.len() < BEAT_LIMIT {
-                list.push(index);
-            }
-        }
-    }
-    Chosen { wire, by_beat }
-}
-
-/// Reads the chosen records from the store, visiting only the days they were created on.
+/// The stored records of the annotated ids, reading only the days the annotations span.
 fn read_records(
     paths: &Paths,
-    chosen: &Chosen,
     annotations: &[Annotation],
 ) -> Result<HashMap<RecordId, Record>, crate::store::StoreError> {
-    let wanted: HashMap<&RecordId, ()> = chosen
-        .wire
-        .iter()
-        .chain(chosen.by_beat.values().flatten())
-        .map(|&i| (&annotations[i].id, ()))
-        .collect();
-    let times = wanted_times(chosen, annotations);
-    let Some((first, last)) = times else {
-        return Ok(HashMap::new());
+    let wanted: HashSet<&RecordId> = annotations.iter().map(|a| &a.id).collect();
+    let days = annotations.iter().map(|a| a.created_at.date_naive());
+    let window = match (days.clone().min(), days.max()) {
+        (Some(first), Some(last)) => TimeWindow::days(first, last),
+        _ => return Ok(HashMap::new()),
     };
-    let window = TimeWindow::new(first, last + chrono::Duration::seconds(1));
-    Store::open(paths.data()).fold_window(
-        &window,
-        HashMap::new,
-        |mut found, record| {
-            if wanted.contains_key(&record.id) {
-                found.insert(record.id.clone(), record);
-            }
-            found
-        },
-        |mut left, right| {
-            left.extend(right);
-            left
-        },
-    )
-}
-
-fn wanted_times(
-    chosen: &Chosen,
-    annotations: &[Annotation],
-) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let times = chosen
-        .wire
-        .iter()
-        .chain(chosen.by_beat.values().flatten())
-        .map(|&i| annotations[i].created_at);
-    let first = times.clone().min()?;
-    let last = times.max()?;
-    Some((first, last))
+    let records = Store::open(paths.data()).read_window(&window)?;
+    Ok(records
+        .into_iter()
+        .filter(|r| wanted.contains(&r.id))
+        .map(|r| (r.id.clone(), r))
+        .collect())
 }
 
 fn beat_name_map(taxonomy: &Value) -> HashMap<String, String> {
@@ -196,19 +173,57 @@ fn beat_name_map(taxonomy: &Value) -> HashMap<String, String> {
         .collect()
 }
 
-fn wire_item(annotation: &Annotation, record: &Record, names: &HashMap<String, String>) -> Value {
-    let beat = annotation.main_beat();
+fn join(annotation: Annotation, record: &Record, names: &HashMap<String, String>) -> JoinedRecord {
+    let beat = main_beat(&annotation.beats);
+    JoinedRecord {
+        id: annotation.id,
+        source: record.source,
+        kind: record.kind,
+        url: safe_url(&record.url),
+        title: record.title.clone(),
+        text: record.text.clone(),
+        author: record.author.clone(),
+        community: record.community.clone(),
+        created_at: record.created_at,
+        language: record.language.clone(),
+        engagement: record.engagement.clone(),
+        beat_name: beat.as_ref().and_then(|b| names.get(b).cloned()),
+        beat,
+        beats: annotation.beats,
+        sentiment: annotation.sentiment,
+        sentiment_label: annotation.sentiment_label,
+        duplicate_of: annotation.duplicate_of,
+    }
+}
+
+/// What templates load as `analysis/records.jsonl`: the wire's newest records and each
+/// beat's newest, from the joined records (newest first).
+pub fn template_value(records: &[JoinedRecord]) -> Value {
+    let items: Vec<Value> = records.iter().take(WIRE_LIMIT).map(template_item).collect();
+    let mut by_beat: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    for record in records {
+        if let Some(beat) = record.beat.as_deref() {
+            let list = by_beat.entry(beat).or_default();
+            if list.len() < BEAT_LIMIT {
+                list.push(template_item(record));
+            }
+        }
+    }
+    json!({"items": items, "by_beat": by_beat})
+}
+
+fn template_item(record: &JoinedRecord) -> Value {
     json!({
         "id": record.id,
-        "source": annotation.source,
-        "url": safe_url(&record.url),
+        "source": record.source,
+        "url": record.url,
         "title": record.title,
         "text": shorten(&record.text, TEXT_CHARS),
-        "created_at": annotation.created_at,
-        "beat": beat,
-        "beat_name": beat.and_then(|b| names.get(b)),
-        "sentiment": annotation.sentiment,
-        "sentiment_label": annotation.sentiment_label,
+        "created_at": record.created_at,
+        "beat": record.beat,
+        "beat_name": record.beat_name,
+        "sentiment": record.sentiment,
+        "sentiment_label": record.sentiment_label,
         "author": record.author,
         "community": record.community,
     })
@@ -255,6 +270,28 @@ mod tests {
         assert_eq!(safe_url(" JavaScript:alert(1)"), "");
         assert_eq!(safe_url("data:text/html,<script>"), "");
         assert_eq!(safe_url("/relative"), "");
+    }
+
+    #[test]
+    fn main_beat_is_the_best_scoring() {
+        let beats = |scores: &[(&str, f64)]| -> Vec<BeatScore> {
+            scores
+                .iter()
+                .map(|(beat, score)| BeatScore {
+                    beat: beat.to_string(),
+                    score: *score,
+                })
+                .collect()
+        };
+        assert_eq!(
+            main_beat(&beats(&[("a", 1.0), ("b", 3.0)])),
+            Some("b".into())
+        );
+        assert_eq!(
+            main_beat(&beats(&[("a", 2.0), ("b", 2.0)])),
+            Some("a".into())
+        );
+        assert_eq!(main_beat(&[]), None);
     }
 
     #[test]

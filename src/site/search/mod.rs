@@ -47,7 +47,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use siphasher::sip::SipHasher13;
 
-pub use pages::{beat_docs, jobs, page_doc, record_docs};
+pub use pages::{beat_docs, jobs, page_doc, record_doc};
 pub use tokenize::terms;
 
 /// The bundle's folder in the published site.

@@ -1,15 +1,14 @@
 //! The search index as one of the site generator's outputs: every published page, every beat of
-//! the analysis taxonomy and every record the site loaded for the wire and beat pages becomes a
-//! [`SearchDoc`] from what the loaded site already holds (rendered plain text, front matter, data
-//! files), without re-reading any file.
+//! the analysis taxonomy and every AI record of the analysis window (the build's joined records,
+//! see [`crate::site::records`]) becomes a [`SearchDoc`] from what the loaded site already holds (rendered
+//! plain text, front matter, data files, joined records), without re-reading any file.
 
 use std::collections::BTreeMap;
 
-use chrono::DateTime;
 use serde_json::Value;
 
 use crate::site::content::Document;
-use crate::site::records::{self, shorten};
+use crate::site::records::{shorten, JoinedRecord};
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::{permalink, slugify};
 use crate::site::{beats, Problem, Site};
@@ -45,9 +44,7 @@ fn render(site: &Site) -> Result<Vec<Output>, Problem> {
     if let Some(taxonomy) = site.data.get("analysis/taxonomy.json") {
         docs.extend(beat_docs(taxonomy, &site.base_url));
     }
-    if let Some(recent) = site.data.get(records::DATA_KEY) {
-        docs.extend(record_docs(recent));
-    }
+    docs.extend(site.records.iter().filter_map(record_doc));
     let bundle = build_index(&docs).map_err(|e| Problem::new("site.toml", None, e.to_string()))?;
     Ok(bundle
         .files
@@ -109,47 +106,29 @@ pub fn beat_docs(taxonomy: &Value, base_url: &str) -> Vec<SearchDoc> {
         .collect()
 }
 
-/// One document per record the site loaded (`{"items": [Item], "by_beat": {slug: [Item]}}`,
-/// see [`records`]), once each, linking to the record at its source. Records without an
-/// `http(s)` link (the loader blanks any other) are left out: a result must lead somewhere.
-pub fn record_docs(recent: &Value) -> Vec<SearchDoc> {
-    let by_beat = recent["by_beat"]
-        .as_object()
-        .into_iter()
-        .flat_map(|m| m.values());
-    let items = std::iter::once(&recent["items"]).chain(by_beat);
-    let mut unique: BTreeMap<&str, &Value> = BTreeMap::new();
-    for item in items.filter_map(Value::as_array).flatten() {
-        if let Some(id) = item["id"].as_str() {
-            unique.entry(id).or_insert(item);
-        }
+/// A record's document, linking to the record at its source, with its full text. Records
+/// without an `http(s)` link (the loader blanks any other) are left out: a result must lead
+/// somewhere.
+pub fn record_doc(record: &JoinedRecord) -> Option<SearchDoc> {
+    if record.url.is_empty() {
+        return None;
     }
-    unique.into_values().filter_map(record_doc).collect()
-}
-
-fn record_doc(item: &Value) -> Option<SearchDoc> {
-    let url = item["url"].as_str().filter(|u| !u.is_empty())?;
-    let text = item["text"].as_str().unwrap_or_default();
-    let title = match item["title"].as_str() {
-        Some(title) if !title.trim().is_empty() => title.to_string(),
-        _ => shorten(text, UNTITLED_CHARS),
+    let title = match record.title.trim() {
+        "" => shorten(&record.text, UNTITLED_CHARS),
+        _ => record.title.clone(),
     };
-    let mut filters = BTreeMap::new();
-    if let Some(source) = item["source"].as_str() {
-        filters.insert("platform".to_string(), vec![source.to_string()]);
+    let mut filters = BTreeMap::from([(
+        "platform".to_string(),
+        vec![record.source.as_str().to_string()],
+    )]);
+    if let Some(beat) = record.beat.as_ref().filter(|b| !b.is_empty()) {
+        filters.insert("beats".to_string(), vec![beat.clone()]);
     }
-    if let Some(beat) = item["beat"].as_str().filter(|b| !b.is_empty()) {
-        filters.insert("beats".to_string(), vec![beat.to_string()]);
-    }
-    let date = item["created_at"]
-        .as_str()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.date_naive());
     Some(SearchDoc {
-        url: url.to_string(),
+        url: record.url.clone(),
         title,
-        text: text.to_string(),
-        date,
+        text: record.text.clone(),
+        date: Some(record.created_at.date_naive()),
         kind: DocKind::Record,
         filters,
     })
@@ -174,18 +153,39 @@ mod tests {
         assert_eq!(docs[0].filters["categories"], ["industry"]);
     }
 
+    fn record(id: &str, url: &str, title: &str, text: &str) -> JoinedRecord {
+        JoinedRecord {
+            id: id.parse().unwrap(),
+            source: id.split(':').next().unwrap().parse().unwrap(),
+            kind: crate::model::Kind::Post,
+            url: url.to_string(),
+            title: title.to_string(),
+            text: text.to_string(),
+            author: None,
+            community: None,
+            created_at: "2025-03-01T10:00:00Z".parse().unwrap(),
+            language: None,
+            engagement: Default::default(),
+            beat: Some("chips".to_string()),
+            beat_name: None,
+            beats: Vec::new(),
+            sentiment: 0.0,
+            sentiment_label: String::new(),
+            duplicate_of: None,
+        }
+    }
+
     #[test]
-    fn records_are_indexed_once_with_platform_and_beat() {
-        let a = json!({"id": "bluesky:1", "source": "bluesky", "url": "https://bsky.app/x",
-            "title": "", "text": "A post about <script>alert(1)</script> GPUs", "beat": "chips",
-            "created_at": "2025-03-01T10:00:00Z"});
-        let hostile =
-            json!({"id": "reddit:2", "source": "reddit", "url": "", "title": "t", "text": "x"});
-        let recent = json!({"items": [a.clone(), hostile], "by_beat": {"chips": [a]}});
-        let docs = record_docs(&recent);
-        assert_eq!(docs.len(), 1, "one copy, and no record without a safe link");
-        let doc = &docs[0];
+    fn records_are_indexed_with_platform_and_beat() {
+        let post = record(
+            "bluesky:1",
+            "https://bsky.app/x",
+            "",
+            "A post about <script>alert(1)</script> GPUs",
+        );
+        let doc = record_doc(&post).unwrap();
         assert_eq!(doc.title, "A post about <script>alert(1)</script> GPUs");
+        assert_eq!(doc.url, "https://bsky.app/x");
         assert_eq!(doc.filters["platform"], ["bluesky"]);
         assert_eq!(doc.filters["beats"], ["chips"]);
         assert_eq!(
@@ -193,5 +193,11 @@ mod tests {
             Some("2025-03-01")
         );
         assert_eq!(doc.kind, DocKind::Record);
+    }
+
+    #[test]
+    fn records_without_a_web_link_are_left_out() {
+        // The loader blanks non-http(s) links, so an empty URL is a hostile or missing one.
+        assert!(record_doc(&record("reddit:2", "", "t", "x")).is_none());
     }
 }
