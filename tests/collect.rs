@@ -1640,6 +1640,34 @@ fn union_of(batches: &[Batch]) -> BTreeMap<String, usize> {
     ids
 }
 
+/// The shape every limited stream shows over its runs: run 1 moves `stream`'s marker to `newest`
+/// and leaves the gap `{resume, until}` with a warning naming both; later runs keep the marker;
+/// the last run closes the gap, after several runs.
+fn assert_gap_closed(
+    batches: &[Batch],
+    stream: &str,
+    limit: usize,
+    newest: Value,
+    resume: Value,
+    until: Value,
+) {
+    assert!(batches.len() >= 3, "the gap needs several runs");
+    let gap_key = format!("{stream}#backfill");
+    let first = &batches[0];
+    assert_eq!(first.cursor[stream], newest);
+    assert_eq!(
+        first.cursor[&gap_key],
+        json!({ "resume": resume, "until": until })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream {stream}: stopped at limit {limit} before reaching the previous cursor {until}; will resume from {resume}"
+    )));
+    for batch in &batches[1..] {
+        assert_eq!(batch.cursor[stream], newest, "cursor stays put");
+    }
+    assert!(batches.last().unwrap().cursor.get(&gap_key).is_none());
+}
+
 #[tokio::test]
 async fn hackernews_limit_leaves_a_backfill_that_the_next_runs_close() {
     let server = serve(|seen, _| algolia(seen)).await;
@@ -1677,24 +1705,22 @@ async fn hackernews_limit_leaves_a_backfill_that_the_next_runs_close() {
         }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
     // Run 1 moves the cursor to the newest story and records the gap it left.
-    let first = &batches[0];
     let newest = *times.iter().max().unwrap();
-    assert_eq!(first.cursor["story"], json!(newest));
-    let gap = &first.cursor["story#backfill"];
-    assert_eq!(gap["until"], json!(old_cursor));
-    let oldest_read = first
+    let oldest_read = batches[0]
         .records
         .iter()
         .map(|r| r.created_at.timestamp())
         .min()
         .unwrap();
-    assert_eq!(gap["resume"], json!(oldest_read));
-    assert!(first.report.warnings.contains(&format!(
-        "stream story: stopped at limit 8 before reaching the previous cursor {old_cursor}; will resume from {oldest_read}"
-    )));
+    assert_gap_closed(
+        &batches,
+        "story",
+        8,
+        json!(newest),
+        json!(oldest_read),
+        json!(old_cursor),
+    );
 
     // Later runs read only the gap: bounded above by the resume point, below by the old cursor.
     let seen = server.seen();
@@ -1706,15 +1732,6 @@ async fn hackernews_limit_leaves_a_backfill_that_the_next_runs_close() {
         })
         .expect("run 2 resumes the gap");
     assert_eq!(second_run_first_page.q("hitsPerPage"), Some("4"));
-    for batch in &batches[1..] {
-        assert_eq!(batch.cursor["story"], json!(newest), "cursor stays put");
-    }
-    assert!(batches
-        .last()
-        .unwrap()
-        .cursor
-        .get("story#backfill")
-        .is_none());
 
     // Nothing lost; repeats only at resume boundaries.
     let ids = union_of(&batches);
@@ -1786,38 +1803,21 @@ async fn reddit_limit_leaves_a_backfill_resumed_with_after() {
         async move { reddit::collect(&config, ctx, Some(&cursor)).await.unwrap() }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
-    let first = &batches[0];
     let newest = children.iter().map(created).fold(f64::MIN, f64::max);
-    assert_eq!(first.cursor["r/askreddit"], json!(newest));
     let twentieth = children[19]["data"]["name"].as_str().unwrap();
-    assert_eq!(
-        first.cursor["r/askreddit#backfill"],
-        json!({ "resume": twentieth, "until": old_cursor })
+    assert_gap_closed(
+        &batches,
+        "r/askreddit",
+        20,
+        json!(newest),
+        json!(twentieth),
+        json!(old_cursor),
     );
-    assert!(first.report.warnings.contains(&format!(
-        "stream r/askreddit: stopped at limit 20 before reaching the previous cursor {}; will resume from \"{twentieth}\"",
-        json!(old_cursor)
-    )));
     let seen = server.seen();
     assert!(
         seen.iter().any(|s| s.q("after") == Some(twentieth)),
         "run 2 resumes after the last link run 1 read"
     );
-    for batch in &batches[1..] {
-        assert_eq!(
-            batch.cursor["r/askreddit"],
-            json!(newest),
-            "cursor stays put"
-        );
-    }
-    assert!(batches
-        .last()
-        .unwrap()
-        .cursor
-        .get("r/askreddit#backfill")
-        .is_none());
     // `after` paging has no overlap: every link exactly once, none lost.
     assert_eq!(union_of(&batches), expected);
 }
@@ -1839,7 +1839,6 @@ async fn mastodon_limit_leaves_a_backfill_resumed_with_max_id() {
     ))
     .unwrap();
     let stream = format!("{}#ai", server.base);
-    let gap_key = format!("{stream}#backfill");
     let id = |i: usize| statuses[i]["id"].as_str().unwrap().to_string();
     // An earlier run reached the 15th newest status: 14 newer ones wait, the limit is 4.
     let old_cursor = id(14);
@@ -1856,28 +1855,20 @@ async fn mastodon_limit_leaves_a_backfill_resumed_with_max_id() {
         }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
-    let first = &batches[0];
-    assert_eq!(first.cursor[&stream], json!(id(0)));
-    assert_eq!(
-        first.cursor[&gap_key],
-        json!({ "resume": id(3), "until": old_cursor })
+    assert_gap_closed(
+        &batches,
+        &stream,
+        4,
+        json!(id(0)),
+        json!(id(3)),
+        json!(old_cursor),
     );
-    assert!(first.report.warnings.contains(&format!(
-        "stream {stream}: stopped at limit 4 before reaching the previous cursor \"{old_cursor}\"; will resume from \"{}\"",
-        id(3)
-    )));
     let seen = server.seen();
     assert!(
         seen.iter()
             .any(|s| s.q("max_id") == Some(&id(3)) && s.q("since_id") == Some(&old_cursor)),
         "run 2 resumes below the oldest status run 1 read, above the old cursor"
     );
-    for batch in &batches[1..] {
-        assert_eq!(batch.cursor[&stream], json!(id(0)), "cursor stays put");
-    }
-    assert!(batches.last().unwrap().cursor.get(&gap_key).is_none());
     // `max_id` paging has no overlap: every status exactly once, none lost.
     assert_eq!(union_of(&batches), expected);
 }
@@ -1925,17 +1916,14 @@ async fn bluesky_limit_leaves_a_backfill_resumed_with_cursor() {
         async move { bluesky::collect(&config, ctx, Some(&cursor)).await.unwrap() }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
-    let first = &batches[0];
-    assert_eq!(first.cursor["search:ESR"], newest);
-    assert_eq!(
-        first.cursor["search:ESR#backfill"],
-        json!({ "resume": "20", "until": old_cursor })
+    assert_gap_closed(
+        &batches,
+        "search:ESR",
+        20,
+        newest,
+        json!("20"),
+        json!(old_cursor),
     );
-    assert!(first.report.warnings.contains(&format!(
-        "stream search:ESR: stopped at limit 20 before reaching the previous cursor \"{old_cursor}\"; will resume from \"20\""
-    )));
     assert!(
         server
             .seen()
@@ -1943,15 +1931,6 @@ async fn bluesky_limit_leaves_a_backfill_resumed_with_cursor() {
             .any(|s| s.q("cursor") == Some("20") && s.q("since") == Some(old_cursor.as_str())),
         "run 2 resumes from the page cursor with the old since"
     );
-    for batch in &batches[1..] {
-        assert_eq!(batch.cursor["search:ESR"], newest, "cursor stays put");
-    }
-    assert!(batches
-        .last()
-        .unwrap()
-        .cursor
-        .get("search:ESR#backfill")
-        .is_none());
     // The limited runs together read exactly what one unlimited run reads, each post once.
     let unlimited = bluesky::collect(&config_with(1000), ctx, Some(&start))
         .await
@@ -1995,17 +1974,14 @@ async fn arxiv_limit_leaves_a_backfill_resumed_with_start() {
         async move { arxiv::collect(&config, ctx, Some(&cursor)).await.unwrap() }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
-    let first = &batches[0];
-    assert_eq!(first.cursor["cat:cs.DB"], json!(newest));
-    assert_eq!(
-        first.cursor["cat:cs.DB#backfill"],
-        json!({ "resume": 2, "until": old_cursor })
+    assert_gap_closed(
+        &batches,
+        "cat:cs.DB",
+        2,
+        json!(newest),
+        json!(2),
+        json!(old_cursor),
     );
-    assert!(first.report.warnings.contains(&format!(
-        "stream cat:cs.DB: stopped at limit 2 before reaching the previous cursor \"{old_cursor}\"; will resume from 2"
-    )));
     let starts: Vec<String> = server
         .seen()
         .iter()
@@ -2016,15 +1992,6 @@ async fn arxiv_limit_leaves_a_backfill_resumed_with_start() {
         ["0", "2", "4"],
         "each run resumes at the next offset"
     );
-    for batch in &batches[1..] {
-        assert_eq!(batch.cursor["cat:cs.DB"], json!(newest), "cursor stays put");
-    }
-    assert!(batches
-        .last()
-        .unwrap()
-        .cursor
-        .get("cat:cs.DB#backfill")
-        .is_none());
     // The limited runs together read exactly what one unlimited run reads, each paper once.
     let unlimited = arxiv::collect(&config_with(100), ctx, Some(&start))
         .await
@@ -2104,35 +2071,19 @@ async fn youtube_limit_leaves_a_backfill_resumed_with_page_token() {
         async move { youtube::collect(&config, ctx, Some(&cursor)).await.unwrap() }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
-    let first = &batches[0];
-    assert_eq!(first.cursor["search:surfing"], json!(newest));
-    assert_eq!(
-        first.cursor["search:surfing#backfill"],
-        json!({ "resume": "10", "until": old_cursor })
+    assert_gap_closed(
+        &batches,
+        "search:surfing",
+        10,
+        json!(newest),
+        json!("10"),
+        json!(old_cursor),
     );
-    assert!(first.report.warnings.contains(&format!(
-        "stream search:surfing: stopped at limit 10 before reaching the previous cursor \"{old_cursor}\"; will resume from \"10\""
-    )));
     assert!(
         server.seen().iter().any(|s| s.q("pageToken") == Some("10")
             && s.q("publishedAfter") == Some(old_cursor.as_str())),
         "run 2 resumes from the page token with the old publishedAfter"
     );
-    for batch in &batches[1..] {
-        assert_eq!(
-            batch.cursor["search:surfing"],
-            json!(newest),
-            "cursor stays put"
-        );
-    }
-    assert!(batches
-        .last()
-        .unwrap()
-        .cursor
-        .get("search:surfing#backfill")
-        .is_none());
     // The limited runs together read exactly what one unlimited run reads, each video once.
     let unlimited = youtube::collect(&config_with(1000), ctx, Some(&start))
         .await
