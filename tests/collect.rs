@@ -176,6 +176,29 @@ fn env() -> BTreeMap<String, String> {
     .collect()
 }
 
+/// A fast-retrying HTTP client and the test environment, lent to collectors as a [`Context`].
+struct Harness {
+    http: HttpClient,
+    env: BTreeMap<String, String>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        Harness {
+            http: HttpClient::new(&fast_http()).unwrap(),
+            env: env(),
+        }
+    }
+
+    fn ctx(&self) -> Context<'_> {
+        Context {
+            http: &self.http,
+            env: &self.env,
+            collected_at: collected_at(),
+        }
+    }
+}
+
 fn by_id<'a>(batch: &'a Batch, id: &str) -> &'a Record {
     batch
         .records
@@ -247,13 +270,8 @@ fn hn_config(base: &str, tags: &[&str], page_size: usize) -> HackernewsConfig {
 #[tokio::test]
 async fn hackernews_pages_by_created_at_and_resumes_from_the_cursor() {
     let server = serve(|seen, _| algolia(seen)).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config = hn_config(&server.base, &["story", "comment"], 10);
     let batch = hackernews::collect(&config, ctx, None).await.unwrap();
 
@@ -509,13 +527,8 @@ async fn an_item_missing_its_id_is_skipped_and_named() {
         reply
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let batch = hackernews::collect(&hn_config(&server.base, &["story"], 30), ctx, None)
         .await
         .unwrap();
@@ -612,13 +625,8 @@ async fn reddit_authenticates_pages_with_after_and_obeys_rate_limits() {
         other => panic!("unexpected path {other}"),
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: RedditConfig = toml::from_str(&format!(
         "subreddits = [\"askreddit\"]\nqueries = [\"praw oauth search\"]\npage_size = 50\nbase_url = \"{0}\"\nauth_url = \"{0}\"\n",
         server.base
@@ -767,13 +775,8 @@ async fn bluesky_search_uses_a_session_and_pages_with_cursor() {
         .unwrap()
         .clone();
     let server = bluesky_server(views).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: BlueskyConfig = toml::from_str(&format!(
         "queries = [\"ESR\"]\npage_size = 50\nbase_url = \"{}\"\n",
         server.base
@@ -891,13 +894,8 @@ async fn jetstream_server() -> (String, Arc<Mutex<Vec<String>>>) {
 #[tokio::test]
 async fn jetstream_streams_posts_and_resumes_from_time_us() {
     let (url, uris) = jetstream_server().await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: BlueskyConfig =
         toml::from_str(&format!("[jetstream]\nurl = \"{url}\"\nmax_seconds = 5\n")).unwrap();
     let batch = bluesky::collect(&config, ctx, None).await.unwrap();
@@ -974,13 +972,8 @@ async fn news_reads_rss_and_atom_with_conditional_get() {
             .with("last-modified", "Wed, 31 Jan 2018 20:15:15 GMT")
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let base = &server.base;
     let config: NewsConfig = toml::from_str(&format!(
         "feeds = [\"{base}/guardian.rss\", \"{base}/heise.atom\"]\nsearch_feeds = [\"{base}/search?q={{query}}&hl=en\"]\nqueries = [\"machine learning\"]\n"
@@ -1099,13 +1092,8 @@ async fn youtube_searches_pages_adds_statistics_and_never_shows_the_key() {
         }
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: YoutubeConfig = toml::from_str(&format!(
         "queries = [\"surfing\"]\nlimit = 50\npage_size = 25\nbase_url = \"{}\"\n",
         server.base
@@ -1218,13 +1206,8 @@ async fn mastodon_server(statuses: Vec<Value>) -> TestServer {
 #[tokio::test]
 async fn mastodon_follows_link_next_and_resumes_with_since_id() {
     let http_server = mastodon_server(mastodon_statuses()).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: MastodonConfig = toml::from_str(&format!(
         "instances = [\"{}\"]\ntags = [\"ai\"]\npage_size = 8\n",
         http_server.base
@@ -1282,13 +1265,8 @@ async fn mastodon_follows_link_next_and_resumes_with_since_id() {
 async fn mastodon_parses_a_current_status_with_newer_fields() {
     let status = fixture_json("fixtures-mastodon-docs/mastodon_status_example.json");
     let server = serve(move |_, _| Reply::json(&json!([status.clone()]))).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: MastodonConfig = toml::from_str(&format!(
         "instances = [\"{}\"]\ntags = [\"cats\"]\n",
         server.base
@@ -1346,13 +1324,8 @@ async fn arxiv_server(head: String, entries: Vec<String>) -> TestServer {
 async fn arxiv_reads_the_atom_api_and_pages_with_start() {
     let (head, entries) = arxiv_feed();
     let server = arxiv_server(head, entries).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: ArxivConfig = toml::from_str(&format!(
         "categories = [\"cs.DB\"]\npage_size = 10\nbase_url = \"{}/api\"\n",
         server.base
@@ -1535,13 +1508,8 @@ async fn jetstream_and_search_agree_on_the_same_posts() {
     })
     .await;
     let (url, _) = jetstream_server().await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: BlueskyConfig = toml::from_str(&format!(
         "queries = [\"x\"]\nbase_url = \"{}\"\n[jetstream]\nurl = \"{url}\"\nmax_events = 9\n",
         search.base
@@ -1577,13 +1545,8 @@ async fn refused_connections_and_bad_cursors_are_reported_not_fatal() {
         .local_addr()
         .unwrap()
         .port();
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config = hn_config(&format!("http://127.0.0.1:{port}"), &["story"], 10);
     let garbage = json!(["not", "a", "cursor"]);
     let batch = hackernews::collect(&config, ctx, Some(&garbage))
@@ -1671,13 +1634,8 @@ fn assert_gap_closed(
 #[tokio::test]
 async fn hackernews_limit_leaves_a_backfill_that_the_next_runs_close() {
     let server = serve(|seen, _| algolia(seen)).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let hits = fixture_json("fixtures-hn-algolia/hn_algolia_new_page.json")["hits"].clone();
     let times: Vec<i64> = hits
         .as_array()
@@ -1778,13 +1736,8 @@ async fn reddit_limit_leaves_a_backfill_resumed_with_after() {
         other => panic!("unexpected path {other}"),
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: RedditConfig = toml::from_str(&format!(
         "subreddits = [\"askreddit\"]\nlimit = 20\npage_size = 10\nbase_url = \"{0}\"\nauth_url = \"{0}\"\n",
         server.base
@@ -1826,13 +1779,8 @@ async fn reddit_limit_leaves_a_backfill_resumed_with_after() {
 async fn mastodon_limit_leaves_a_backfill_resumed_with_max_id() {
     let statuses = mastodon_statuses();
     let server = mastodon_server(statuses.clone()).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: MastodonConfig = toml::from_str(&format!(
         "instances = [\"{}\"]\ntags = [\"ai\"]\npage_size = 4\nlimit = 4\n",
         server.base
@@ -1895,13 +1843,8 @@ async fn bluesky_limit_leaves_a_backfill_resumed_with_cursor() {
     // An earlier run reached the 61st newest post: 60 newer ones wait, the limit is 20.
     let old_cursor = views[60]["indexedAt"].as_str().unwrap().to_string();
     let server = bluesky_server(views).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config_with = |limit: usize| -> BlueskyConfig {
         toml::from_str(&format!(
             "queries = [\"ESR\"]\nlimit = {limit}\npage_size = 10\nbase_url = \"{}\"\n",
@@ -1953,13 +1896,8 @@ async fn arxiv_limit_leaves_a_backfill_resumed_with_start() {
     // An earlier run reached the 8th newest paper: 7 newer ones wait, the limit is 2.
     let old_cursor = published(&entries[7]);
     let server = arxiv_server(head, entries).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config_with = |limit: usize| -> ArxivConfig {
         toml::from_str(&format!(
             "categories = [\"cs.DB\"]\nlimit = {limit}\npage_size = 2\nbase_url = \"{}/api\"\n",
@@ -2050,13 +1988,8 @@ async fn youtube_limit_leaves_a_backfill_resumed_with_page_token() {
         other => panic!("unexpected path {other}"),
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config_with = |limit: usize| -> YoutubeConfig {
         toml::from_str(&format!(
             "queries = [\"surfing\"]\nlimit = {limit}\npage_size = 5\nbase_url = \"{}\"\n",
