@@ -15,8 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::config::{BlueskyConfig, JetstreamConfig};
 use super::http::{Expect, Request};
 use super::{
-    as_text, endpoint, parse_time, pick, record, Backfill, Batch, CollectError, Context, Gather,
-    Reached,
+    as_text, endpoint, parse_time, pick, record, Batch, CollectError, Context, Gather, Reached,
 };
 use crate::model::{Kind, Record, RecordId, Source};
 
@@ -207,10 +206,7 @@ async fn search(
                 None => gather.skip("no valid createdAt or indexedAt", &place()),
             }
         }
-        page_cursor = page
-            .get("cursor")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        page_cursor = page.get("cursor").and_then(as_text);
         if posts.is_empty() {
             page_cursor = None;
         }
@@ -218,19 +214,7 @@ async fn search(
             break;
         }
     }
-    // `page_cursor` is still set only if the limit stopped paging; a first run (no cursor)
-    // promises no history, so it leaves no gap.
-    let backfill = match (page_cursor, &since) {
-        (Some(resume), Some(until)) => Some(Backfill {
-            resume: Value::from(resume),
-            until: Value::from(until.as_str()),
-        }),
-        _ => None,
-    };
-    let newest = newest
-        .filter(|n| since.as_deref() != Some(n.as_str()))
-        .map(Value::from);
-    Ok(start.reached(newest, backfill))
+    Ok(start.reached_at_token(page_cursor, newest))
 }
 
 /// `a` is a later instant than `b` (both RFC 3339).

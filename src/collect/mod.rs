@@ -212,6 +212,30 @@ impl<T, R> Start<T, R> {
     }
 }
 
+impl Start<String, String> {
+    /// The end of a stream paged by opaque tokens below a `since` time: a token still set means
+    /// the limit stopped paging, leaving a gap from it down to `since` (a first run, without
+    /// `since`, promises no history and leaves none); the marker moves to `newest` unless that
+    /// is the bound already stored.
+    pub(crate) fn reached_at_token(
+        &self,
+        token: Option<String>,
+        newest: Option<String>,
+    ) -> Reached {
+        let backfill = match (token, &self.since) {
+            (Some(resume), Some(until)) => Some(Backfill {
+                resume: Value::from(resume),
+                until: Value::from(until.as_str()),
+            }),
+            _ => None,
+        };
+        let newest = newest
+            .filter(|n| self.since.as_ref() != Some(n))
+            .map(Value::from);
+        self.reached(newest, backfill)
+    }
+}
+
 /// A marker or page position stored as a JSON string.
 pub(crate) fn as_text(value: &Value) -> Option<String> {
     value.as_str().map(str::to_string)

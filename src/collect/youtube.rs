@@ -11,8 +11,7 @@ use serde_json::Value;
 use super::config::YoutubeConfig;
 use super::text::html_to_text;
 use super::{
-    as_text, endpoint, parse_time, pick, record, Backfill, Batch, CollectError, Context, Gather,
-    Reached,
+    as_text, endpoint, parse_time, pick, record, Batch, CollectError, Context, Gather, Reached,
 };
 use crate::model::{Engagement, Kind, Record, Source};
 
@@ -145,10 +144,7 @@ async fn read_stream(
             kept += 1;
             gather.add(record);
         }
-        page_token = page
-            .get("nextPageToken")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        page_token = page.get("nextPageToken").and_then(as_text);
         if items.is_empty() {
             page_token = None;
         }
@@ -156,20 +152,8 @@ async fn read_stream(
             break;
         }
     }
-    // `page_token` is still set only if the limit stopped paging; a first run (no cursor)
-    // promises no history, so it leaves no gap.
-    let backfill = match (page_token, &since) {
-        (Some(resume), Some(until)) => Some(Backfill {
-            resume: Value::from(resume),
-            until: Value::from(until.as_str()),
-        }),
-        _ => None,
-    };
     let newest = newest.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    let newest = newest
-        .filter(|n| since.as_deref() != Some(n.as_str()))
-        .map(Value::from);
-    Ok(start.reached(newest, backfill))
+    Ok(start.reached_at_token(page_token, newest))
 }
 
 /// `videos.list?part=statistics` for one page of videos, as engagement by video id.
