@@ -176,6 +176,29 @@ fn env() -> BTreeMap<String, String> {
     .collect()
 }
 
+/// A fast-retrying HTTP client and the test environment, lent to collectors as a [`Context`].
+struct Harness {
+    http: HttpClient,
+    env: BTreeMap<String, String>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        Harness {
+            http: HttpClient::new(&fast_http()).unwrap(),
+            env: env(),
+        }
+    }
+
+    fn ctx(&self) -> Context<'_> {
+        Context {
+            http: &self.http,
+            env: &self.env,
+            collected_at: collected_at(),
+        }
+    }
+}
+
 fn by_id<'a>(batch: &'a Batch, id: &str) -> &'a Record {
     batch
         .records
@@ -247,13 +270,8 @@ fn hn_config(base: &str, tags: &[&str], page_size: usize) -> HackernewsConfig {
 #[tokio::test]
 async fn hackernews_pages_by_created_at_and_resumes_from_the_cursor() {
     let server = serve(|seen, _| algolia(seen)).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config = hn_config(&server.base, &["story", "comment"], 10);
     let batch = hackernews::collect(&config, ctx, None).await.unwrap();
 
@@ -509,13 +527,8 @@ async fn an_item_missing_its_id_is_skipped_and_named() {
         reply
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let batch = hackernews::collect(&hn_config(&server.base, &["story"], 30), ctx, None)
         .await
         .unwrap();
@@ -612,13 +625,8 @@ async fn reddit_authenticates_pages_with_after_and_obeys_rate_limits() {
         other => panic!("unexpected path {other}"),
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: RedditConfig = toml::from_str(&format!(
         "subreddits = [\"askreddit\"]\nqueries = [\"praw oauth search\"]\npage_size = 50\nbase_url = \"{0}\"\nauth_url = \"{0}\"\n",
         server.base
@@ -767,13 +775,8 @@ async fn bluesky_search_uses_a_session_and_pages_with_cursor() {
         .unwrap()
         .clone();
     let server = bluesky_server(views).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: BlueskyConfig = toml::from_str(&format!(
         "queries = [\"ESR\"]\npage_size = 50\nbase_url = \"{}\"\n",
         server.base
@@ -891,13 +894,8 @@ async fn jetstream_server() -> (String, Arc<Mutex<Vec<String>>>) {
 #[tokio::test]
 async fn jetstream_streams_posts_and_resumes_from_time_us() {
     let (url, uris) = jetstream_server().await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: BlueskyConfig =
         toml::from_str(&format!("[jetstream]\nurl = \"{url}\"\nmax_seconds = 5\n")).unwrap();
     let batch = bluesky::collect(&config, ctx, None).await.unwrap();
@@ -974,13 +972,8 @@ async fn news_reads_rss_and_atom_with_conditional_get() {
             .with("last-modified", "Wed, 31 Jan 2018 20:15:15 GMT")
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let base = &server.base;
     let config: NewsConfig = toml::from_str(&format!(
         "feeds = [\"{base}/guardian.rss\", \"{base}/heise.atom\"]\nsearch_feeds = [\"{base}/search?q={{query}}&hl=en\"]\nqueries = [\"machine learning\"]\n"
@@ -1099,13 +1092,8 @@ async fn youtube_searches_pages_adds_statistics_and_never_shows_the_key() {
         }
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: YoutubeConfig = toml::from_str(&format!(
         "queries = [\"surfing\"]\nlimit = 50\npage_size = 25\nbase_url = \"{}\"\n",
         server.base
@@ -1218,13 +1206,8 @@ async fn mastodon_server(statuses: Vec<Value>) -> TestServer {
 #[tokio::test]
 async fn mastodon_follows_link_next_and_resumes_with_since_id() {
     let http_server = mastodon_server(mastodon_statuses()).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: MastodonConfig = toml::from_str(&format!(
         "instances = [\"{}\"]\ntags = [\"ai\"]\npage_size = 8\n",
         http_server.base
@@ -1282,13 +1265,8 @@ async fn mastodon_follows_link_next_and_resumes_with_since_id() {
 async fn mastodon_parses_a_current_status_with_newer_fields() {
     let status = fixture_json("fixtures-mastodon-docs/mastodon_status_example.json");
     let server = serve(move |_, _| Reply::json(&json!([status.clone()]))).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: MastodonConfig = toml::from_str(&format!(
         "instances = [\"{}\"]\ntags = [\"cats\"]\n",
         server.base
@@ -1346,13 +1324,8 @@ async fn arxiv_server(head: String, entries: Vec<String>) -> TestServer {
 async fn arxiv_reads_the_atom_api_and_pages_with_start() {
     let (head, entries) = arxiv_feed();
     let server = arxiv_server(head, entries).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: ArxivConfig = toml::from_str(&format!(
         "categories = [\"cs.DB\"]\npage_size = 10\nbase_url = \"{}/api\"\n",
         server.base
@@ -1535,13 +1508,8 @@ async fn jetstream_and_search_agree_on_the_same_posts() {
     })
     .await;
     let (url, _) = jetstream_server().await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: BlueskyConfig = toml::from_str(&format!(
         "queries = [\"x\"]\nbase_url = \"{}\"\n[jetstream]\nurl = \"{url}\"\nmax_events = 9\n",
         search.base
@@ -1577,13 +1545,8 @@ async fn refused_connections_and_bad_cursors_are_reported_not_fatal() {
         .local_addr()
         .unwrap()
         .port();
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config = hn_config(&format!("http://127.0.0.1:{port}"), &["story"], 10);
     let garbage = json!(["not", "a", "cursor"]);
     let batch = hackernews::collect(&config, ctx, Some(&garbage))
@@ -1640,16 +1603,39 @@ fn union_of(batches: &[Batch]) -> BTreeMap<String, usize> {
     ids
 }
 
+/// The shape every limited stream shows over its runs: run 1 moves `stream`'s marker to `newest`
+/// and leaves the gap `{resume, until}` with a warning naming both; later runs keep the marker;
+/// the last run closes the gap, after several runs.
+fn assert_gap_closed(
+    batches: &[Batch],
+    stream: &str,
+    limit: usize,
+    newest: Value,
+    resume: Value,
+    until: Value,
+) {
+    assert!(batches.len() >= 3, "the gap needs several runs");
+    let gap_key = format!("{stream}#backfill");
+    let first = &batches[0];
+    assert_eq!(first.cursor[stream], newest);
+    assert_eq!(
+        first.cursor[&gap_key],
+        json!({ "resume": resume, "until": until })
+    );
+    assert!(first.report.warnings.contains(&format!(
+        "stream {stream}: stopped at limit {limit} before reaching the previous cursor {until}; will resume from {resume}"
+    )));
+    for batch in &batches[1..] {
+        assert_eq!(batch.cursor[stream], newest, "cursor stays put");
+    }
+    assert!(batches.last().unwrap().cursor.get(&gap_key).is_none());
+}
+
 #[tokio::test]
 async fn hackernews_limit_leaves_a_backfill_that_the_next_runs_close() {
     let server = serve(|seen, _| algolia(seen)).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let hits = fixture_json("fixtures-hn-algolia/hn_algolia_new_page.json")["hits"].clone();
     let times: Vec<i64> = hits
         .as_array()
@@ -1677,24 +1663,22 @@ async fn hackernews_limit_leaves_a_backfill_that_the_next_runs_close() {
         }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
     // Run 1 moves the cursor to the newest story and records the gap it left.
-    let first = &batches[0];
     let newest = *times.iter().max().unwrap();
-    assert_eq!(first.cursor["story"], json!(newest));
-    let gap = &first.cursor["story#backfill"];
-    assert_eq!(gap["until"], json!(old_cursor));
-    let oldest_read = first
+    let oldest_read = batches[0]
         .records
         .iter()
         .map(|r| r.created_at.timestamp())
         .min()
         .unwrap();
-    assert_eq!(gap["resume"], json!(oldest_read));
-    assert!(first.report.warnings.contains(&format!(
-        "stream story: stopped at limit 8 before reaching the previous cursor {old_cursor}; will resume from {oldest_read}"
-    )));
+    assert_gap_closed(
+        &batches,
+        "story",
+        8,
+        json!(newest),
+        json!(oldest_read),
+        json!(old_cursor),
+    );
 
     // Later runs read only the gap: bounded above by the resume point, below by the old cursor.
     let seen = server.seen();
@@ -1706,15 +1690,6 @@ async fn hackernews_limit_leaves_a_backfill_that_the_next_runs_close() {
         })
         .expect("run 2 resumes the gap");
     assert_eq!(second_run_first_page.q("hitsPerPage"), Some("4"));
-    for batch in &batches[1..] {
-        assert_eq!(batch.cursor["story"], json!(newest), "cursor stays put");
-    }
-    assert!(batches
-        .last()
-        .unwrap()
-        .cursor
-        .get("story#backfill")
-        .is_none());
 
     // Nothing lost; repeats only at resume boundaries.
     let ids = union_of(&batches);
@@ -1761,13 +1736,8 @@ async fn reddit_limit_leaves_a_backfill_resumed_with_after() {
         other => panic!("unexpected path {other}"),
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: RedditConfig = toml::from_str(&format!(
         "subreddits = [\"askreddit\"]\nlimit = 20\npage_size = 10\nbase_url = \"{0}\"\nauth_url = \"{0}\"\n",
         server.base
@@ -1786,38 +1756,21 @@ async fn reddit_limit_leaves_a_backfill_resumed_with_after() {
         async move { reddit::collect(&config, ctx, Some(&cursor)).await.unwrap() }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
-    let first = &batches[0];
     let newest = children.iter().map(created).fold(f64::MIN, f64::max);
-    assert_eq!(first.cursor["r/askreddit"], json!(newest));
     let twentieth = children[19]["data"]["name"].as_str().unwrap();
-    assert_eq!(
-        first.cursor["r/askreddit#backfill"],
-        json!({ "resume": twentieth, "until": old_cursor })
+    assert_gap_closed(
+        &batches,
+        "r/askreddit",
+        20,
+        json!(newest),
+        json!(twentieth),
+        json!(old_cursor),
     );
-    assert!(first.report.warnings.contains(&format!(
-        "stream r/askreddit: stopped at limit 20 before reaching the previous cursor {}; will resume from \"{twentieth}\"",
-        json!(old_cursor)
-    )));
     let seen = server.seen();
     assert!(
         seen.iter().any(|s| s.q("after") == Some(twentieth)),
         "run 2 resumes after the last link run 1 read"
     );
-    for batch in &batches[1..] {
-        assert_eq!(
-            batch.cursor["r/askreddit"],
-            json!(newest),
-            "cursor stays put"
-        );
-    }
-    assert!(batches
-        .last()
-        .unwrap()
-        .cursor
-        .get("r/askreddit#backfill")
-        .is_none());
     // `after` paging has no overlap: every link exactly once, none lost.
     assert_eq!(union_of(&batches), expected);
 }
@@ -1826,20 +1779,14 @@ async fn reddit_limit_leaves_a_backfill_resumed_with_after() {
 async fn mastodon_limit_leaves_a_backfill_resumed_with_max_id() {
     let statuses = mastodon_statuses();
     let server = mastodon_server(statuses.clone()).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config: MastodonConfig = toml::from_str(&format!(
         "instances = [\"{}\"]\ntags = [\"ai\"]\npage_size = 4\nlimit = 4\n",
         server.base
     ))
     .unwrap();
     let stream = format!("{}#ai", server.base);
-    let gap_key = format!("{stream}#backfill");
     let id = |i: usize| statuses[i]["id"].as_str().unwrap().to_string();
     // An earlier run reached the 15th newest status: 14 newer ones wait, the limit is 4.
     let old_cursor = id(14);
@@ -1856,28 +1803,20 @@ async fn mastodon_limit_leaves_a_backfill_resumed_with_max_id() {
         }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
-    let first = &batches[0];
-    assert_eq!(first.cursor[&stream], json!(id(0)));
-    assert_eq!(
-        first.cursor[&gap_key],
-        json!({ "resume": id(3), "until": old_cursor })
+    assert_gap_closed(
+        &batches,
+        &stream,
+        4,
+        json!(id(0)),
+        json!(id(3)),
+        json!(old_cursor),
     );
-    assert!(first.report.warnings.contains(&format!(
-        "stream {stream}: stopped at limit 4 before reaching the previous cursor \"{old_cursor}\"; will resume from \"{}\"",
-        id(3)
-    )));
     let seen = server.seen();
     assert!(
         seen.iter()
             .any(|s| s.q("max_id") == Some(&id(3)) && s.q("since_id") == Some(&old_cursor)),
         "run 2 resumes below the oldest status run 1 read, above the old cursor"
     );
-    for batch in &batches[1..] {
-        assert_eq!(batch.cursor[&stream], json!(id(0)), "cursor stays put");
-    }
-    assert!(batches.last().unwrap().cursor.get(&gap_key).is_none());
     // `max_id` paging has no overlap: every status exactly once, none lost.
     assert_eq!(union_of(&batches), expected);
 }
@@ -1904,13 +1843,8 @@ async fn bluesky_limit_leaves_a_backfill_resumed_with_cursor() {
     // An earlier run reached the 61st newest post: 60 newer ones wait, the limit is 20.
     let old_cursor = views[60]["indexedAt"].as_str().unwrap().to_string();
     let server = bluesky_server(views).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config_with = |limit: usize| -> BlueskyConfig {
         toml::from_str(&format!(
             "queries = [\"ESR\"]\nlimit = {limit}\npage_size = 10\nbase_url = \"{}\"\n",
@@ -1925,17 +1859,14 @@ async fn bluesky_limit_leaves_a_backfill_resumed_with_cursor() {
         async move { bluesky::collect(&config, ctx, Some(&cursor)).await.unwrap() }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
-    let first = &batches[0];
-    assert_eq!(first.cursor["search:ESR"], newest);
-    assert_eq!(
-        first.cursor["search:ESR#backfill"],
-        json!({ "resume": "20", "until": old_cursor })
+    assert_gap_closed(
+        &batches,
+        "search:ESR",
+        20,
+        newest,
+        json!("20"),
+        json!(old_cursor),
     );
-    assert!(first.report.warnings.contains(&format!(
-        "stream search:ESR: stopped at limit 20 before reaching the previous cursor \"{old_cursor}\"; will resume from \"20\""
-    )));
     assert!(
         server
             .seen()
@@ -1943,15 +1874,6 @@ async fn bluesky_limit_leaves_a_backfill_resumed_with_cursor() {
             .any(|s| s.q("cursor") == Some("20") && s.q("since") == Some(old_cursor.as_str())),
         "run 2 resumes from the page cursor with the old since"
     );
-    for batch in &batches[1..] {
-        assert_eq!(batch.cursor["search:ESR"], newest, "cursor stays put");
-    }
-    assert!(batches
-        .last()
-        .unwrap()
-        .cursor
-        .get("search:ESR#backfill")
-        .is_none());
     // The limited runs together read exactly what one unlimited run reads, each post once.
     let unlimited = bluesky::collect(&config_with(1000), ctx, Some(&start))
         .await
@@ -1974,13 +1896,8 @@ async fn arxiv_limit_leaves_a_backfill_resumed_with_start() {
     // An earlier run reached the 8th newest paper: 7 newer ones wait, the limit is 2.
     let old_cursor = published(&entries[7]);
     let server = arxiv_server(head, entries).await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config_with = |limit: usize| -> ArxivConfig {
         toml::from_str(&format!(
             "categories = [\"cs.DB\"]\nlimit = {limit}\npage_size = 2\nbase_url = \"{}/api\"\n",
@@ -1995,17 +1912,14 @@ async fn arxiv_limit_leaves_a_backfill_resumed_with_start() {
         async move { arxiv::collect(&config, ctx, Some(&cursor)).await.unwrap() }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
-    let first = &batches[0];
-    assert_eq!(first.cursor["cat:cs.DB"], json!(newest));
-    assert_eq!(
-        first.cursor["cat:cs.DB#backfill"],
-        json!({ "resume": 2, "until": old_cursor })
+    assert_gap_closed(
+        &batches,
+        "cat:cs.DB",
+        2,
+        json!(newest),
+        json!(2),
+        json!(old_cursor),
     );
-    assert!(first.report.warnings.contains(&format!(
-        "stream cat:cs.DB: stopped at limit 2 before reaching the previous cursor \"{old_cursor}\"; will resume from 2"
-    )));
     let starts: Vec<String> = server
         .seen()
         .iter()
@@ -2016,15 +1930,6 @@ async fn arxiv_limit_leaves_a_backfill_resumed_with_start() {
         ["0", "2", "4"],
         "each run resumes at the next offset"
     );
-    for batch in &batches[1..] {
-        assert_eq!(batch.cursor["cat:cs.DB"], json!(newest), "cursor stays put");
-    }
-    assert!(batches
-        .last()
-        .unwrap()
-        .cursor
-        .get("cat:cs.DB#backfill")
-        .is_none());
     // The limited runs together read exactly what one unlimited run reads, each paper once.
     let unlimited = arxiv::collect(&config_with(100), ctx, Some(&start))
         .await
@@ -2083,13 +1988,8 @@ async fn youtube_limit_leaves_a_backfill_resumed_with_page_token() {
         other => panic!("unexpected path {other}"),
     })
     .await;
-    let http = HttpClient::new(&fast_http()).unwrap();
-    let env = env();
-    let ctx = Context {
-        http: &http,
-        env: &env,
-        collected_at: collected_at(),
-    };
+    let harness = Harness::new();
+    let ctx = harness.ctx();
     let config_with = |limit: usize| -> YoutubeConfig {
         toml::from_str(&format!(
             "queries = [\"surfing\"]\nlimit = {limit}\npage_size = 5\nbase_url = \"{}\"\n",
@@ -2104,35 +2004,19 @@ async fn youtube_limit_leaves_a_backfill_resumed_with_page_token() {
         async move { youtube::collect(&config, ctx, Some(&cursor)).await.unwrap() }
     })
     .await;
-    assert!(batches.len() >= 3, "the gap needs several runs");
-
-    let first = &batches[0];
-    assert_eq!(first.cursor["search:surfing"], json!(newest));
-    assert_eq!(
-        first.cursor["search:surfing#backfill"],
-        json!({ "resume": "10", "until": old_cursor })
+    assert_gap_closed(
+        &batches,
+        "search:surfing",
+        10,
+        json!(newest),
+        json!("10"),
+        json!(old_cursor),
     );
-    assert!(first.report.warnings.contains(&format!(
-        "stream search:surfing: stopped at limit 10 before reaching the previous cursor \"{old_cursor}\"; will resume from \"10\""
-    )));
     assert!(
         server.seen().iter().any(|s| s.q("pageToken") == Some("10")
             && s.q("publishedAfter") == Some(old_cursor.as_str())),
         "run 2 resumes from the page token with the old publishedAfter"
     );
-    for batch in &batches[1..] {
-        assert_eq!(
-            batch.cursor["search:surfing"],
-            json!(newest),
-            "cursor stays put"
-        );
-    }
-    assert!(batches
-        .last()
-        .unwrap()
-        .cursor
-        .get("search:surfing#backfill")
-        .is_none());
     // The limited runs together read exactly what one unlimited run reads, each video once.
     let unlimited = youtube::collect(&config_with(1000), ctx, Some(&start))
         .await

@@ -34,22 +34,13 @@ async fn read_stream(
     gather: &mut Gather,
     search: &str,
 ) -> Result<Reached, String> {
-    let cursor = gather
-        .cursor(search)
-        .and_then(Value::as_str)
-        .and_then(parse_time);
-    let gap = gather.backfill(search);
     // An open gap is read first, from the `start` offset where the last run stopped down to the
     // cursor it had before. Papers submitted since then sit above that offset and push the rest
     // down, so resuming re-reads that many entries (the store drops exact duplicates) but skips
     // none; arXiv keeps withdrawn papers listed, so entries do not vanish from above the offset.
-    let (since, first) = match &gap {
-        Some(gap) => (
-            gap.until.as_str().and_then(parse_time),
-            gap.resume.as_u64().map_or(0, |n| n as usize),
-        ),
-        None => (cursor, 0),
-    };
+    let start_at = gather.start(search, |v| v.as_str().and_then(parse_time), Value::as_u64);
+    let since = start_at.since;
+    let first = start_at.resume.map_or(0, |n| n as usize);
     let mut newest = since;
     let mut start = first;
     let mut stopped_at_limit = false;
@@ -103,11 +94,8 @@ async fn read_stream(
         resume: Value::from(start),
         until: stamp(until),
     });
-    let newest = match gap {
-        Some(_) => None,
-        None => newest.filter(|n| Some(*n) != since).map(stamp),
-    };
-    Ok(Reached { newest, backfill })
+    let newest = newest.filter(|n| Some(*n) != since).map(stamp);
+    Ok(start_at.reached(newest, backfill))
 }
 
 /// `http://arxiv.org/abs/1501.05039v1` → (`1501.05039`, `v1`); old-style ids keep their archive

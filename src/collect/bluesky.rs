@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::config::{BlueskyConfig, JetstreamConfig};
 use super::http::{Expect, Request};
 use super::{
-    endpoint, parse_time, pick, record, Backfill, Batch, CollectError, Context, Gather, Reached,
+    as_text, endpoint, parse_time, pick, record, Batch, CollectError, Context, Gather, Reached,
 };
 use crate::model::{Kind, Record, RecordId, Source};
 
@@ -155,23 +155,14 @@ async fn search(
     stream: &str,
     query: &str,
 ) -> Result<Reached, String> {
-    let cursor = gather
-        .cursor(stream)
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let gap = gather.backfill(stream);
     // An open gap is read first: the same `since` as the run that left it, from the page
     // `cursor` where it stopped. The cursor is an opaque position in the newest-first result
     // list; posts indexed since then sit above it, so resuming can re-read a few posts (the
     // store drops exact duplicates) but skips none. Should the app view stop accepting an old
     // cursor, the request fails, the stream reports the error and the backfill stays as it was.
-    let (since, mut page_cursor) = match &gap {
-        Some(gap) => (
-            gap.until.as_str().map(str::to_string),
-            gap.resume.as_str().map(str::to_string),
-        ),
-        None => (cursor.clone(), None),
-    };
+    let start = gather.start(stream, as_text, as_text);
+    let since = start.since.clone();
+    let mut page_cursor = start.resume.clone();
     let mut newest = since.clone();
     let mut kept = 0;
     let limit = config.page_size.to_string();
@@ -215,10 +206,7 @@ async fn search(
                 None => gather.skip("no valid createdAt or indexedAt", &place()),
             }
         }
-        page_cursor = page
-            .get("cursor")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        page_cursor = page.get("cursor").and_then(as_text);
         if posts.is_empty() {
             page_cursor = None;
         }
@@ -226,22 +214,7 @@ async fn search(
             break;
         }
     }
-    // `page_cursor` is still set only if the limit stopped paging; a first run (no cursor)
-    // promises no history, so it leaves no gap.
-    let backfill = match (page_cursor, &since) {
-        (Some(resume), Some(until)) => Some(Backfill {
-            resume: Value::from(resume),
-            until: Value::from(until.as_str()),
-        }),
-        _ => None,
-    };
-    let newest = match gap {
-        Some(_) => None,
-        None => newest
-            .filter(|n| since.as_deref() != Some(n.as_str()))
-            .map(Value::from),
-    };
-    Ok(Reached { newest, backfill })
+    Ok(start.reached_at_token(page_cursor, newest))
 }
 
 /// `a` is a later instant than `b` (both RFC 3339).

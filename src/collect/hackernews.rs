@@ -65,14 +65,11 @@ async fn read_stream(
     tag: &str,
     query: &str,
 ) -> Result<Reached, String> {
-    let cursor = gather.cursor(stream).and_then(Value::as_i64);
-    let gap = gather.backfill(stream);
     // An open gap is read first (newest items wait for the next run; the cursor is already
     // past them): from where the last run stopped down to the cursor it had before.
-    let (since, mut upper) = match &gap {
-        Some(gap) => (gap.until.as_i64().unwrap_or(0), gap.resume.as_i64()),
-        None => (cursor.unwrap_or(0), None),
-    };
+    let start = gather.start(stream, Value::as_i64, Value::as_i64);
+    let since = start.since.unwrap_or(0);
+    let mut upper = start.resume;
     let mut newest: Option<i64> = None;
     let mut seen = HashSet::new();
     let page_size = config.page_size.to_string();
@@ -132,7 +129,7 @@ async fn read_stream(
         }
     }
     // A first run (no cursor) promises no history, so stopping at the limit leaves no gap.
-    let backfill = (!exhausted && (gap.is_some() || cursor.is_some()))
+    let backfill = (!exhausted && start.has_history())
         .then(|| {
             upper.map(|oldest| Backfill {
                 resume: Value::from(oldest),
@@ -140,11 +137,8 @@ async fn read_stream(
             })
         })
         .flatten();
-    let newest = match gap {
-        Some(_) => None,
-        None => newest.filter(|n| *n > since).map(Value::from),
-    };
-    Ok(Reached { newest, backfill })
+    let newest = newest.filter(|n| *n > since).map(Value::from);
+    Ok(start.reached(newest, backfill))
 }
 
 fn to_record(hit: Hit, raw: &Value, tag: &str, query: &str, ctx: Context<'_>) -> Option<Record> {

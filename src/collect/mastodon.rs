@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::config::MastodonConfig;
 use super::text::html_to_text;
 use super::{
-    endpoint, parse_time, pick, record, Backfill, Batch, CollectError, Context, Gather, Reached,
+    as_text, endpoint, parse_time, pick, record, Backfill, Batch, CollectError, Context, Gather,
+    Reached,
 };
 use crate::model::{Kind, Record, Source};
 
@@ -74,20 +75,11 @@ async fn read_stream(
     stream: &str,
     tag: &str,
 ) -> Result<Reached, String> {
-    let cursor = gather
-        .cursor(stream)
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let gap = gather.backfill(stream);
     // An open gap is read first, from `max_id` where the last run stopped down to the cursor it
     // had before; newer statuses wait for the next run.
-    let (since, mut oldest) = match &gap {
-        Some(gap) => (
-            gap.until.as_str().map(str::to_string),
-            gap.resume.as_str().map(str::to_string),
-        ),
-        None => (cursor.clone(), None),
-    };
+    let start = gather.start(stream, as_text, as_text);
+    let since = start.since.clone();
+    let mut oldest = start.resume.clone();
     let mut newest: Option<String> = None;
     let limit = config.page_size.to_string();
     let mut params = vec![("limit", limit.as_str())];
@@ -171,11 +163,7 @@ async fn read_stream(
         }),
         _ => None,
     };
-    let newest = match gap {
-        Some(_) => None,
-        None => newest.map(Value::from),
-    };
-    Ok(Reached { newest, backfill })
+    Ok(start.reached(newest.map(Value::from), backfill))
 }
 
 /// The `rel="next"` target of a `Link` header, if it stays on the instance (same origin).

@@ -182,6 +182,65 @@ pub(crate) struct Reached {
     pub(crate) backfill: Option<Backfill>,
 }
 
+/// Where a paged stream starts this run: an open gap is read first, from the position where the
+/// last run stopped (`resume`) down to the marker it had before (`since`); without a gap paging
+/// starts at the newest page and goes down to the stream's marker.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Start<T, R> {
+    /// The stream's stored marker, if any.
+    pub(crate) cursor: Option<T>,
+    /// Whether an open gap is being read (its newest items are already past the marker).
+    pub(crate) in_gap: bool,
+    /// The lower bound paging stops at: the gap's `until`, else the stream's marker.
+    pub(crate) since: Option<T>,
+    /// The position to page from inside the gap; none starts at the newest page.
+    pub(crate) resume: Option<R>,
+}
+
+impl<T, R> Start<T, R> {
+    /// Whether an earlier run left a marker or a gap; a first run promises no history, so
+    /// stopping at the limit then leaves no gap.
+    pub(crate) fn has_history(&self) -> bool {
+        self.in_gap || self.cursor.is_some()
+    }
+
+    /// What the stream reached: while a gap is read the marker stays (it is already past the
+    /// gap), otherwise it moves to `newest`.
+    pub(crate) fn reached(&self, newest: Option<Value>, backfill: Option<Backfill>) -> Reached {
+        let newest = if self.in_gap { None } else { newest };
+        Reached { newest, backfill }
+    }
+}
+
+impl Start<String, String> {
+    /// The end of a stream paged by opaque tokens below a `since` time: a token still set means
+    /// the limit stopped paging, leaving a gap from it down to `since` (a first run, without
+    /// `since`, promises no history and leaves none); the marker moves to `newest` unless that
+    /// is the bound already stored.
+    pub(crate) fn reached_at_token(
+        &self,
+        token: Option<String>,
+        newest: Option<String>,
+    ) -> Reached {
+        let backfill = match (token, &self.since) {
+            (Some(resume), Some(until)) => Some(Backfill {
+                resume: Value::from(resume),
+                until: Value::from(until.as_str()),
+            }),
+            _ => None,
+        };
+        let newest = newest
+            .filter(|n| self.since.as_ref() != Some(n))
+            .map(Value::from);
+        self.reached(newest, backfill)
+    }
+}
+
+/// A marker or page position stored as a JSON string.
+pub(crate) fn as_text(value: &Value) -> Option<String> {
+    value.as_str().map(str::to_string)
+}
+
 fn backfill_key(stream: &str) -> String {
     format!("{stream}#backfill")
 }
@@ -276,6 +335,31 @@ impl Gather {
         self.cursors
             .get(&backfill_key(stream))
             .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    /// Where a paged stream starts: `marker` reads the stored marker and the gap's `until`,
+    /// `position` the gap's `resume`.
+    pub(crate) fn start<T: Clone, R>(
+        &self,
+        stream: &str,
+        marker: impl Fn(&Value) -> Option<T>,
+        position: impl Fn(&Value) -> Option<R>,
+    ) -> Start<T, R> {
+        let cursor = self.cursor(stream).and_then(&marker);
+        match self.backfill(stream) {
+            Some(gap) => Start {
+                since: marker(&gap.until),
+                resume: position(&gap.resume),
+                in_gap: true,
+                cursor,
+            },
+            None => Start {
+                since: cursor.clone(),
+                resume: None,
+                in_gap: false,
+                cursor,
+            },
+        }
     }
 
     /// Ends a stream: on success its marker moves to `newest` (if any); on failure the old

@@ -9,7 +9,8 @@ use serde_json::Value;
 use super::config::RedditConfig;
 use super::http::{rate_limit_pause, Expect, Request};
 use super::{
-    endpoint, from_unix, pick, record, Backfill, Batch, CollectError, Context, Gather, Reached,
+    as_text, endpoint, from_unix, pick, record, Backfill, Batch, CollectError, Context, Gather,
+    Reached,
 };
 use crate::model::{Kind, Record, Source};
 
@@ -109,17 +110,11 @@ async fn read_stream(
     path: &str,
     query: Option<&str>,
 ) -> Result<Reached, String> {
-    let cursor = gather.cursor(stream).and_then(Value::as_f64);
-    let gap = gather.backfill(stream);
     // An open gap is read first, from the `after` token where the last run stopped down to the
     // cursor it had before; newer links wait for the next run.
-    let (since, mut after) = match &gap {
-        Some(gap) => (
-            gap.until.as_f64().unwrap_or(0.0),
-            gap.resume.as_str().map(str::to_string),
-        ),
-        None => (cursor.unwrap_or(0.0), None),
-    };
+    let start = gather.start(stream, Value::as_f64, as_text);
+    let since = start.since.unwrap_or(0.0);
+    let mut after = start.resume.clone();
     let mut newest: Option<f64> = None;
     let mut kept = 0;
     let limit = config.page_size.to_string();
@@ -188,17 +183,12 @@ async fn read_stream(
     }
     // `after` is still set only if the limit stopped paging before the cursor; a first run
     // (no cursor) promises no history, so it leaves no gap.
-    let backfill = after
-        .filter(|_| gap.is_some() || cursor.is_some())
-        .map(|token| Backfill {
-            resume: Value::from(token),
-            until: Value::from(since),
-        });
-    let newest = match gap {
-        Some(_) => None,
-        None => newest.filter(|n| *n > since).map(Value::from),
-    };
-    Ok(Reached { newest, backfill })
+    let backfill = after.filter(|_| start.has_history()).map(|token| Backfill {
+        resume: Value::from(token),
+        until: Value::from(since),
+    });
+    let newest = newest.filter(|n| *n > since).map(Value::from);
+    Ok(start.reached(newest, backfill))
 }
 
 fn to_record(

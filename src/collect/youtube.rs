@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::config::YoutubeConfig;
 use super::text::html_to_text;
 use super::{
-    endpoint, parse_time, pick, record, Backfill, Batch, CollectError, Context, Gather, Reached,
+    as_text, endpoint, parse_time, pick, record, Batch, CollectError, Context, Gather, Reached,
 };
 use crate::model::{Engagement, Kind, Record, Source};
 
@@ -73,24 +73,15 @@ async fn read_stream(
     stream: &str,
     query: &str,
 ) -> Result<Reached, String> {
-    let cursor = gather
-        .cursor(stream)
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let gap = gather.backfill(stream);
     // An open gap is read first: the same `publishedAfter` as the run that left it, from the
     // `pageToken` where it stopped. A token is an offset into the result list for exactly these
     // parameters; videos published since sit above it, so resuming can re-read a few (the store
     // drops exact duplicates) but skips none. YouTube does not promise how long a token stays
     // valid: if it refuses one, the stream fails and the backfill is kept as it was, so the gap
     // is reported on every run until a token is accepted or the backfill is cleared by hand.
-    let (since, mut page_token) = match &gap {
-        Some(gap) => (
-            gap.until.as_str().map(str::to_string),
-            gap.resume.as_str().map(str::to_string),
-        ),
-        None => (cursor.clone(), None),
-    };
+    let start = gather.start(stream, as_text, as_text);
+    let since = start.since.clone();
+    let mut page_token = start.resume.clone();
     let mut newest = since.as_deref().and_then(parse_time);
     let mut kept = 0;
     let max_results = config.page_size.to_string();
@@ -153,10 +144,7 @@ async fn read_stream(
             kept += 1;
             gather.add(record);
         }
-        page_token = page
-            .get("nextPageToken")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        page_token = page.get("nextPageToken").and_then(as_text);
         if items.is_empty() {
             page_token = None;
         }
@@ -164,23 +152,8 @@ async fn read_stream(
             break;
         }
     }
-    // `page_token` is still set only if the limit stopped paging; a first run (no cursor)
-    // promises no history, so it leaves no gap.
-    let backfill = match (page_token, &since) {
-        (Some(resume), Some(until)) => Some(Backfill {
-            resume: Value::from(resume),
-            until: Value::from(until.as_str()),
-        }),
-        _ => None,
-    };
     let newest = newest.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    let newest = match gap {
-        Some(_) => None,
-        None => newest
-            .filter(|n| since.as_deref() != Some(n.as_str()))
-            .map(Value::from),
-    };
-    Ok(Reached { newest, backfill })
+    Ok(start.reached_at_token(page_token, newest))
 }
 
 /// `videos.list?part=statistics` for one page of videos, as engagement by video id.
