@@ -51,6 +51,9 @@ pub struct Config {
     /// Taxonomies pages may list terms for; `beats` and `categories` are always present.
     #[serde(default = "default_taxonomies")]
     pub taxonomies: Vec<String>,
+    /// Write a plain-text twin (`index.txt`) beside every page and section, for machine readers.
+    #[serde(default = "yes")]
+    pub text_twins: bool,
     #[serde(default)]
     pub feeds: FeedsConfig,
     #[serde(default)]

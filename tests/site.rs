@@ -292,7 +292,7 @@ fn feeds_parse_as_rss_and_atom() {
 }
 
 #[test]
-fn search_index_is_built_unless_turned_off() {
+fn search_index_and_text_twins_are_written_unless_turned_off() {
     let dir = fixture();
     let root = dir.path();
     build(root);
@@ -300,17 +300,29 @@ fn search_index_is_built_unless_turned_off() {
         root.join("public/search/meta.zsm").exists(),
         "index on by default"
     );
+    assert!(root.join("public/posts/post-0/index.txt").exists());
+    assert!(read(root, "posts/post-0/index.html").contains("index.txt"));
     let config = fs::read_to_string(root.join("site.toml")).unwrap();
+    // A top-level key goes before the first table.
     write(
         root,
         "site.toml",
-        &format!("{config}\n[search]\nenabled = false\n"),
+        &format!("text_twins = false\n{config}\n[search]\nenabled = false\n"),
     );
     build(root);
     assert!(
         !root.join("public/search").exists(),
         "no index when [search] enabled = false"
     );
+    assert!(
+        !root.join("public/posts/post-0/index.txt").exists(),
+        "no twin when text_twins = false"
+    );
+    assert!(
+        !read(root, "posts/post-0/index.html").contains("index.txt"),
+        "the page links no twin"
+    );
+    assert!(root.join("public/posts/post-0/index.html").exists());
 }
 
 #[test]

@@ -358,8 +358,7 @@ mod tests {
             ["Liang Wenfeng", "Xi Jinping"]
         );
         let mut title = tokenize("Google Authenticator Now Supports Google Account Sync");
-        let lowered = lower(&mut title);
-        let refs: Vec<&str> = lowered.iter().map(String::as_str).collect();
+        lower(&mut title);
         assert!(capitalised_phrases(&title).is_empty());
     }
 }

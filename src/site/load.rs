@@ -201,6 +201,7 @@ fn config_value(config: &Config, base_url: &str) -> Value {
         "theme": config.theme,
         "paginate": config.paginate,
         "taxonomies": config.taxonomies,
+        "text_twins": config.text_twins,
         "feeds": {"rss": config.feeds.rss, "atom": config.feeds.atom, "limit": config.feeds.limit},
         "extra": config.extra,
     })

@@ -216,13 +216,18 @@ impl Staging {
                 self.ensure_folder(parent)?;
             }
         }
-        match fs::symlink_metadata(folder) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
+        // A new staging folder holds only the folders this build made: nothing to look at.
+        let existing = match self.reused {
+            true => fs::symlink_metadata(folder).ok(),
+            false => None,
+        };
+        match existing {
+            Some(m) if m.is_dir() => {}
+            Some(_) => {
                 fs::remove_file(folder)?;
                 create_folder(folder)?;
             }
-            Err(_) => create_folder(folder)?,
+            None => create_folder(folder)?,
         }
         lock(&self.folders).insert(folder.to_path_buf());
         Ok(())

@@ -260,16 +260,20 @@ fn render_page(site: &Site, index: usize) -> Result<Vec<Output>, Problem> {
     let html = site
         .templates
         .render(template, &context, &page.file.display().to_string())?;
-    Ok(vec![
-        Output::Bytes {
-            path: index_file(&page.path, "index.html"),
-            bytes: html.into_bytes(),
-        },
-        Output::Bytes {
-            path: index_file(&page.path, "index.txt"),
-            bytes: text_twin(page).into_bytes(),
-        },
-    ])
+    let mut outputs = vec![Output::Bytes {
+        path: index_file(&page.path, "index.html"),
+        bytes: html.into_bytes(),
+    }];
+    outputs.extend(twin_output(site, &page.path, page));
+    Ok(outputs)
+}
+
+/// The `index.txt` twin of the document at `path`, unless the site turned twins off.
+fn twin_output(site: &Site, path: &str, doc: &Document) -> Option<Output> {
+    site.config.text_twins.then(|| Output::Bytes {
+        path: index_file(path, "index.txt"),
+        bytes: text_twin(doc).into_bytes(),
+    })
 }
 
 /// The plain-text twin of a page: a short header, then the text.
@@ -370,10 +374,7 @@ fn render_section(
         bytes: html.into_bytes(),
     }];
     if number == 1 {
-        outputs.push(Output::Bytes {
-            path: index_file(&path, "index.txt"),
-            bytes: text_twin(&section.doc).into_bytes(),
-        });
+        outputs.extend(twin_output(site, &path, &section.doc));
     }
     Ok(outputs)
 }
