@@ -21,6 +21,7 @@ const MAX_QUOTE_WORDS: usize = 28;
 pub fn write(pack: &EvidencePack) -> Draft {
     let mut writer = Writer {
         pack,
+        subject: subject_of(pack),
         used: BTreeSet::new(),
     };
     let mut paragraphs: Vec<String> = Vec::new();
@@ -52,6 +53,8 @@ pub fn write(pack: &EvidencePack) -> Draft {
 
 struct Writer<'a> {
     pack: &'a EvidencePack,
+    /// The signal's subject as the story names it (see [`subject_of`]).
+    subject: String,
     /// Records already quoted, so each voice is heard once.
     used: BTreeSet<&'a str>,
 }
@@ -67,23 +70,8 @@ impl<'a> Writer<'a> {
         escape_markdown(&self.subject())
     }
 
-    /// The signal's subject; a beat's name reads in lower case mid-sentence ("talk of open and
-    /// local models"), a proper name as it is.
-    fn subject(&self) -> String {
-        let subject = &self.pack.signal.subject;
-        if *subject == self.pack.beat.name {
-            // Only the first word's capital is the beat name's own: "AGI", "LLMs" stay.
-            let mut chars = subject.chars();
-            match (chars.next(), chars.next()) {
-                (Some(first), Some(second)) if second.is_lowercase() => first
-                    .to_lowercase()
-                    .chain(subject[first.len_utf8()..].chars())
-                    .collect(),
-                _ => subject.clone(),
-            }
-        } else {
-            subject.clone()
-        }
+    fn subject(&self) -> &str {
+        &self.subject
     }
 
     /// Platforms by candidate records, most first (ties by name).
@@ -870,6 +858,55 @@ fn join_and(items: &[String]) -> String {
     }
 }
 
+/// The signal's subject as a story names it. A beat's name reads in lower case mid-sentence
+/// ("talk of open and local models"); a phrase the analysis found (kept in lower case) takes the
+/// spelling the posts use most ("claude opus" → "Claude Opus"); a proper name stays as it is.
+fn subject_of(pack: &EvidencePack) -> String {
+    let subject = &pack.signal.subject;
+    if *subject == pack.beat.name {
+        // Only the first word's capital is the beat name's own: "AGI", "LLMs" stay.
+        let mut chars = subject.chars();
+        return match (chars.next(), chars.next()) {
+            (Some(first), Some(second)) if second.is_lowercase() => first
+                .to_lowercase()
+                .chain(subject[first.len_utf8()..].chars())
+                .collect(),
+            _ => subject.clone(),
+        };
+    }
+    if subject.chars().any(char::is_uppercase) {
+        return subject.clone();
+    }
+    spelling_in_records(subject, &pack.records).unwrap_or_else(|| subject.clone())
+}
+
+/// The spelling of `phrase` (matched as whole words, ignoring case) found most often in the
+/// records' titles and texts, on a tie the one with more capitals, if it is spelled as a name
+/// (every word capitalised): "Unpopular opinion", a title's first words, stays lower case.
+fn spelling_in_records(phrase: &str, records: &[EvidenceRecord]) -> Option<String> {
+    let pattern = regex::Regex::new(&format!(r"(?i)\b{}\b", regex::escape(phrase))).ok()?;
+    let mut spellings: BTreeMap<&str, usize> = BTreeMap::new();
+    for text in records
+        .iter()
+        .flat_map(|r| [r.title.as_str(), r.text.as_str()])
+    {
+        for found in pattern.find_iter(text) {
+            *spellings.entry(found.as_str()).or_default() += 1;
+        }
+    }
+    // Among equal counts the first in byte order wins: it puts capitals before small letters.
+    spellings
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map(|(spelling, _)| spelling)
+        .filter(|spelling| {
+            spelling
+                .split_whitespace()
+                .all(|word| !word.starts_with(char::is_lowercase))
+        })
+        .map(str::to_string)
+}
+
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -1045,6 +1082,35 @@ mod tests {
         assert_eq!(
             excerpt(&title),
             "Anthropic rejects Pentagon's ‘final offer’ in AI safeguards…"
+        );
+    }
+
+    #[test]
+    fn a_lower_case_phrase_takes_the_posts_spelling() {
+        let mut hn = bluesky("");
+        hn.title = "Claude Opus 4.6".into();
+        let records = [
+            hn,
+            bluesky("claude opus is out; Claude Opus beats the claude opusx hype"),
+            bluesky("CLAUDE OPUS!"),
+        ];
+        assert_eq!(
+            spelling_in_records("claude opus", &records).as_deref(),
+            Some("Claude Opus"),
+            "the most frequent spelling, whole words only"
+        );
+        let tie = [bluesky("gpt oss is here"), bluesky("Try GPT OSS")];
+        assert_eq!(
+            spelling_in_records("gpt oss", &tie).as_deref(),
+            Some("GPT OSS"),
+            "capitals win a tie"
+        );
+        assert_eq!(spelling_in_records("sora", &records), None);
+        let opinion = [bluesky("Unpopular opinion: agents are fine")];
+        assert_eq!(
+            spelling_in_records("unpopular opinion", &opinion),
+            None,
+            "a sentence's first word is no name"
         );
     }
 
