@@ -244,15 +244,22 @@ fn aggregates_match_a_hand_checked_fixture() {
         &CandidateConfig::default(),
     );
     let overall = &analysis.aggregates.overall;
-    assert_eq!((overall.records_24h, overall.prior_24h), (2, 1));
     assert_eq!(
-        (overall.records_7d, overall.prior_7d, overall.records_30d),
+        (overall.figures.records_24h, overall.figures.prior_24h),
+        (2, 1)
+    );
+    assert_eq!(
+        (
+            overall.figures.records_7d,
+            overall.figures.prior_7d,
+            overall.figures.records_30d
+        ),
         (4, 1, 5)
     );
-    assert_eq!(overall.change_day, 1);
-    assert_eq!(overall.change_day_pct, Some(100.0));
-    assert_eq!(overall.change_week_pct, Some(300.0));
-    assert_eq!(overall.daily_average_30d, 0.167);
+    assert_eq!(overall.figures.change_day, 1);
+    assert_eq!(overall.figures.change_day_pct, Some(100.0));
+    assert_eq!(overall.figures.change_week_pct, Some(300.0));
+    assert_eq!(overall.figures.daily_average_30d, 0.167);
     assert_eq!(overall.hourly[71], 1);
     assert_eq!(overall.hourly.iter().sum::<u32>(), 3);
     assert_eq!(overall.daily[89], 2);
@@ -260,15 +267,19 @@ fn aggregates_match_a_hand_checked_fixture() {
     assert_eq!(analysis.input.relevant, 5);
     assert_eq!(analysis.input.after_as_of, 1);
     let beats = &analysis.aggregates.beats;
-    assert_eq!(beats["safety-alignment"].records_24h, 1);
-    assert_eq!(beats["business-investment"].records_24h, 1);
-    assert_eq!(beats["privacy-surveillance"].prior_24h, 1);
+    assert_eq!(beats["safety-alignment"].figures.records_24h, 1);
+    assert_eq!(beats["business-investment"].figures.records_24h, 1);
+    assert_eq!(beats["privacy-surveillance"].figures.prior_24h, 1);
     assert_eq!(
-        analysis.aggregates.sources[&zeitgeist::model::Source::Hackernews].records_30d,
+        analysis.aggregates.sources[&zeitgeist::model::Source::Hackernews]
+            .figures
+            .records_30d,
         5
     );
     assert_eq!(
-        analysis.aggregates.categories["philosophical"].records_24h,
+        analysis.aggregates.categories["philosophical"]
+            .figures
+            .records_24h,
         1
     );
     assert_eq!(
@@ -546,6 +557,7 @@ fn benchmark_one_million_records() {
     for text in &sample {
         std::hint::black_box(analyzer.polarity_scores(text));
     }
+    let vader_rate = sample.len() as f64 / started.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
     for text in &sample {
         let record = Record {
@@ -559,8 +571,5 @@ fn benchmark_one_million_records() {
         "our whole per-record annotation (terms, sentiment, entities, phrases, language): {:.0} records/s on one core",
         sample.len() as f64 / started.elapsed().as_secs_f64()
     );
-    eprintln!(
-        "vader_sentiment crate: {:.0} texts/s on one core",
-        sample.len() as f64 / started.elapsed().as_secs_f64()
-    );
+    eprintln!("vader_sentiment crate: {vader_rate:.0} texts/s on one core");
 }

@@ -3,9 +3,12 @@
 //! its parts, and a hostile record (`<script>` text, `javascript:` link) is inert on the wire,
 //! the beat page and the story's cards.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
+use common::{copy_tree, write};
 use serde_json::json;
 use zeitgeist::config::Paths;
 use zeitgeist::model::{Record, Source};
@@ -14,24 +17,6 @@ use zeitgeist::store::{Batch, Store};
 
 const HOSTILE_TEXT: &str = "<script>alert(1)</script>";
 const HOSTILE_URL: &str = "javascript:alert(1)";
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 fn record(id: &str, title: &str, text: &str, url: &str, at: &str) -> Record {
     serde_json::from_value(json!({
@@ -70,7 +55,7 @@ fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(
+    copy_tree(
         &repo.join("themes/zeitgeist"),
         &root.join("themes/zeitgeist"),
     );

@@ -3,12 +3,15 @@
 //! leaves consistent data and the next run ends exactly where an uninterrupted run would; the
 //! lock refuses a second run while the first holds it.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::copy_tree;
 use walkdir::WalkDir;
 use zeitgeist::pipeline::runlog::{RunLog, RunMode, RunStatus};
 use zeitgeist::synthesize::story_file;
@@ -70,23 +73,6 @@ fn copy_site_data(root: &Path) {
         let name = entry.file_name();
         if !["snapshots", "runs", "analysis", "state", ".lock"].contains(&name.to_str().unwrap()) {
             copy_tree(&entry.path(), &root.join("data").join(&name));
-        }
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    if from.is_file() {
-        fs::create_dir_all(to.parent().unwrap()).unwrap();
-        fs::copy(from, to).unwrap();
-        return;
-    }
-    for entry in WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
         }
     }
 }

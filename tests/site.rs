@@ -2,11 +2,14 @@
 //! checks the produced files; breaks them in every way the issue lists and checks the message
 //! and that the previous output survived.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::{copy_tree, write};
 use zeitgeist::config::Paths;
 use zeitgeist::site::{self, BuildOptions};
 
@@ -26,7 +29,7 @@ path = "about/"
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    copy_dir(
+    copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/zeitgeist"),
         &root.join("themes/zeitgeist"),
     );
@@ -101,24 +104,6 @@ fn fixture() -> tempfile::TempDir {
          {% endblock content %}",
     );
     dir
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Every file under `dir` with its bytes.
@@ -684,7 +669,7 @@ fn real_hacker_news_stories_build_check_and_round_trip_through_feeds() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    copy_dir(
+    copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/zeitgeist"),
         &root.join("themes/zeitgeist"),
     );

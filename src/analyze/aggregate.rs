@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::classify::{Annotation, Classifier};
 use crate::model::{Record, Source};
@@ -36,6 +36,26 @@ pub struct PlatformMood {
 /// The figures of one group (a beat, a category, a source or everything).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupStats {
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Records per hour, [`HOURLY_POINTS`] values, oldest first; the last covers `(as_of − 1 h, as_of]`.
+    pub hourly: Vec<u32>,
+    /// Records per 24 h, [`DAILY_POINTS`] values, oldest first; the last is `records_24h`.
+    pub daily: Vec<u32>,
+    /// Mean sentiment per platform over the last 30 days.
+    pub sentiment: BTreeMap<Source, PlatformMood>,
+    /// Share of the last 30 days' records from each platform (sums to 1 when there are any).
+    pub platform_share: BTreeMap<Source, f64>,
+    /// Most mentioned entities in the last 7 days (gazetteer entities and recurring names).
+    pub top_entities: Vec<TermCount>,
+    /// Most frequent key phrases in the last 7 days.
+    pub top_phrases: Vec<TermCount>,
+}
+
+/// A group's record counts and their changes: the head of each group in `aggregates.json`,
+/// which the API publishes as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
     pub records_24h: u64,
     pub records_7d: u64,
     pub records_30d: u64,
@@ -50,18 +70,6 @@ pub struct GroupStats {
     pub change_week_pct: Option<f64>,
     /// `records_30d / 30`.
     pub daily_average_30d: f64,
-    /// Records per hour, [`HOURLY_POINTS`] values, oldest first; the last covers `(as_of − 1 h, as_of]`.
-    pub hourly: Vec<u32>,
-    /// Records per 24 h, [`DAILY_POINTS`] values, oldest first; the last is `records_24h`.
-    pub daily: Vec<u32>,
-    /// Mean sentiment per platform over the last 30 days.
-    pub sentiment: BTreeMap<Source, PlatformMood>,
-    /// Share of the last 30 days' records from each platform (sums to 1 when there are any).
-    pub platform_share: BTreeMap<Source, f64>,
-    /// Most mentioned entities in the last 7 days (gazetteer entities and recurring names).
-    pub top_entities: Vec<TermCount>,
-    /// Most frequent key phrases in the last 7 days.
-    pub top_phrases: Vec<TermCount>,
 }
 
 /// Which groups a record belongs to, by index into the accumulator list.
@@ -293,16 +301,18 @@ impl Accumulator {
         let records_30d = sum(0..30);
         let total_30d: u64 = self.platforms.values().sum();
         GroupStats {
-            records_24h,
-            records_7d,
-            records_30d,
-            prior_24h,
-            prior_7d,
-            change_day: records_24h as i64 - prior_24h as i64,
-            change_day_pct: pct_change(records_24h, prior_24h),
-            change_week: records_7d as i64 - prior_7d as i64,
-            change_week_pct: pct_change(records_7d, prior_7d),
-            daily_average_30d: round3(records_30d as f64 / 30.0),
+            figures: Figures {
+                records_24h,
+                records_7d,
+                records_30d,
+                prior_24h,
+                prior_7d,
+                change_day: records_24h as i64 - prior_24h as i64,
+                change_day_pct: pct_change(records_24h, prior_24h),
+                change_week: records_7d as i64 - prior_7d as i64,
+                change_week_pct: pct_change(records_7d, prior_7d),
+                daily_average_30d: round3(records_30d as f64 / 30.0),
+            },
             hourly: self.hourly,
             daily: self.days_back[..DAILY_POINTS]
                 .iter()
@@ -336,16 +346,7 @@ impl Accumulator {
 impl GroupStats {
     fn empty() -> GroupStats {
         GroupStats {
-            records_24h: 0,
-            records_7d: 0,
-            records_30d: 0,
-            prior_24h: 0,
-            prior_7d: 0,
-            change_day: 0,
-            change_day_pct: None,
-            change_week: 0,
-            change_week_pct: None,
-            daily_average_30d: 0.0,
+            figures: Figures::default(),
             hourly: vec![0; HOURLY_POINTS],
             daily: vec![0; DAILY_POINTS],
             sentiment: BTreeMap::new(),

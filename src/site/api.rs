@@ -24,6 +24,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::analyze::aggregate::Figures;
 use crate::model::story::{EarlierStory, GroundingOutcome, StoryExtra, StorySignal, WriterInfo};
 use crate::model::{RecordId, Source};
 use crate::site::content::Document;
@@ -323,21 +324,6 @@ fn body_sanitizer() -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     builder.add_generic_attributes(["id"]);
     builder
-}
-
-/// The figures of one beat, as the analysis stage computed them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Figures {
-    pub records_24h: u64,
-    pub records_7d: u64,
-    pub records_30d: u64,
-    pub prior_24h: u64,
-    pub prior_7d: u64,
-    pub change_day: i64,
-    pub change_day_pct: Option<f64>,
-    pub change_week: i64,
-    pub change_week_pct: Option<f64>,
-    pub daily_average_30d: f64,
 }
 
 /// The part of an `aggregates.json` group the API publishes.

@@ -687,26 +687,31 @@ mod tests {
         assert_eq!(err.line, Some(3));
     }
 
+    /// The parsed documents of `files` (path under `content/`, text).
+    fn sources_of(files: &[(&str, &str)]) -> Sources {
+        let mut sources = Sources::default();
+        for (rel, text) in files {
+            sources
+                .documents
+                .insert(rel.to_string(), Arc::new(doc(rel, text).unwrap()));
+        }
+        sources
+    }
+
+    fn assemble(sources: &Sources, options: &BuildOptions) -> (Content, Vec<Problem>) {
+        Content::assemble(sources, &config(), options, "https://x.org/")
+    }
+
     #[test]
     fn assembles_sections_and_orders_pages() {
-        let mut sources = Sources::default();
-        for (rel, text) in [
+        let sources = sources_of(&[
             ("posts/_index.md", "---\ntitle: Posts\n---\n"),
             ("posts/old.md", "---\ntitle: Old\ndate: 2020-01-01\n---\n"),
             ("posts/new.md", "---\ntitle: New\ndate: 2024-01-01\n---\n"),
             ("posts/deep/x.md", "---\ntitle: Deep\ndraft: true\n---\n"),
             ("about.md", "---\ntitle: About\n---\n"),
-        ] {
-            sources
-                .documents
-                .insert(rel.into(), Arc::new(doc(rel, text).unwrap()));
-        }
-        let (content, problems) = Content::assemble(
-            &sources,
-            &config(),
-            &BuildOptions::default(),
-            "https://x.org/",
-        );
+        ]);
+        let (content, problems) = assemble(&sources, &BuildOptions::default());
         assert!(problems.is_empty());
         assert_eq!(content.sections[0].doc.path, "/");
         let posts = &content.sections[1];
@@ -721,30 +726,25 @@ mod tests {
             drafts: true,
             ..BuildOptions::default()
         };
-        let (content, _) = Content::assemble(&sources, &config(), &with_drafts, "https://x.org/");
+        let (content, _) = assemble(&sources, &with_drafts);
         assert_eq!(content.pages.len(), 4);
     }
 
     #[test]
     fn a_text_edit_reuses_the_grouping_and_matches_a_full_assemble() {
-        let mut sources = Sources::default();
         let post = |body: &str, title: &str| {
             let text = format!("---\ntitle: {title}\ndate: 2024-01-01\ntaxonomies:\n  beats: [chips]\n---\n{body}\n");
             Arc::new(doc("posts/a.md", &text).unwrap())
         };
-        sources.documents.insert(
-            "posts/_index.md".into(),
-            Arc::new(doc("posts/_index.md", "---\ntitle: P\n---\n").unwrap()),
-        );
+        let mut sources = sources_of(&[
+            ("posts/_index.md", "---\ntitle: P\n---\n"),
+            ("posts/b.md", "---\ntitle: B\n---\n"),
+        ]);
         sources
             .documents
             .insert("posts/a.md".into(), post("old", "A"));
-        sources.documents.insert(
-            "posts/b.md".into(),
-            Arc::new(doc("posts/b.md", "---\ntitle: B\n---\n").unwrap()),
-        );
         let options = BuildOptions::default();
-        let (before, _) = Content::assemble(&sources, &config(), &options, "https://x.org/");
+        let (before, _) = assemble(&sources, &options);
         let old = Arc::clone(&sources.documents["posts/a.md"]);
 
         let edited = post("new text", "A");
@@ -754,7 +754,7 @@ mod tests {
         sources
             .documents
             .insert("posts/a.md".into(), Arc::clone(&edited));
-        let (full, _) = Content::assemble(&sources, &config(), &options, "https://x.org/");
+        let (full, _) = assemble(&sources, &options);
         assert_eq!(fast.revisions, full.revisions);
         assert_eq!(
             (fast.revision, fast.listing_revision),
@@ -773,21 +773,11 @@ mod tests {
 
     #[test]
     fn two_files_with_one_url_conflict() {
-        let mut sources = Sources::default();
-        for (rel, text) in [
+        let sources = sources_of(&[
             ("a.md", "---\ntitle: A\n---\n"),
             ("b.md", "---\ntitle: B\nslug: a\n---\n"),
-        ] {
-            sources
-                .documents
-                .insert(rel.into(), Arc::new(doc(rel, text).unwrap()));
-        }
-        let (content, problems) = Content::assemble(
-            &sources,
-            &config(),
-            &BuildOptions::default(),
-            "https://x.org/",
-        );
+        ]);
+        let (content, problems) = assemble(&sources, &BuildOptions::default());
         assert_eq!(problems.len(), 1);
         assert_eq!(
             problems[0].to_string(),

@@ -58,6 +58,15 @@ pub fn render(body: &str, first_line: usize, base_url: &str) -> Rendered {
     let line_at = |offset: usize| first_line + line_starts.partition_point(|&s| s <= offset) - 1;
 
     let mut links = Vec::new();
+    // Every link and image target is made safe and noted with its line, for `check`.
+    let mut checked = |dest_url, offset| {
+        let dest_url = safe_destination(dest_url, base_url);
+        links.push(Link {
+            dest: dest_url.to_string(),
+            line: line_at(offset),
+        });
+        dest_url
+    };
     let mut more_at = None;
     let mut events = Vec::new();
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
@@ -74,37 +83,23 @@ pub fn render(body: &str, first_line: usize, base_url: &str) -> Rendered {
                 dest_url,
                 title,
                 id,
-            }) => {
-                let dest_url = safe_destination(dest_url, base_url);
-                links.push(Link {
-                    dest: dest_url.to_string(),
-                    line: line_at(range.start),
-                });
-                Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                })
-            }
+            }) => Event::Start(Tag::Link {
+                link_type,
+                dest_url: checked(dest_url, range.start),
+                title,
+                id,
+            }),
             Event::Start(Tag::Image {
                 link_type,
                 dest_url,
                 title,
                 id,
-            }) => {
-                let dest_url = safe_destination(dest_url, base_url);
-                links.push(Link {
-                    dest: dest_url.to_string(),
-                    line: line_at(range.start),
-                });
-                Event::Start(Tag::Image {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                })
-            }
+            }) => Event::Start(Tag::Image {
+                link_type,
+                dest_url: checked(dest_url, range.start),
+                title,
+                id,
+            }),
             other => other,
         };
         events.push(event);
