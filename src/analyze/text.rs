@@ -267,7 +267,7 @@ pub fn capitalised_phrases(tokens: &[Token<'_>]) -> Vec<String> {
         let keeps = token.is_capitalised()
             && token.stopword == 0
             && !token.text.chars().any(is_unspaced_script);
-        if keeps && !(token.after_break && !run.is_empty()) {
+        if keeps && (!token.after_break || run.is_empty()) {
             run.push(token.text);
             continue;
         }

@@ -93,7 +93,7 @@ impl FromStr for Step {
             "w" => 24 * 7,
             _ => return Err(bad()),
         };
-        if n < 1 || n > 24 * 366 {
+        if !(1..=24 * 366).contains(&n) {
             return Err(bad());
         }
         Ok(Step(Duration::hours(n * hours)))

@@ -217,9 +217,10 @@ impl Staging {
             }
         }
         // A new staging folder holds only the folders this build made: nothing to look at.
-        let existing = match self.reused {
-            true => fs::symlink_metadata(folder).ok(),
-            false => None,
+        let existing = if self.reused {
+            fs::symlink_metadata(folder).ok()
+        } else {
+            None
         };
         match existing {
             Some(m) if m.is_dir() => {}

@@ -67,7 +67,7 @@ impl<'a> Writer<'a> {
 
     /// The subject as Markdown text, for the body.
     fn subject_md(&self) -> String {
-        escape_markdown(&self.subject())
+        escape_markdown(self.subject())
     }
 
     fn subject(&self) -> &str {
@@ -88,7 +88,7 @@ impl<'a> Writer<'a> {
 
     fn headline(&self) -> String {
         let pack = self.pack;
-        let subject = capitalise(&self.subject());
+        let subject = capitalise(self.subject());
         if pack.signal.kind == SignalKind::Divergence {
             if let Some(((warm, high), (cool, low))) = self.sentiment_extremes() {
                 if high - low >= SAME_TONE {
