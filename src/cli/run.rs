@@ -15,11 +15,11 @@ use super::synthesize::{load_packs, write_stories, DEFAULT_PACKS};
 use crate::analyze::{self, Annotation, CandidateConfig, Classifier};
 use crate::collect;
 use crate::config::{Config, Paths};
-use crate::model::{Record, Source, WriterKind};
+use crate::model::{Record, Source};
 use crate::pipeline::lock::RunLock;
 use crate::pipeline::runlog::{
-    round2, AnalysisCounts, RecordCounts, RunLog, RunMode, RunStatus, SourceResult, StageResult,
-    StoryEntry, WriterSummary, SCHEMA,
+    round2, AnalysisCounts, RunLog, RunMode, RunStatus, SourceResult, StageResult, StoryEntry,
+    WriterSummary,
 };
 use crate::pipeline::{self, Step};
 use crate::site::{self, BuildOptions};
@@ -266,36 +266,11 @@ impl Stages<'_> {
 
     fn new_log(&self, mode: RunMode, clock: DateTime<Utc>, started_at: DateTime<Utc>) -> RunLog {
         let synthesis = &self.config.synthesis;
-        let model = match synthesis.writer {
-            WriterKind::Offline => None,
-            WriterKind::Anthropic => Some(
-                synthesis
-                    .model
-                    .clone()
-                    .unwrap_or_else(|| "claude-sonnet-4-5".into()),
-            ),
-            WriterKind::Openai => synthesis.model.clone(),
+        let writer = WriterSummary {
+            kind: synthesis.writer,
+            model: synthesis.model_name(),
         };
-        RunLog {
-            schema: SCHEMA,
-            mode,
-            clock,
-            started_at,
-            finished_at: started_at,
-            status: RunStatus::Ok,
-            sources: BTreeMap::new(),
-            records: RecordCounts::default(),
-            analysis: None,
-            stories: Vec::new(),
-            covered: 0,
-            writer: WriterSummary {
-                kind: synthesis.writer,
-                model,
-            },
-            tokens: Default::default(),
-            stages: Vec::new(),
-            errors: Vec::new(),
-        }
+        RunLog::started(mode, clock, started_at, writer)
     }
 }
 

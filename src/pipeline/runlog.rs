@@ -215,6 +215,32 @@ pub enum RunLogError {
 }
 
 impl RunLog {
+    /// The log of a run that starts now: no counts yet, status `ok` until something fails.
+    pub fn started(
+        mode: RunMode,
+        clock: DateTime<Utc>,
+        started_at: DateTime<Utc>,
+        writer: WriterSummary,
+    ) -> RunLog {
+        RunLog {
+            schema: SCHEMA,
+            mode,
+            clock,
+            started_at,
+            finished_at: started_at,
+            status: RunStatus::Ok,
+            sources: BTreeMap::new(),
+            records: RecordCounts::default(),
+            analysis: None,
+            stories: Vec::new(),
+            covered: 0,
+            writer,
+            tokens: TokenUsage::default(),
+            stages: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
     /// Where the log of a run with this clock goes: `data/runs/YYYY/MM/YYYYMMDDTHHMMSSZ.json`.
     pub fn path(data_dir: &Path, clock: DateTime<Utc>) -> PathBuf {
         data_dir
@@ -306,26 +332,11 @@ mod tests {
 
     fn log(clock: &str) -> RunLog {
         let clock: DateTime<Utc> = clock.parse().unwrap();
-        RunLog {
-            schema: SCHEMA,
-            mode: RunMode::Offline,
-            clock,
-            started_at: clock,
-            finished_at: clock,
-            status: RunStatus::Ok,
-            sources: BTreeMap::new(),
-            records: RecordCounts::default(),
-            analysis: None,
-            stories: Vec::new(),
-            covered: 0,
-            writer: WriterSummary {
-                kind: WriterKind::Offline,
-                model: None,
-            },
-            tokens: TokenUsage::default(),
-            stages: Vec::new(),
-            errors: Vec::new(),
-        }
+        let writer = WriterSummary {
+            kind: WriterKind::Offline,
+            model: None,
+        };
+        RunLog::started(RunMode::Offline, clock, clock, writer)
     }
 
     #[test]

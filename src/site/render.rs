@@ -9,13 +9,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::ops::Range;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 use serde_json::Value;
 use tera::Context;
 
-use crate::site::content::{Document, Section};
+use crate::site::content::{Content, Document, Section};
 use crate::site::output::Sink;
 use crate::site::pagination::{pager_path, pager_ranges, Paginator};
 use crate::site::slug::{index_file, permalink};
@@ -306,13 +307,7 @@ fn section_jobs(site: &Site) -> Vec<Job> {
             .iter()
             .map(|&s| content.sections[s].doc.revision)
             .collect();
-        let ranges = pager_ranges(section.pages.len(), section.paginate_by);
-        let count = ranges.len();
-        for (number, range) in (1..).zip(ranges) {
-            let listed: Vec<u64> = section.pages[range.clone()]
-                .iter()
-                .map(|&p| content.revisions[p])
-                .collect();
+        for (number, count, range, listed) in pagers(content, &section.pages, section.paginate_by) {
             let inputs = (
                 section.doc.revision,
                 &subsections,
@@ -329,6 +324,24 @@ fn section_jobs(site: &Site) -> Vec<Job> {
         }
     }
     jobs
+}
+
+/// Each pager of a listing of `pages`: its 1-based number, the number of pagers, its range of
+/// `pages` and the revisions of the pages it lists (what its fingerprint depends on).
+fn pagers<'a>(
+    content: &'a Content,
+    pages: &'a [usize],
+    per_pager: usize,
+) -> impl Iterator<Item = (usize, usize, Range<usize>, Vec<u64>)> + 'a {
+    let ranges = pager_ranges(pages.len(), per_pager);
+    let count = ranges.len();
+    (1..).zip(ranges).map(move |(number, range)| {
+        let listed = pages[range.clone()]
+            .iter()
+            .map(|&p| content.revisions[p])
+            .collect();
+        (number, count, range, listed)
+    })
 }
 
 fn section_template_name(section: &Section) -> &str {
@@ -433,13 +446,8 @@ fn taxonomy_jobs(site: &Site) -> Vec<Job> {
             },
         ));
         for (term_index, term) in taxonomy.terms.iter().enumerate() {
-            let ranges = pager_ranges(term.pages.len(), site.config.paginate);
-            let count = ranges.len();
-            for (number, range) in (1..).zip(ranges) {
-                let listed: Vec<u64> = term.pages[range.clone()]
-                    .iter()
-                    .map(|&p| content.revisions[p])
-                    .collect();
+            for (number, count, range, listed) in pagers(content, &term.pages, site.config.paginate)
+            {
                 let inputs = (
                     &term.name,
                     number,

@@ -99,6 +99,20 @@ impl Default for SynthesisConfig {
 }
 
 impl SynthesisConfig {
+    /// The model the configured writer asks for: the configured one, Anthropic's default, or
+    /// none for the offline writer (and for `openai` without one, which `problems` reports).
+    pub fn model_name(&self) -> Option<String> {
+        match self.writer {
+            WriterKind::Offline => None,
+            WriterKind::Anthropic => Some(
+                self.model
+                    .clone()
+                    .unwrap_or_else(|| "claude-sonnet-4-5".into()),
+            ),
+            WriterKind::Openai => self.model.clone(),
+        }
+    }
+
     /// Problems with the values, as `(key, message)`, for the config loader to report.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
@@ -192,9 +206,7 @@ impl SynthesisConfig {
                 self.base_url
                     .clone()
                     .unwrap_or_else(|| "https://api.anthropic.com".into()),
-                self.model
-                    .clone()
-                    .unwrap_or_else(|| "claude-sonnet-4-5".into()),
+                self.model_name().unwrap_or_default(),
                 Some(
                     self.api_key_env
                         .clone()
@@ -205,7 +217,7 @@ impl SynthesisConfig {
                 self.base_url
                     .clone()
                     .unwrap_or_else(|| "http://127.0.0.1:11434/v1".into()),
-                self.model.clone().unwrap_or_default(),
+                self.model_name().unwrap_or_default(),
                 self.api_key_env.clone(),
             ),
         };
