@@ -1,4 +1,4 @@
-//! The analysis stage on real records from ../shared/data/raw: known classifications,
+//! The analysis stage on the real records of the bundled corpus (`data/snapshots/`): known classifications,
 //! hand-checked aggregates, a constructed burst, suppression by a recent story, determinism.
 
 use std::path::Path;
@@ -8,9 +8,27 @@ use serde_json::{json, Value};
 use zeitgeist::analyze::{
     self, signals::SubjectKind, CandidateConfig, Classifier, Gazetteer, SignalKind,
 };
-use zeitgeist::model::{Record, Taxonomy};
+use zeitgeist::model::{Record, Source, Taxonomy};
+use zeitgeist::store::{Store, TimeWindow};
 
-const RAW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/raw");
+/// The bundled corpus as the store holds it (`data/snapshots/`), one platform's records.
+fn bundled(source: Source) -> Vec<Record> {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let records = Store::open(data).read_window(&TimeWindow::all()).unwrap();
+    records.into_iter().filter(|r| r.source == source).collect()
+}
+
+fn hackernews() -> Vec<Record> {
+    bundled(Source::Hackernews)
+}
+
+fn reddit() -> Vec<Record> {
+    bundled(Source::Reddit)
+}
+
+fn bluesky() -> Vec<Record> {
+    bundled(Source::Bluesky)
+}
 
 fn classifier() -> Classifier {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
@@ -18,50 +36,6 @@ fn classifier() -> Classifier {
         Taxonomy::load(&data).unwrap(),
         Gazetteer::load(&data).unwrap(),
     )
-}
-
-fn lines(path: &str) -> Vec<Value> {
-    let text = std::fs::read_to_string(format!("{RAW}/{path}")).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The agreed store mapping (see tests/data/corpus_to_records.py), for the test's own input.
-fn hackernews() -> Vec<Record> {
-    lines("hn-ai-digest/hn_ai_stories.jsonl")
-        .into_iter()
-        .map(|s| {
-            let at = format!("{}T00:00:00Z", s["digest_date"].as_str().unwrap());
-            record(json!({"id": format!("hackernews:{}", s["hn_id"]), "source": "hackernews", "kind": "post",
-                "url": s["hn_url"], "title": s["title"], "author": s["author"], "created_at": at, "collected_at": at,
-                "engagement": {"score": s["points"], "replies": s["num_comments"]}}))
-        })
-        .collect()
-}
-
-fn reddit() -> Vec<Record> {
-    lines("reddit-ai-trends/reddit_ai_posts.jsonl")
-        .into_iter()
-        .map(|s| {
-            record(json!({"id": format!("reddit:{}", s["reddit_id"].as_str().unwrap()), "source": "reddit",
-                "kind": "post", "url": s["permalink"], "title": s["title"], "community": s["subreddit"],
-                "created_at": s["created_utc"], "collected_at": s["created_utc"],
-                "engagement": {"score": s["score"], "replies": s["num_comments"]}, "extra": {"flair": s["flair"]}}))
-        })
-        .collect()
-}
-
-fn bluesky() -> Vec<Record> {
-    lines("bluesky-nytimes-feed/bluesky_nytimes_posts.jsonl")
-        .into_iter()
-        .map(|s| {
-            record(json!({"id": format!("bluesky:{}", s["uri"].as_str().unwrap()), "source": "bluesky", "kind": "post",
-                "url": s["url"], "text": s["text"], "author": s["author_handle"], "community": "nytimes.com",
-                "created_at": s["created_at"], "collected_at": s["created_at"],
-                "engagement": {"score": s["like_count"], "replies": s["reply_count"], "reposts": s["repost_count"]}}))
-        })
-        .collect()
 }
 
 fn record(value: Value) -> Record {
@@ -126,7 +100,7 @@ fn classifies_real_records_with_known_answers() {
         .contains(&"=AI".to_string()));
     assert_eq!(slug(ryzen), (true, Some("hardware-compute".into())));
     // News: AI hallucinations in a court filing are about AI; "Air Force" and "airport" are not.
-    assert_eq!(slug(find(&bs, "fabricated case citations")).0, true);
+    assert!(slug(find(&bs, "fabricated case citations")).0);
     assert_eq!(
         slug(find(&bs, "An Air Force officer whose fighter jet")),
         (false, None)

@@ -228,6 +228,7 @@ fn check_openapi_structure(spec: &Value) {
             .unwrap_or_else(|e| panic!("schema {name} is not valid JSON Schema: {e}"));
     }
     let mut operations = std::collections::HashSet::new();
+    let template = regex::Regex::new(r"\{([a-z]+)\}").unwrap();
     for (path, item) in spec["paths"].as_object().unwrap() {
         assert!(path.starts_with('/'), "{path}");
         let op = &item["get"];
@@ -239,8 +240,7 @@ fn check_openapi_structure(spec: &Value) {
             .as_array()
             .map(|ps| ps.iter().map(|p| p["name"].as_str().unwrap()).collect())
             .unwrap_or_default();
-        let templated: Vec<&str> = regex::Regex::new(r"\{([a-z]+)\}")
-            .unwrap()
+        let templated: Vec<&str> = template
             .captures_iter(path)
             .map(|c| c.get(1).unwrap().as_str())
             .collect();
@@ -917,7 +917,7 @@ fn url_path(url: &str) -> &str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium_the_playground_wire_search_and_console_work_offline() {
     let programs = (
-        find_program(&["chromium", "chromium-browser"]),
+        find_program(&["chromium", "chromium-browser", "google-chrome"]),
         find_program(&["chromedriver"]),
     );
     let (Some(chromium), Some(chromedriver)) = programs else {

@@ -1,4 +1,4 @@
-//! The collectors against real recorded API responses (`../shared/data/raw/fixtures-*`), served
+//! The collectors against real recorded API responses (`tests/fixtures/`), served
 //! by real HTTP and WebSocket servers on 127.0.0.1 that check paths, query strings and headers,
 //! page the way each platform pages, and inject faults.
 
@@ -25,7 +25,7 @@ use zeitgeist::model::{Kind, Record, Source};
 // ---------------------------------------------------------------- harness
 
 fn fixture(path: &str) -> String {
-    let full = format!("{}/../shared/data/raw/{path}", env!("CARGO_MANIFEST_DIR"));
+    let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
@@ -225,8 +225,8 @@ fn assert_user_agent(seen: &[Seen]) {
 fn algolia(seen: &Seen) -> Reply {
     assert_eq!(seen.path, "/search_by_date");
     let file = match seen.q("tags") {
-        Some("story") => "fixtures-hn-algolia/hn_algolia_new_page.json",
-        Some("comment") => "fixtures-hn-algolia/hn_algolia_comments_page.json",
+        Some("story") => "hn-algolia/hn_algolia_new_page.json",
+        Some("comment") => "hn-algolia/hn_algolia_comments_page.json",
         other => panic!("unexpected tags {other:?}"),
     };
     let mut page = fixture_json(file);
@@ -334,7 +334,7 @@ async fn hackernews_pages_by_created_at_and_resumes_from_the_cursor() {
         .collect();
     assert_eq!(stories[0].q("numericFilters"), Some("created_at_i>0"));
     assert_eq!(stories[0].q("hitsPerPage"), Some("10"));
-    let hits = fixture_json("fixtures-hn-algolia/hn_algolia_new_page.json")["hits"].clone();
+    let hits = fixture_json("hn-algolia/hn_algolia_new_page.json")["hits"].clone();
     let tenth = hits[9]["created_at_i"].as_i64().unwrap();
     assert_eq!(
         stories[1].q("numericFilters"),
@@ -400,10 +400,13 @@ async fn faulty_hn(
     (server, batch, notices)
 }
 
+/// A reply the fault-injecting server sends instead of the real one.
+type Fault = Box<dyn Fn() -> Reply + Send + Sync>;
+
 #[tokio::test]
 async fn transient_faults_are_retried_and_lose_nothing() {
     let html = "<!DOCTYPE html><html><head><title>503</title></head><body>Try later</body></html>";
-    let faults: Vec<(&str, Box<dyn Fn() -> Reply + Send + Sync>)> = vec![
+    let faults: Vec<(&str, Fault)> = vec![
         ("500 then success", Box::new(|| Reply::status(500, "oops"))),
         (
             "429 with Retry-After",
@@ -422,9 +425,7 @@ async fn transient_faults_are_retried_and_lose_nothing() {
         ),
         (
             "truncated JSON",
-            Box::new(|| {
-                Reply::ok(&fixture("fixtures-hn-algolia/hn_algolia_new_page.json")[..5000])
-            }),
+            Box::new(|| Reply::ok(&fixture("hn-algolia/hn_algolia_new_page.json")[..5000])),
         ),
     ];
     for (name, fault) in faults {
@@ -467,14 +468,12 @@ async fn transient_faults_are_retried_and_lose_nothing() {
 
 #[tokio::test]
 async fn persistent_faults_keep_good_records_and_hold_the_cursor() {
-    let faults: Vec<(&str, &str, Box<dyn Fn() -> Reply + Send + Sync>)> = vec![
+    let faults: Vec<(&str, &str, Fault)> = vec![
         ("500", "HTTP 500", Box::new(|| Reply::status(500, "oops"))),
         (
             "truncated",
             "JSON is truncated",
-            Box::new(|| {
-                Reply::ok(&fixture("fixtures-hn-algolia/hn_algolia_new_page.json")[..5000])
-            }),
+            Box::new(|| Reply::ok(&fixture("hn-algolia/hn_algolia_new_page.json")[..5000])),
         ),
         (
             "html",
@@ -603,8 +602,8 @@ async fn per_host_limits_bound_concurrency_and_pace_requests() {
 
 #[tokio::test]
 async fn reddit_authenticates_pages_with_after_and_obeys_rate_limits() {
-    let listing = fixture_json("fixtures-reddit-praw/reddit_r_askreddit_new_listing.json");
-    let search = fixture_json("fixtures-reddit-praw/reddit_r_all_search_listing.json");
+    let listing = fixture_json("reddit-praw/reddit_r_askreddit_new_listing.json");
+    let search = fixture_json("reddit-praw/reddit_r_all_search_listing.json");
     let server = serve(move |seen, _| match seen.path.as_str() {
         "/api/v1/access_token" => Reply::json(&json!({"access_token": "tok-123", "token_type": "bearer", "expires_in": 86400, "scope": "*"})),
         // The recorded 100-link page, served as two pages of 50 chained by `after`.
@@ -664,7 +663,7 @@ async fn reddit_authenticates_pages_with_after_and_obeys_rate_limits() {
         ),
         (Some("1"), Some("50"), None)
     );
-    let fiftieth = fixture_json("fixtures-reddit-praw/reddit_r_askreddit_new_listing.json")["data"]
+    let fiftieth = fixture_json("reddit-praw/reddit_r_askreddit_new_listing.json")["data"]
         ["children"][49]["data"]["name"]
         .clone();
     assert_eq!(pages[1].q("after"), fiftieth.as_str());
@@ -770,7 +769,7 @@ async fn bluesky_server(views: Vec<Value>) -> TestServer {
 async fn bluesky_search_uses_a_session_and_pages_with_cursor() {
     // No real searchPosts envelope exists in the fixtures: the 123 real postViews are wrapped as
     // `{"posts": […], "cursor": …}` pages of 50, as SOURCE.md suggests.
-    let views = fixture_json("fixtures-bluesky-twitwi/bluesky_postviews_123.json")
+    let views = fixture_json("bluesky-twitwi/bluesky_postviews_123.json")
         .as_array()
         .unwrap()
         .clone();
@@ -870,6 +869,8 @@ async fn jetstream_server() -> (String, Arc<Mutex<Vec<String>>>) {
         while let Ok((stream, _)) = listener.accept().await {
             let seen = seen.clone();
             tokio::spawn(async move {
+                // The callback's signature (a large `ErrorResponse` error) is tungstenite's.
+                #[allow(clippy::result_large_err)]
                 let callback =
                     |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
                      response| {
@@ -879,8 +880,7 @@ async fn jetstream_server() -> (String, Arc<Mutex<Vec<String>>>) {
                 let mut socket = tokio_tungstenite::accept_hdr_async(stream, callback)
                     .await
                     .unwrap();
-                let events =
-                    fixture_json("fixtures-bluesky-twitwi/bluesky_jetstream_commit_events.json");
+                let events = fixture_json("bluesky-twitwi/bluesky_jetstream_commit_events.json");
                 for event in events.as_array().unwrap() {
                     socket.send(Message::text(event.to_string())).await.unwrap();
                 }
@@ -957,10 +957,8 @@ async fn jetstream_streams_posts_and_resumes_from_time_us() {
 async fn news_reads_rss_and_atom_with_conditional_get() {
     let server = serve(|seen, _| {
         let (file, etag) = match seen.path.as_str() {
-            "/guardian.rss" | "/search" => {
-                ("fixtures-rss-atom/rss2_guardian_us_2018.xml", "\"g-1\"")
-            }
-            "/heise.atom" => ("fixtures-rss-atom/atom_heise_developer_2016.xml", "\"h-1\""),
+            "/guardian.rss" | "/search" => ("rss-atom/rss2_guardian_us_2018.xml", "\"g-1\""),
+            "/heise.atom" => ("rss-atom/atom_heise_developer_2016.xml", "\"h-1\""),
             other => panic!("unexpected path {other}"),
         };
         if seen.header("if-none-match") == Some(etag) {
@@ -1079,12 +1077,10 @@ async fn youtube_searches_pages_adds_statistics_and_never_shows_the_key() {
         assert_eq!(seen.q("key"), Some("AIzaTESTKEY"));
         match seen.path.as_str() {
             "/search" => match seen.q("pageToken") {
-                None => Reply::json(&fixture_json(
-                    "fixtures-youtube/youtube_search_by_keywords_p1.json",
-                )),
-                Some("CBkQAA") => Reply::json(&fixture_json(
-                    "fixtures-youtube/youtube_search_by_keywords_p2.json",
-                )),
+                None => Reply::json(&fixture_json("youtube/youtube_search_by_keywords_p1.json")),
+                Some("CBkQAA") => {
+                    Reply::json(&fixture_json("youtube/youtube_search_by_keywords_p2.json"))
+                }
                 Some(other) => panic!("unexpected page token {other}"),
             },
             "/videos" => youtube_statistics(seen),
@@ -1173,7 +1169,7 @@ async fn youtube_searches_pages_adds_statistics_and_never_shows_the_key() {
 // ---------------------------------------------------------------- Mastodon
 
 fn mastodon_statuses() -> Vec<Value> {
-    fixture_json("fixtures-mastodon-tootkit/mastodon_public_timeline_2020.json")
+    fixture_json("mastodon-tootkit/mastodon_public_timeline_2020.json")
         .as_array()
         .unwrap()
         .clone()
@@ -1263,7 +1259,7 @@ async fn mastodon_follows_link_next_and_resumes_with_since_id() {
 
 #[tokio::test]
 async fn mastodon_parses_a_current_status_with_newer_fields() {
-    let status = fixture_json("fixtures-mastodon-docs/mastodon_status_example.json");
+    let status = fixture_json("mastodon-docs/mastodon_status_example.json");
     let server = serve(move |_, _| Reply::json(&json!([status.clone()]))).await;
     let harness = Harness::new();
     let ctx = harness.ctx();
@@ -1287,7 +1283,7 @@ async fn mastodon_parses_a_current_status_with_newer_fields() {
 
 /// The recorded Atom feed split into its head (everything before the first entry) and entries.
 fn arxiv_feed() -> (String, Vec<String>) {
-    let feed = fixture("fixtures-arxiv/arxiv_api_query_all_science_2019.xml");
+    let feed = fixture("arxiv/arxiv_api_query_all_science_2019.xml");
     let head = feed[..feed.find("<entry>").unwrap()].to_string();
     let entries = feed
         .split("<entry>")
@@ -1421,8 +1417,7 @@ impl BatchSink for MemorySink {
 #[tokio::test]
 async fn run_isolates_failing_sources_and_summarises() {
     let hn = serve(|seen, _| algolia(seen)).await;
-    let feeds =
-        serve(|_, _| Reply::ok(fixture("fixtures-rss-atom/atom_heise_developer_2016.xml"))).await;
+    let feeds = serve(|_, _| Reply::ok(fixture("rss-atom/atom_heise_developer_2016.xml"))).await;
     let config: SourcesConfig = toml::from_str(&format!(
         "[hackernews]\ntags = [\"story\"]\nbase_url = \"{}\"\n[news]\nfeeds = [\"{}/heise.atom\"]\n[reddit]\nsubreddits = [\"ai\"]\n[youtube]\nqueries = [\"ai\"]\nbase_url = \"{}\"\n",
         hn.base, feeds.base, feeds.base
@@ -1498,8 +1493,7 @@ async fn run_isolates_failing_sources_and_summarises() {
 async fn jetstream_and_search_agree_on_the_same_posts() {
     // The same 9 posts arrive once as Jetstream commits and once hydrated as postViews
     // (`app.bsky.feed.getPosts` output, wrapped here in a searchPosts envelope).
-    let views =
-        fixture_json("fixtures-bluesky-twitwi/bluesky_postviews_hydrated_from_jetstream.json");
+    let views = fixture_json("bluesky-twitwi/bluesky_postviews_hydrated_from_jetstream.json");
     let search = serve(move |seen, _| match seen.path.as_str() {
         "/xrpc/com.atproto.server.createSession" => {
             Reply::json(&json!({"accessJwt": "jwt", "did": "did:plc:z"}))
@@ -1636,7 +1630,7 @@ async fn hackernews_limit_leaves_a_backfill_that_the_next_runs_close() {
     let server = serve(|seen, _| algolia(seen)).await;
     let harness = Harness::new();
     let ctx = harness.ctx();
-    let hits = fixture_json("fixtures-hn-algolia/hn_algolia_new_page.json")["hits"].clone();
+    let hits = fixture_json("hn-algolia/hn_algolia_new_page.json")["hits"].clone();
     let times: Vec<i64> = hits
         .as_array()
         .unwrap()
@@ -1716,7 +1710,7 @@ async fn hackernews_limit_leaves_a_backfill_that_the_next_runs_close() {
 
 #[tokio::test]
 async fn reddit_limit_leaves_a_backfill_resumed_with_after() {
-    let listing = fixture_json("fixtures-reddit-praw/reddit_r_askreddit_new_listing.json");
+    let listing = fixture_json("reddit-praw/reddit_r_askreddit_new_listing.json");
     let children = listing["data"]["children"].as_array().unwrap().clone();
     let served = children.clone();
     // /r/{sub}/new as Reddit pages it: `limit` links after the link named by `after`.
@@ -1824,7 +1818,7 @@ async fn mastodon_limit_leaves_a_backfill_resumed_with_max_id() {
 #[tokio::test]
 async fn bluesky_limit_leaves_a_backfill_resumed_with_cursor() {
     // The real postViews, newest indexed first as `sort=latest` returns them.
-    let mut views: Vec<Value> = fixture_json("fixtures-bluesky-twitwi/bluesky_postviews_123.json")
+    let mut views: Vec<Value> = fixture_json("bluesky-twitwi/bluesky_postviews_123.json")
         .as_array()
         .unwrap()
         .iter()
@@ -1943,8 +1937,8 @@ async fn arxiv_limit_leaves_a_backfill_resumed_with_start() {
 #[tokio::test]
 async fn youtube_limit_leaves_a_backfill_resumed_with_page_token() {
     // The 50 recorded results, newest first as `order=date` returns them.
-    let p1 = fixture_json("fixtures-youtube/youtube_search_by_keywords_p1.json");
-    let p2 = fixture_json("fixtures-youtube/youtube_search_by_keywords_p2.json");
+    let p1 = fixture_json("youtube/youtube_search_by_keywords_p1.json");
+    let p2 = fixture_json("youtube/youtube_search_by_keywords_p2.json");
     let mut items: Vec<Value> = [&p1, &p2]
         .iter()
         .flat_map(|p| p["items"].as_array().unwrap().clone())

@@ -265,7 +265,7 @@ fn algolia_server() -> (String, std::sync::mpsc::Sender<()>) {
     let page: serde_json::Value = serde_json::from_str(
         &fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/data/raw/fixtures-hn-algolia/hn_algolia_new_page.json"
+            "/tests/fixtures/hn-algolia/hn_algolia_new_page.json"
         ))
         .unwrap(),
     )

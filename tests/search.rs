@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde_json::{json, Value};
 use zeitgeist::site::search::{build_index, terms, DocKind, SearchDoc};
 
-const RAW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/raw");
+const RAW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 const CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/search_client.js");
 
 fn jsonl(path: &str) -> Vec<Value> {

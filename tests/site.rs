@@ -655,7 +655,7 @@ fn serve_rebuilds_on_edit_shows_errors_and_recovers() {
 fn real_hacker_news_stories_build_check_and_round_trip_through_feeds() {
     let corpus = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/raw/hn-ai-digest/hn_ai_stories.jsonl"
+        "/tests/fixtures/hn-ai-digest/hn_ai_stories.jsonl"
     );
     let records: Vec<serde_json::Value> = fs::read_to_string(corpus)
         .unwrap()

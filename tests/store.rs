@@ -1,4 +1,4 @@
-//! The store end to end, on the real corpora in `../shared/data/raw/`: import, dedup, window
+//! The store end to end, on the real corpora copied into `tests/fixtures/`: import, dedup, window
 //! reads, compaction and crash safety (including a real `zeitgeist import` killed mid-write).
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use zeitgeist::store::import::{parse_line, read_lines, ImportFormat, SkippedLine
 use zeitgeist::store::snapshot::Encoding;
 use zeitgeist::store::{Batch, CommitReport, Store, TimeWindow};
 
-const RAW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/raw/");
+const RAW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
 const HN: &str = "hn-ai-digest/hn_ai_stories.jsonl";
 const REDDIT: &str = "reddit-ai-trends/reddit_ai_posts.jsonl";
 const BLUESKY: &str = "bluesky-nytimes-feed/bluesky_nytimes_posts.jsonl";

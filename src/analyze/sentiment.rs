@@ -154,7 +154,7 @@ mod tests {
         let analyzer = vader_sentiment::SentimentIntensityAnalyzer::new();
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/data/raw/hn-ai-digest/hn_ai_stories.jsonl"
+            "/tests/fixtures/hn-ai-digest/hn_ai_stories.jsonl"
         );
         let text = std::fs::read_to_string(path).unwrap();
         let (mut agree, mut total) = (0, 0);
