@@ -70,6 +70,15 @@ impl Annotation {
     pub fn primary_beat(&self) -> Option<BeatIndex> {
         self.beats.first().map(|b| b.beat)
     }
+
+    /// The choices of primary beat, best first: `Some(beat)`, or `None` for "no single beat"
+    /// (`general`), which is the only choice of a relevant record matching no beat.
+    pub fn ranking(&self) -> Vec<Option<BeatIndex>> {
+        if self.beats.is_empty() {
+            return vec![None];
+        }
+        self.beats.iter().map(|b| Some(b.beat)).collect()
+    }
 }
 
 /// The compiled taxonomy and gazetteer, ready to annotate records. Build once, share freely.

@@ -51,7 +51,7 @@ pub struct ClassifyArgs {
 #[derive(Debug, Args)]
 /// `zeitgeist eval`.
 pub struct EvalArgs {
-    /// Labelled JSONL: `{"record": <Record>, "label": {"relevant": bool, "beat": "<slug>"|null}}` per line.
+    /// Labelled JSONL: `{"record": <Record>, "label": {"relevant": bool, "beat": "<slug>"|"general"|null}}` per line.
     pub input: PathBuf,
     /// Print the report as JSON instead of a table.
     #[arg(long)]
@@ -230,39 +230,75 @@ pub fn eval(paths: &Paths, args: EvalArgs) -> anyhow::Result<()> {
     }
     eprintln!(
         "evaluated {} labelled records from {}",
-        report.records,
+        report.overall.records,
         args.input.display()
     );
     Ok(())
 }
 
 fn print_report(report: &eval::Report) {
-    let r = &report.relevance;
     println!(
-        "relevance  precision {:.3}  recall {:.3}  F1 {:.3}  (tp {} fp {} fn {})",
-        r.precision(),
-        r.recall(),
-        r.f1(),
-        r.true_positives,
-        r.false_positives,
-        r.false_negatives
+        "{:<22} {:>7} {:>9} {:>9} {:>7} {:>8} {:>8}",
+        "records", "n", "precision", "recall", "rel F1", "beat@1", "beat@2"
     );
-    println!("beats over {} labelled records: macro F1 {:.3}, micro F1 {:.3}, label among assigned beats {:.3}",
-        report.beat_records, report.beat_macro_f1, report.beat_micro_f1, report.beat_in_assigned);
+    let row = |name: &str, s: &eval::Scores| {
+        println!(
+            "{:<22} {:>7} {:>9.3} {:>9.3} {:>7.3} {:>8.3} {:>8.3}",
+            name,
+            s.records,
+            s.relevance.precision(),
+            s.relevance.recall(),
+            s.relevance.f1(),
+            s.primary.top1_share(),
+            s.primary.top2_share()
+        )
+    };
+    row("all", &report.overall);
+    for (group, scores) in &report.platforms {
+        // "arxiv paper" repeats "arxiv" when a platform has one kind of record.
+        let platform = group.split(' ').next().unwrap_or(group);
+        if group == platform || report.platforms.get(platform) != Some(scores) {
+            row(group, scores);
+        }
+    }
     println!(
-        "{:<28} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4}",
+        "\nprimary beat over {} relevant records: top-1 {} ({:.1}%), top-2 {} ({:.1}%), macro F1 {:.3}",
+        report.overall.primary.records,
+        report.overall.primary.top1,
+        100.0 * report.overall.primary.top1_share(),
+        report.overall.primary.top2,
+        100.0 * report.overall.primary.top2_share(),
+        report.beat_macro_f1
+    );
+    println!(
+        "{:<26} {:>9} {:>9} {:>7} {:>4} {:>4} {:>4}  most often taken for",
         "beat", "precision", "recall", "F1", "tp", "fp", "fn"
     );
     for (beat, c) in &report.beats {
+        let confused: Vec<String> = report
+            .confusion
+            .get(beat)
+            .map(|row| {
+                let mut wrong: Vec<(&String, &u64)> =
+                    row.iter().filter(|(p, _)| *p != beat).collect();
+                wrong.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                wrong
+                    .iter()
+                    .take(3)
+                    .map(|(p, n)| format!("{p} {n}"))
+                    .collect()
+            })
+            .unwrap_or_default();
         println!(
-            "{:<28} {:>9.3} {:>9.3} {:>9.3} {:>4} {:>4} {:>4}",
+            "{:<26} {:>9.3} {:>9.3} {:>7.3} {:>4} {:>4} {:>4}  {}",
             beat,
             c.precision(),
             c.recall(),
             c.f1(),
             c.true_positives,
             c.false_positives,
-            c.false_negatives
+            c.false_negatives,
+            confused.join(", ")
         );
     }
 }

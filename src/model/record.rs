@@ -90,6 +90,19 @@ pub enum Kind {
     Paper,
 }
 
+impl Kind {
+    /// The lowercase name used in files and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Post => "post",
+            Kind::Comment => "comment",
+            Kind::Article => "article",
+            Kind::Video => "video",
+            Kind::Paper => "paper",
+        }
+    }
+}
+
 /// A record's stable identity: `<source>:<native id>`, e.g. `hackernews:35685497` or
 /// `bluesky:at://did:plc:…/app.bsky.feed.post/3mbu6hyf5262a`. The native id is whatever the
 /// platform uses and may itself contain colons; only the first colon separates.
