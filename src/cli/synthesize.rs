@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::config::{Config, Paths};
+use crate::model::evidence::EvidencePack;
 use crate::model::WriterKind;
-use crate::synthesize::{self, EvidencePack, PackResult, RunOptions, SynthesisConfig};
+use crate::synthesize::{self, PackResult, RunOptions, SynthesisConfig};
 
 /// Where the analysis stage leaves the ranked evidence packs, under `data/`.
 pub const DEFAULT_PACKS: &str = "analysis/evidence_packs.json";

@@ -21,7 +21,6 @@ pub mod arxiv;
 pub mod bluesky;
 pub mod config;
 pub mod hackernews;
-pub mod http;
 pub mod mastodon;
 pub mod news;
 pub mod reddit;
@@ -29,8 +28,8 @@ pub mod run;
 pub mod text;
 pub mod youtube;
 
+pub use crate::http::{HttpClient, HttpError, USER_AGENT};
 pub use config::{HttpSettings, SourcesConfig};
-pub use http::{HttpClient, HttpError, USER_AGENT};
 pub use run::{
     enabled_sources, run, BatchSink, CommitReceipt, RunSummary, SinkError, SourceOutcome,
     SourceStatus,

@@ -1,6 +1,8 @@
 //! The types every stage shares: records, beats, stories.
 
+pub mod analysis;
 pub mod beat;
+pub mod evidence;
 pub mod record;
 pub mod story;
 

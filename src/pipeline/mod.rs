@@ -118,14 +118,11 @@ impl fmt::Display for Step {
     }
 }
 
-/// Days of records an analysis as of a time looks at: the longest series the analysis keeps
-/// (90 daily points; novelty compares with the days before). Older records change no figure.
-pub const ANALYSIS_DAYS: i64 = crate::analyze::signals::HISTORY_DAYS as i64;
-
-/// The records an analysis as of `as_of` reads: created in `[as_of − 90 days, as_of]`.
+/// The records an analysis as of `as_of` reads: created in `[as_of − 90 days, as_of]`
+/// ([`WINDOW_DAYS`](crate::analyze::WINDOW_DAYS)).
 pub fn analysis_window(as_of: DateTime<Utc>) -> TimeWindow {
     TimeWindow::new(
-        as_of - Duration::days(ANALYSIS_DAYS),
+        as_of - Duration::days(crate::analyze::WINDOW_DAYS as i64),
         as_of + Duration::nanoseconds(1),
     )
 }

@@ -17,9 +17,10 @@ use crate::config::{Config, Paths};
 use crate::site::frontmatter::{self, FrontMatter, SortBy};
 use crate::site::markdown::{self, Rendered};
 use crate::site::render::fingerprint;
-use crate::site::slug::{content_path, permalink, slugify};
+use crate::site::slug::{content_path, permalink};
 use crate::site::taxonomy::{self, Taxonomy, TermName};
 use crate::site::{display_path, read_text, slash_path, BuildOptions, Problem};
+use crate::text::slugify;
 
 /// The name that makes a folder a section.
 pub const SECTION_FILE: &str = "_index.md";

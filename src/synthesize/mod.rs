@@ -12,7 +12,6 @@
 //! 4. The story file is written atomically ([`story_file`]).
 
 pub mod draft;
-pub mod evidence;
 pub mod grounding;
 pub mod llm;
 pub mod offline;
@@ -26,9 +25,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 pub use draft::Draft;
-pub use evidence::{select_records, CandidateFacts, EvidencePack, EvidenceRecord};
 pub use llm::{HttpWriter, WriterError};
 
+use crate::model::evidence::EvidencePack;
 use crate::model::story::{
     EarlierStory, FrozenEvidence, GroundingOutcome, QuotedRecord, StoryExtra, StorySignal,
     StoryTaxonomies, TokenUsage, WriterInfo,
@@ -480,9 +479,9 @@ fn front_matter(
     date: DateTime<Utc>,
     follows_up: Option<EarlierStory>,
 ) -> Story {
-    let mut slug = story_file::slugify(&composed.draft.headline);
+    let mut slug = crate::text::headline_slug(&composed.draft.headline);
     if slug.is_empty() {
-        slug = story_file::slugify(&pack.topic);
+        slug = crate::text::headline_slug(&pack.topic);
     }
     Story {
         title: composed.draft.headline.clone(),
@@ -536,7 +535,7 @@ fn quoted_records(pack: &EvidencePack, citations: &[String]) -> Vec<QuotedRecord
             source: r.source,
             url: r.url.clone(),
             title: r.title.clone(),
-            text: crate::site::records::shorten(&r.text, QUOTED_CHARS),
+            text: crate::text::shorten(&r.text, QUOTED_CHARS),
             author: r.author.clone(),
             community: r.community.clone(),
             created_at: r.created_at,
