@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::collect::config::HttpSettings;
+use crate::config::sources::HttpSettings;
 
 /// `zeitgeist/<version> (+<repository>)`, sent with every request so operators can reach us.
 pub const USER_AGENT: &str = concat!(

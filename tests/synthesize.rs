@@ -20,11 +20,12 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
 
+use zeitgeist::config::SynthesisConfig;
 use zeitgeist::model::evidence::{CandidateFacts, EvidencePack};
 use zeitgeist::model::evidence::{Window, WindowVolume};
 use zeitgeist::model::{Record, Source, WriterKind};
 use zeitgeist::synthesize::grounding::{self, normalise};
-use zeitgeist::synthesize::{self, offline, PackResult, RunOptions, SynthesisConfig};
+use zeitgeist::synthesize::{self, offline, PackResult, RunOptions};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/synthesize");
 const NAMES: [&str; 3] = ["anthropic-pentagon", "claude-mythos", "grok-images"];

@@ -8,10 +8,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 
 use crate::atomic::write_atomic;
-use crate::collect::{self, HttpClient, ProcessEnv, RunSummary, SourcesConfig};
+use crate::collect::{self, HttpClient, ProcessEnv, RunSummary};
+use crate::config::SourcesConfig;
 use crate::config::{Config, Paths};
+use crate::model::runlog::SourceResult;
 use crate::model::Source;
-use crate::pipeline::runlog::SourceResult;
 use crate::store::import::{self, ImportFormat};
 use crate::store::snapshot::Encoding;
 use crate::store::{Batch, Store, StoreSink};
@@ -115,7 +116,7 @@ pub(super) fn source_results(summary: &RunSummary) -> BTreeMap<Source, SourceRes
     summary
         .outcomes
         .iter()
-        .map(|o| (o.source, SourceResult::from_outcome(o)))
+        .map(|o| (o.source, crate::pipeline::source_result(o)))
         .collect()
 }
 

@@ -14,14 +14,15 @@ use super::collect::{collect_sources, source_results};
 use super::synthesize::{load_packs, write_stories, DEFAULT_PACKS};
 use crate::analyze::{self, Annotation, CandidateConfig, Classifier};
 use crate::collect;
+use crate::config::Step;
 use crate::config::{Config, Paths};
-use crate::model::{Record, Source};
-use crate::pipeline::lock::RunLock;
-use crate::pipeline::runlog::{
+use crate::model::runlog::{
     round2, AnalysisCounts, RunLog, RunMode, RunStatus, SourceResult, StageResult, StoryEntry,
     WriterSummary,
 };
-use crate::pipeline::{self, Step};
+use crate::model::{Record, Source};
+use crate::pipeline;
+use crate::pipeline::lock::RunLock;
 use crate::site::{self, BuildOptions};
 use crate::store::snapshot::Encoding;
 use crate::store::{Store, TimeWindow};

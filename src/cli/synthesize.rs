@@ -7,10 +7,11 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
+use crate::config::SynthesisConfig;
 use crate::config::{Config, Paths};
 use crate::model::evidence::EvidencePack;
 use crate::model::WriterKind;
-use crate::synthesize::{self, PackResult, RunOptions, SynthesisConfig};
+use crate::synthesize::{self, PackResult, RunOptions};
 
 /// Where the analysis stage leaves the ranked evidence packs, under `data/`.
 pub const DEFAULT_PACKS: &str = "analysis/evidence_packs.json";

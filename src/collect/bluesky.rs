@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::config::{BlueskyConfig, JetstreamConfig};
 use super::{
     as_text, endpoint, parse_time, pick, record, Batch, CollectError, Context, Gather, Reached,
 };
+use crate::config::sources::{BlueskyConfig, JetstreamConfig};
 use crate::http::{Expect, Request};
 use crate::model::{Kind, Record, RecordId, Source};
 

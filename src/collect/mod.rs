@@ -19,7 +19,6 @@ use crate::model::{Record, RecordId, Source};
 
 pub mod arxiv;
 pub mod bluesky;
-pub mod config;
 pub mod hackernews;
 pub mod mastodon;
 pub mod news;
@@ -29,7 +28,6 @@ pub mod text;
 pub mod youtube;
 
 pub use crate::http::{HttpClient, HttpError, USER_AGENT};
-pub use config::{HttpSettings, SourcesConfig};
 pub use run::{
     enabled_sources, run, BatchSink, CommitReceipt, RunSummary, SinkError, SourceOutcome,
     SourceStatus,

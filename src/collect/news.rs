@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
-use super::config::NewsConfig;
 use super::text::html_to_text;
 use super::{record, Batch, CollectError, Context, Gather};
+use crate::config::sources::NewsConfig;
 use crate::http::{Expect, Request, Validators};
 use crate::model::{Kind, Record, Source};
 

@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod beat;
 pub mod evidence;
 pub mod record;
+pub mod runlog;
 pub mod story;
 
 pub use beat::{Beat, BeatSlug, Category, Taxonomy};
