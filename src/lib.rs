@@ -12,6 +12,7 @@ pub mod atomic;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod gzip;
 pub mod http;
 pub mod model;
 pub mod pipeline;

@@ -24,6 +24,7 @@ pub mod mastodon;
 pub mod news;
 pub mod reddit;
 pub mod run;
+pub mod sink;
 pub mod text;
 pub mod youtube;
 
@@ -32,6 +33,7 @@ pub use run::{
     enabled_sources, run, BatchSink, CommitReceipt, RunSummary, SinkError, SourceOutcome,
     SourceStatus,
 };
+pub use sink::StoreSink;
 
 /// Where secrets come from: the process environment in production, a map in tests.
 pub trait Env: Sync {

@@ -17,6 +17,8 @@
 //! nothing and a killed replay resumes where it stopped; a failed tick is redone.
 
 pub mod lock;
+pub mod run;
+pub mod stages;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 

@@ -5,9 +5,9 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::{Batch, Store};
 use crate::collect::{self, BatchSink, CommitReceipt, SinkError};
 use crate::model::Source;
+use crate::store::{Batch, Store};
 
 /// A [`Store`] shared by the concurrently running collectors. [`Store::commit`] needs `&mut`
 /// (it updates the id index), so commits take turns behind a mutex; collecting, the slow part,
