@@ -1,7 +1,7 @@
-//! `zeitgeist run`: the library side of running the whole pipeline — the `[run]` settings, the
-//! simulated clock of an offline replay, the lock that keeps two runs apart ([`lock`]) and the
-//! run log every run leaves behind ([`runlog`]). The stages themselves are called by the
-//! `run` command (`src/cli/run.rs`), each through the same code as its own command.
+//! Orchestration: the one module that drives the stages. [`run`] runs the whole pipeline live
+//! or replays the corpus offline, [`stages`] calls each stage as its own command does, and
+//! [`lock`] keeps two writers of `data/` apart. The simulated clock of a replay is here; the
+//! `[run]` settings are `config::run`, the run log every run leaves is `model::runlog`.
 //!
 //! ```text
 //! data/.lock                               held while a run (or any writing command) works
@@ -9,8 +9,8 @@
 //! ```
 //!
 //! **Offline replay.** The bundled corpus is already in the store; an offline run does not
-//! re-import it. It steps a simulated clock through the corpus' period (every [`RunConfig::step`](crate::config::RunConfig::step)
-//! from [`RunConfig::warmup_days`](crate::config::RunConfig::warmup_days) after the first record, and finally the last record's time):
+//! re-import it. It steps a simulated clock through the corpus' period (every `[run] step` from
+//! `[run] warmup_days` after the first record, and finally the last record's time):
 //! at each tick the records created up to the clock are "collected", analysis runs as of the
 //! clock, stories are written dated at the clock, and a run log named after the clock is
 //! written. A tick whose run log exists (and did not fail) is done and skipped, so a rerun adds
