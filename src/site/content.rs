@@ -597,7 +597,9 @@ fn parent_dir(path: &str) -> &str {
 /// Page indices newest first. The keys are gathered into one array before sorting so the
 /// comparisons do not chase a pointer per page (this runs after every edit under `serve`).
 fn newest_first_order(pages: &[Arc<Document>]) -> Vec<usize> {
-    let mut keys: Vec<(Reverse<Option<DateTime<Utc>>>, &str, &str, usize)> = pages
+    /// Date (newest first), title, path, index.
+    type Key<'a> = (Reverse<Option<DateTime<Utc>>>, &'a str, &'a str, usize);
+    let mut keys: Vec<Key> = pages
         .iter()
         .enumerate()
         .map(|(i, p)| {
