@@ -5,16 +5,22 @@
 //!
 //! `collect` → `store` → `analyze` → `synthesize` → `site` → `serve`
 //!
-//! plus `config` (site.toml), `model` (the shared types) and `cli` (the commands).
+//! plus `config` (the whole site.toml schema), `model` (the types every stage shares, among them
+//! the files passed between stages), `pipeline` (the orchestration: run, replay, lock), `cli`
+//! (thin commands) and crate-level helpers any module may use: `text`, `http`, `atomic`, `gzip`.
+//! `tests/architecture.rs` holds the table of which module may import which.
 
 pub mod analyze;
 pub mod atomic;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod gzip;
+pub mod http;
 pub mod model;
 pub mod pipeline;
 pub mod serve;
 pub mod site;
 pub mod store;
 pub mod synthesize;
+pub mod text;

@@ -15,11 +15,11 @@ use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use zeitgeist::collect::config::*;
 use zeitgeist::collect::{
     arxiv, bluesky, hackernews, mastodon, news, reddit, run, youtube, Batch, BatchSink,
     CommitReceipt, Context, HttpClient, SinkError, SourceStatus, USER_AGENT,
 };
+use zeitgeist::config::sources::*;
 use zeitgeist::model::{Kind, Record, Source};
 
 // ---------------------------------------------------------------- harness

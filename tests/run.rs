@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::copy_tree;
 use walkdir::WalkDir;
-use zeitgeist::pipeline::runlog::{RunLog, RunMode, RunStatus};
+use zeitgeist::model::runlog::{RunLog, RunMode, RunStatus};
 use zeitgeist::synthesize::story_file;
 
 const BIN: &str = env!("CARGO_BIN_EXE_zeitgeist");

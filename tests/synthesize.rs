@@ -20,12 +20,12 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
 
+use zeitgeist::config::SynthesisConfig;
+use zeitgeist::model::evidence::{CandidateFacts, EvidencePack};
+use zeitgeist::model::evidence::{Window, WindowVolume};
 use zeitgeist::model::{Record, Source, WriterKind};
-use zeitgeist::synthesize::evidence::{Window, WindowVolume};
 use zeitgeist::synthesize::grounding::{self, normalise};
-use zeitgeist::synthesize::{
-    self, offline, CandidateFacts, EvidencePack, PackResult, RunOptions, SynthesisConfig,
-};
+use zeitgeist::synthesize::{self, offline, PackResult, RunOptions};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/synthesize");
 const NAMES: [&str; 3] = ["anthropic-pentagon", "claude-mythos", "grok-images"];
@@ -61,7 +61,7 @@ fn assemble(name: &str) -> EvidencePack {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut facts = candidate.facts;
     facts.sentiment = platform_sentiment(&candidate.records);
-    EvidencePack::assemble(facts, &candidate.records, &HashMap::new())
+    zeitgeist::analyze::pack::assemble(facts, &candidate.records, &HashMap::new())
 }
 
 fn pack(name: &str) -> EvidencePack {
@@ -1139,7 +1139,7 @@ async fn the_command_never_shows_or_writes_the_key_even_when_the_server_echoes_i
         stderr.contains("wrote ") && stderr.contains("1 story written"),
         "{stderr}"
     );
-    assert!(stderr.contains("invalid x-api-key [redacted]"), "{stderr}");
+    assert!(stderr.contains("invalid x-api-key REDACTED"), "{stderr}");
     assert!(!stdout.contains(KEY) && !stderr.contains(KEY), "{stderr}");
     let files = all_files(root.path());
     assert!(files

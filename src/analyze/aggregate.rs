@@ -9,68 +9,19 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
 
 use super::classify::{Annotation, Classifier};
+use super::WINDOW_DAYS;
+use crate::model::analysis::{Aggregates, Figures, GroupStats, PlatformMood};
+use crate::model::evidence::TermCount;
 use crate::model::{Record, Source};
 
 /// Hours in the hourly series (oldest first, ending at `as_of`).
 pub const HOURLY_POINTS: usize = 72;
-/// Days in the daily series (oldest first, ending at `as_of`).
-pub const DAILY_POINTS: usize = 90;
 /// Entities and phrases listed per group.
 pub const TOP_TERMS: usize = 10;
 /// A capitalised phrase must appear in this many records of a window to be shown as a name.
 pub const MIN_NAME_RECORDS: u32 = 3;
-
-/// An entity or phrase and how many records mention it (one type with the evidence packs').
-pub use crate::synthesize::evidence::TermCount;
-
-/// Mean sentiment of a platform's records.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct PlatformMood {
-    pub records: u64,
-    pub sentiment: f64,
-}
-
-/// The figures of one group (a beat, a category, a source or everything).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GroupStats {
-    #[serde(flatten)]
-    pub figures: Figures,
-    /// Records per hour, [`HOURLY_POINTS`] values, oldest first; the last covers `(as_of − 1 h, as_of]`.
-    pub hourly: Vec<u32>,
-    /// Records per 24 h, [`DAILY_POINTS`] values, oldest first; the last is `records_24h`.
-    pub daily: Vec<u32>,
-    /// Mean sentiment per platform over the last 30 days.
-    pub sentiment: BTreeMap<Source, PlatformMood>,
-    /// Share of the last 30 days' records from each platform (sums to 1 when there are any).
-    pub platform_share: BTreeMap<Source, f64>,
-    /// Most mentioned entities in the last 7 days (gazetteer entities and recurring names).
-    pub top_entities: Vec<TermCount>,
-    /// Most frequent key phrases in the last 7 days.
-    pub top_phrases: Vec<TermCount>,
-}
-
-/// A group's record counts and their changes: the head of each group in `aggregates.json`,
-/// which the API publishes as they are.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Figures {
-    pub records_24h: u64,
-    pub records_7d: u64,
-    pub records_30d: u64,
-    /// Records in the 24 h before the last 24 h.
-    pub prior_24h: u64,
-    /// Records in the 7 days before the last 7 days.
-    pub prior_7d: u64,
-    /// `records_24h − prior_24h`, and as a share of `prior_24h` (null when it was 0).
-    pub change_day: i64,
-    pub change_day_pct: Option<f64>,
-    pub change_week: i64,
-    pub change_week_pct: Option<f64>,
-    /// `records_30d / 30`.
-    pub daily_average_30d: f64,
-}
 
 /// Which groups a record belongs to, by index into the accumulator list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -79,15 +30,6 @@ pub enum GroupKey {
     Source(Source),
     Category(usize),
     Beat(usize),
-}
-
-/// Aggregates for every group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Aggregates {
-    pub overall: GroupStats,
-    pub sources: BTreeMap<Source, GroupStats>,
-    pub categories: BTreeMap<String, GroupStats>,
-    pub beats: BTreeMap<String, GroupStats>,
 }
 
 #[derive(Default)]
@@ -178,7 +120,7 @@ pub fn aggregate(
             continue;
         };
         let day = days_back(age);
-        if day >= DAILY_POINTS.max(60) {
+        if day >= WINDOW_DAYS.max(60) {
             continue;
         }
         let hour = hours_back(age);
@@ -266,7 +208,7 @@ impl Accumulator {
         names: &FxHashMap<String, u32>,
     ) {
         if self.days_back.is_empty() {
-            self.days_back = vec![0; DAILY_POINTS.max(60)];
+            self.days_back = vec![0; WINDOW_DAYS.max(60)];
             self.hourly = vec![0; HOURLY_POINTS];
         }
         self.days_back[day] += 1;
@@ -314,7 +256,7 @@ impl Accumulator {
                 daily_average_30d: round3(records_30d as f64 / 30.0),
             },
             hourly: self.hourly,
-            daily: self.days_back[..DAILY_POINTS]
+            daily: self.days_back[..WINDOW_DAYS]
                 .iter()
                 .rev()
                 .copied()
@@ -348,7 +290,7 @@ impl GroupStats {
         GroupStats {
             figures: Figures::default(),
             hourly: vec![0; HOURLY_POINTS],
-            daily: vec![0; DAILY_POINTS],
+            daily: vec![0; WINDOW_DAYS],
             sentiment: BTreeMap::new(),
             platform_share: BTreeMap::new(),
             top_entities: Vec::new(),

@@ -21,10 +21,10 @@ use super::aggregate::{age, entity_texts, recurring_names, round3, top_counts};
 use super::classify::{Annotation, Classifier, Words};
 use super::signals::{self as signals, intensity, SignalKind, SubjectKind};
 use super::stories::RecentStory;
-use crate::model::{Record, RecordId, Source};
-use crate::synthesize::evidence::{
+use crate::model::evidence::{
     BeatRef, CandidateFacts, Signal, TermCount, Volume, Window, WindowVolume,
 };
+use crate::model::{Record, RecordId, Source};
 
 /// Settings for clustering.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,7 +68,7 @@ pub struct MemberRecord {
 }
 
 /// A possible story and its evidence. Its `facts` are exactly what the synthesis stage's
-/// [`EvidencePack::assemble`](crate::synthesize::EvidencePack::assemble) takes, and are
+/// [`pack::assemble`](super::pack::assemble) takes, and are
 /// written flat beside the evidence fields.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {

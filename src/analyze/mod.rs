@@ -45,7 +45,7 @@
 //! - `evidence_packs.json` — the synthesis stage's input (`zeitgeist synthesize` reads it by
 //!   default): a JSON array of [`EvidencePack`], best first, for the best [`MAX_PACKS`]
 //!   candidates that have a beat (see [`evidence_packs`]).
-//! - `records.jsonl` — one line per AI record of the [`ANNOTATION_DAYS`] up to `as_of`,
+//! - `records.jsonl` — one line per AI record of the [`WINDOW_DAYS`] up to `as_of`,
 //!   newest first: `{source, created_at, id, relevant, relevance, relevance_terms, beats:
 //!   [{beat, score, terms}], sentiment, sentiment_label, entities, names, phrases, language,
 //!   duplicate_of?}` (see [`classify::AnnotationView`]). JSONL, so the site's template loader
@@ -61,6 +61,7 @@ pub mod candidates;
 pub mod classify;
 pub mod eval;
 pub mod gazetteer;
+pub mod pack;
 pub mod sentiment;
 pub mod series;
 pub mod signals;
@@ -78,7 +79,6 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-pub use aggregate::Aggregates;
 pub use candidates::{CandidateConfig, Candidates};
 pub use classify::{Annotation, Classifier};
 pub use gazetteer::Gazetteer;
@@ -86,16 +86,20 @@ pub use signals::{Intensity, Signal, SignalKind};
 pub use stories::RecentStory;
 
 use crate::atomic::write_atomic;
+use crate::model::analysis::{
+    Aggregates, AggregatesFile, BeatEntry, CategoryEntry, InputSummary, TaxonomyFile,
+};
+use crate::model::evidence::EvidencePack;
 use crate::model::{Record, RecordId, Source};
-use crate::synthesize::EvidencePack;
 
 /// Where the stage writes, relative to the site's `data/` folder.
 pub const ANALYSIS_DIR: &str = "analysis";
 
-/// `records.jsonl` holds the annotations of the AI records of this many days up to `as_of` (the
-/// span of the daily series): what the site lists. Older ones are one `zeitgeist classify` away,
-/// and the file stays proportional to recent activity rather than to the whole history.
-pub const ANNOTATION_DAYS: i64 = 90;
+/// Days an analysis as of a time looks back: the daily series has this many points, novelty
+/// scans this much history (a subject must be absent from days 7..this), and `records.jsonl`
+/// holds the AI records of these days — what the site lists. Older records change no figure, so
+/// a run reads only these days, and the file stays proportional to recent activity.
+pub const WINDOW_DAYS: usize = 90;
 
 /// Annotates every record, in parallel, keeping the input order.
 pub fn annotate_all(classifier: &Classifier, records: &[Record]) -> Vec<Annotation> {
@@ -105,21 +109,6 @@ pub fn annotate_all(classifier: &Classifier, records: &[Record]) -> Vec<Annotati
 /// The time the figures are "as of" by default: the newest record's creation time.
 pub fn default_as_of(records: &[Record]) -> Option<DateTime<Utc>> {
     records.iter().map(|r| r.created_at).max()
-}
-
-/// Counts describing the input of a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct InputSummary {
-    /// Records read.
-    pub records: u64,
-    /// Records about AI created at or before `as_of`.
-    pub relevant: u64,
-    /// Records created after `as_of` (ignored by every figure).
-    pub after_as_of: u64,
-    pub first_record: Option<DateTime<Utc>>,
-    pub last_record: Option<DateTime<Utc>>,
-    /// Records read per platform.
-    pub by_source: BTreeMap<Source, u64>,
 }
 
 /// Everything one run produces apart from the per-record annotations.
@@ -300,8 +289,8 @@ pub fn write_outputs(
             "aggregates.json",
             to_json(&AggregatesFile {
                 as_of,
-                input: &analysis.input,
-                aggregates: &analysis.aggregates,
+                input: analysis.input.clone(),
+                aggregates: analysis.aggregates.clone(),
             }),
         ),
         (
@@ -316,7 +305,7 @@ pub fn write_outputs(
             "evidence_packs.json",
             to_json(&evidence_packs(records, &analysis.candidates, MAX_PACKS)),
         ),
-        ("taxonomy.json", to_json(&TaxonomyFile::of(classifier))),
+        ("taxonomy.json", to_json(&taxonomy_file(classifier))),
     ];
     let mut written = Vec::new();
     for (name, bytes) in files {
@@ -366,12 +355,12 @@ pub fn evidence_packs(
                 .iter()
                 .map(|(id, c)| (id.clone(), *c))
                 .collect();
-            EvidencePack::assemble(candidate.facts.clone(), &members, &centrality)
+            pack::assemble(candidate.facts.clone(), &members, &centrality)
         })
         .collect()
 }
 
-/// AI records of the [`ANNOTATION_DAYS`] up to `as_of`, newest first (ties by id).
+/// AI records of the [`WINDOW_DAYS`] up to `as_of`, newest first (ties by id).
 fn records_jsonl(
     classifier: &Classifier,
     records: &[Record],
@@ -382,7 +371,7 @@ fn records_jsonl(
         .filter(|&i| annotations[i].relevant)
         .filter(|&i| {
             aggregate::age(records[i].created_at, as_of)
-                .is_some_and(|a| a < Duration::days(ANNOTATION_DAYS))
+                .is_some_and(|a| a < Duration::days(WINDOW_DAYS as i64))
         })
         .collect();
     order.par_sort_by(|&a, &b| {
@@ -418,71 +407,39 @@ fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 #[derive(Serialize)]
-struct AggregatesFile<'a> {
-    as_of: DateTime<Utc>,
-    input: &'a InputSummary,
-    #[serde(flatten)]
-    aggregates: &'a Aggregates,
-}
-
-#[derive(Serialize)]
 struct SignalsFile<'a> {
     as_of: DateTime<Utc>,
     signals: &'a [Signal],
 }
 
 /// The taxonomy as the site needs it (names, categories, descriptions; no terms).
-#[derive(Serialize)]
-struct TaxonomyFile<'a> {
-    categories: Vec<CategoryEntry<'a>>,
-    beats: Vec<BeatEntry<'a>>,
-}
-
-#[derive(Serialize)]
-struct CategoryEntry<'a> {
-    slug: &'a str,
-    name: &'a str,
-    description: &'a str,
-    beats: Vec<&'a str>,
-}
-
-#[derive(Serialize)]
-struct BeatEntry<'a> {
-    slug: &'a str,
-    name: &'a str,
-    category: &'a str,
-    description: &'a str,
-}
-
-impl<'a> TaxonomyFile<'a> {
-    fn of(classifier: &'a Classifier) -> Self {
-        let taxonomy = &classifier.taxonomy;
-        TaxonomyFile {
-            categories: taxonomy
-                .categories
-                .iter()
-                .map(|c| CategoryEntry {
-                    slug: &c.slug,
-                    name: &c.name,
-                    description: &c.description,
-                    beats: taxonomy
-                        .beats
-                        .iter()
-                        .filter(|b| b.category == c.slug)
-                        .map(|b| b.slug.as_str())
-                        .collect(),
-                })
-                .collect(),
-            beats: taxonomy
-                .beats
-                .iter()
-                .map(|b| BeatEntry {
-                    slug: b.slug.as_str(),
-                    name: &b.name,
-                    category: &b.category,
-                    description: b.description.trim(),
-                })
-                .collect(),
-        }
+fn taxonomy_file(classifier: &Classifier) -> TaxonomyFile {
+    let taxonomy = &classifier.taxonomy;
+    TaxonomyFile {
+        categories: taxonomy
+            .categories
+            .iter()
+            .map(|c| CategoryEntry {
+                slug: c.slug.clone(),
+                name: c.name.clone(),
+                description: c.description.clone(),
+                beats: taxonomy
+                    .beats
+                    .iter()
+                    .filter(|b| b.category == c.slug)
+                    .map(|b| b.slug.clone())
+                    .collect(),
+            })
+            .collect(),
+        beats: taxonomy
+            .beats
+            .iter()
+            .map(|b| BeatEntry {
+                slug: b.slug.clone(),
+                name: b.name.clone(),
+                category: b.category.clone(),
+                description: b.description.trim().to_string(),
+            })
+            .collect(),
     }
 }

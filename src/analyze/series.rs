@@ -1,6 +1,6 @@
 //! `data/series/daily.json`: AI record counts per UTC day, kept for the site's whole life.
 //!
-//! Analysis reads only the [`HISTORY_DAYS`](super::signals::HISTORY_DAYS) before its `as_of`, and
+//! Analysis reads only the [`WINDOW_DAYS`](super::WINDOW_DAYS) before its `as_of`, and
 //! old snapshots may be compacted or pruned, so the long-run figures live in this small file
 //! instead. Each analysis recounts the days it can see whole — from the later of the first full
 //! day of its window and the first record's day, up to (not including) the day of `as_of` — and

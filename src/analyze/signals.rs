@@ -27,11 +27,13 @@ use chrono::{DateTime, Duration, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::{age, days_back, entity_texts, recurring_names, round3, PlatformMood};
+use super::aggregate::{age, days_back, entity_texts, recurring_names, round3};
 use super::classify::{Annotation, Classifier};
+use super::WINDOW_DAYS;
+use crate::model::analysis::PlatformMood;
+use crate::model::evidence::Window;
 pub use crate::model::{Intensity, SignalKind};
 use crate::model::{Record, Source};
-use crate::synthesize::evidence::Window;
 
 /// Intensity bands: a score below `MEDIUM_FROM` is Low, below `HIGH_FROM` Medium, else High.
 pub const MEDIUM_FROM: f64 = 2.0;
@@ -39,8 +41,6 @@ pub const MEDIUM_FROM: f64 = 2.0;
 pub const HIGH_FROM: f64 = 4.0;
 /// Days of baseline before the current day for velocity.
 pub const BASELINE_DAYS: usize = 28;
-/// Days of history scanned for novelty (a subject must be absent from days 7..this).
-pub const HISTORY_DAYS: usize = 90;
 /// Fewest records in the window for a velocity signal on a beat.
 pub const MIN_VELOCITY_BEAT: u32 = 5;
 /// Fewest records in the window for a velocity signal on an entity or phrase.
@@ -166,7 +166,7 @@ pub fn detect(
             .filter_map(move |(r, a)| {
                 let age = age(r.created_at, as_of)?;
                 let day = days_back(age);
-                (day < HISTORY_DAYS).then_some((r, a, day))
+                (day < WINDOW_DAYS).then_some((r, a, day))
             })
     };
     // Only subjects seen in the last 7 days can signal; count their full history after.
@@ -182,7 +182,7 @@ pub fn detect(
             }
             let s = series.entry(key).or_default();
             if s.days.is_empty() {
-                s.days = vec![0; HISTORY_DAYS];
+                s.days = vec![0; WINDOW_DAYS];
             }
             s.days[day] += 1;
             if day < 7 {
@@ -352,7 +352,7 @@ fn novelty(base: &SignalBase<'_>, days: &[u32], history_days: i64) -> Option<Sig
     let score = (1.0 + n).log2() * volume_factor(n);
     let reason = format!(
         "{recent} records in the last 7 days and none in the {} days before.",
-        HISTORY_DAYS - 7
+        WINDOW_DAYS - 7
     );
     Some(base.signal(SignalKind::Novelty, Window::Week, n, score, reason))
 }
@@ -412,7 +412,7 @@ mod tests {
     }
 
     fn history(recent: &[u32], usual: u32) -> Vec<u32> {
-        let mut days = vec![usual; HISTORY_DAYS];
+        let mut days = vec![usual; WINDOW_DAYS];
         days[..recent.len()].copy_from_slice(recent);
         days
     }
@@ -444,7 +444,7 @@ mod tests {
 
     #[test]
     fn novelty_needs_silence_before() {
-        let mut days = vec![0; HISTORY_DAYS];
+        let mut days = vec![0; WINDOW_DAYS];
         days[0] = 3;
         days[2] = 2;
         let signal = novelty(&base(&days), &days, 60).unwrap();

@@ -4,17 +4,16 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
 
-use crate::analyze::{
-    self, eval, series, stories, Analysis, Annotation, CandidateConfig, Classifier, Gazetteer,
-    OutputSummary,
-};
+use crate::analyze::{self, eval, CandidateConfig};
 use crate::config::Paths;
-use crate::model::{Record, Taxonomy};
-use crate::pipeline;
+use crate::model::Record;
+use crate::pipeline::{
+    self,
+    stages::{analyze_records, load_classifier, update_series},
+};
 use crate::store::Store;
 
 #[derive(Debug, Args)]
@@ -58,13 +57,6 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
-pub(super) fn load_classifier(paths: &Paths) -> anyhow::Result<Classifier> {
-    let data = paths.data();
-    let taxonomy = Taxonomy::load(&data)?;
-    let gazetteer = Gazetteer::load(&data)?;
-    Ok(Classifier::new(taxonomy, gazetteer))
-}
-
 /// Reads Record JSONL.
 fn read_input(path: &Path) -> anyhow::Result<Vec<Record>> {
     Ok(analyze::read_records_jsonl(path)?)
@@ -74,7 +66,7 @@ fn read_input(path: &Path) -> anyhow::Result<Vec<Record>> {
 /// as of `--as-of`.
 pub fn analyze(paths: &Paths, args: AnalyzeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let _lock = super::run::lock(paths, "analyze")?;
+    let _lock = pipeline::lock::take(paths, "analyze")?;
     let classifier = load_classifier(paths)?;
     let (records, as_of) = match &args.input {
         Some(input) => {
@@ -145,47 +137,6 @@ fn read_store(
     };
     let records = store.read_window(&pipeline::analysis_window(as_of))?;
     Ok((records, as_of))
-}
-
-/// Analyses `records` (with their `annotations`) as of `as_of` against the stories already in
-/// `content/stories/`, and writes the analysis files into `out`.
-pub(super) fn analyze_records(
-    paths: &Paths,
-    classifier: &Classifier,
-    records: &[Record],
-    annotations: &[Annotation],
-    as_of: DateTime<Utc>,
-    config: &CandidateConfig,
-    out: &Path,
-) -> anyhow::Result<(Analysis, OutputSummary)> {
-    let recent = stories::load(&paths.content().join("stories"))?;
-    let analysis = analyze::analyze(classifier, records, annotations, &recent, as_of, config);
-    let written = analyze::write_outputs(out, classifier, records, annotations, &analysis)
-        .with_context(|| format!("{}: cannot write analysis", out.display()))?;
-    Ok((analysis, written))
-}
-
-/// Merges the whole days covered by `records` — the store's analysis window up to `as_of` —
-/// into `data/series/daily.json`, the long series that outlives the window.
-pub(super) fn update_series(
-    paths: &Paths,
-    classifier: &Classifier,
-    records: &[Record],
-    annotations: &[Annotation],
-    as_of: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let window = pipeline::analysis_window(as_of);
-    let days = series::covered_days(window.start, as_of, records);
-    let counted = series::count_days(&classifier.taxonomy, records, annotations, &days);
-    let update = series::update(&paths.data().join(series::SERIES_FILE), counted)?;
-    eprintln!(
-        "series: {} days in {} ({} added, {} changed)",
-        update.days,
-        update.path.display(),
-        update.added,
-        update.changed
-    );
-    Ok(())
 }
 
 /// Prints one annotation per record as JSONL.

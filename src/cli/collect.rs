@@ -1,20 +1,20 @@
 //! `collect`, `import` and `compact`: the commands that fill and tidy `data/snapshots/`.
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use clap::Args;
 
 use crate::atomic::write_atomic;
-use crate::collect::{self, HttpClient, ProcessEnv, RunSummary, SourcesConfig};
+use crate::collect::{self};
+use crate::config::SourcesConfig;
 use crate::config::{Config, Paths};
 use crate::model::Source;
-use crate::pipeline::runlog::SourceResult;
+use crate::pipeline::stages::{collect_sources, source_results};
 use crate::store::import::{self, ImportFormat};
 use crate::store::snapshot::Encoding;
-use crate::store::{Batch, Store, StoreSink};
+use crate::store::{Batch, Store};
 
 /// `zeitgeist collect`.
 #[derive(Debug, Args)]
@@ -57,7 +57,7 @@ pub struct CompactArgs {
 pub fn collect(paths: &Paths, args: CollectArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let config = Config::load(&paths.root)?;
-    let _lock = super::run::lock(paths, "collect")?;
+    let _lock = crate::pipeline::lock::take(paths, "collect")?;
     let enabled = collect::enabled_sources(&config.sources);
     for source in args.sources.iter().filter(|s| !enabled.contains(s)) {
         eprintln!("{source}: not enabled in site.toml ([sources.{source}]); skipped");
@@ -84,41 +84,6 @@ pub fn collect(paths: &Paths, args: CollectArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Collects every source enabled in `sources` into the store, stamping records with
-/// `collected_at`, and returns the summary.
-pub(super) fn collect_sources(
-    paths: &Paths,
-    sources: &SourcesConfig,
-    collected_at: DateTime<Utc>,
-) -> anyhow::Result<RunSummary> {
-    let enabled = collect::enabled_sources(sources);
-    if !enabled.is_empty() {
-        let names: Vec<&str> = enabled.iter().map(|s| s.as_str()).collect();
-        eprintln!("collecting from {} …", names.join(", "));
-    }
-    let http = HttpClient::new(&sources.http)?;
-    let ctx = collect::Context {
-        http: &http,
-        env: &ProcessEnv,
-        collected_at,
-    };
-    let sink = StoreSink::new(Store::open(paths.data()));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    Ok(runtime.block_on(collect::run(sources, ctx, &sink)))
-}
-
-/// The run log's per-source results of a collection.
-pub(super) fn source_results(summary: &RunSummary) -> BTreeMap<Source, SourceResult> {
-    summary
-        .outcomes
-        .iter()
-        .map(|o| (o.source, SourceResult::from_outcome(o)))
-        .collect()
-}
-
 /// `sources` with only the `keep` platforms left enabled (all of them when `keep` is empty).
 fn only(sources: &SourcesConfig, keep: &[Source]) -> SourcesConfig {
     fn pick<T: Clone>(table: &Option<T>, source: Source, keep: &[Source]) -> Option<T> {
@@ -143,7 +108,7 @@ const SKIPPED_SHOWN: usize = 20;
 
 pub fn import(paths: &Paths, args: ImportArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let _lock = super::run::lock(paths, "import")?;
+    let _lock = crate::pipeline::lock::take(paths, "import")?;
     let mut store = Store::open(paths.data());
     eprintln!(
         "importing {} as {} ({} format) into {}",
@@ -195,7 +160,7 @@ pub fn import(paths: &Paths, args: ImportArgs) -> anyhow::Result<()> {
 
 pub fn compact(paths: &Paths, args: CompactArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let _lock = super::run::lock(paths, "compact")?;
+    let _lock = crate::pipeline::lock::take(paths, "compact")?;
     let store = Store::open(paths.data());
     let encoding = Encoding::gzip_if(args.gzip);
     let report = store

@@ -3,9 +3,11 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::config::Paths;
+use crate::site::frontmatter;
 
 mod analyze;
 mod collect;
@@ -51,6 +53,12 @@ pub enum Command {
     Synthesize(synthesize::SynthesizeArgs),
     /// Collect, analyze, synthesize and build in one go.
     Run(run::RunArgs),
+}
+
+/// A time flag: `YYYY-MM-DD` or RFC 3339.
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    frontmatter::parse_date(text)
+        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD or RFC 3339)"))
 }
 
 pub fn main(cli: Cli) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::config::Paths;
-use crate::site::{self, frontmatter, BuildOptions};
+use crate::site::{self, BuildOptions};
 
 /// Options shared by every site command.
 #[derive(Debug, Args)]
@@ -17,7 +17,7 @@ pub struct SiteArgs {
     pub drafts: bool,
     /// The build's clock (YYYY-MM-DD or RFC 3339): later-dated pages are left out and feeds are
     /// stamped with it. Without it, output depends only on the inputs.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = super::parse_time)]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -50,11 +50,6 @@ pub struct ServeArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub site: SiteArgs,
-}
-
-pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    frontmatter::parse_date(text)
-        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD or RFC 3339)"))
 }
 
 impl SiteArgs {

@@ -5,12 +5,12 @@
 
 use serde_json::Value;
 
-use super::config::ArxivConfig;
-use super::http::{Expect, Request};
 use super::text::normalize_whitespace;
 use super::{
     endpoint, parse_time, record, Backfill, Batch, CollectError, Context, Gather, Reached,
 };
+use crate::config::sources::ArxivConfig;
+use crate::http::{Expect, Request};
 use crate::model::{Kind, Record, Source};
 
 /// Reads every category and query of `[sources.arxiv]`.

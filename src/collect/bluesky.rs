@@ -12,11 +12,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::config::{BlueskyConfig, JetstreamConfig};
-use super::http::{Expect, Request};
 use super::{
     as_text, endpoint, parse_time, pick, record, Batch, CollectError, Context, Gather, Reached,
 };
+use crate::config::sources::{BlueskyConfig, JetstreamConfig};
+use crate::http::{Expect, Request};
 use crate::model::{Kind, Record, RecordId, Source};
 
 /// The stream key Jetstream's `time_us` is kept under.

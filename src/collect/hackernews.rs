@@ -7,11 +7,11 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::HackernewsConfig;
 use super::text::html_to_text;
 use super::{
     endpoint, from_unix, pick, record, Backfill, Batch, CollectError, Context, Gather, Reached,
 };
+use crate::config::sources::HackernewsConfig;
 use crate::model::{Kind, Record, RecordId, Source};
 
 /// One Algolia hit; only `objectID` and `created_at_i` are required, the rest vary by tag and age.

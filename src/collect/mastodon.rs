@@ -7,12 +7,12 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::MastodonConfig;
 use super::text::html_to_text;
 use super::{
     as_text, endpoint, parse_time, pick, record, Backfill, Batch, CollectError, Context, Gather,
     Reached,
 };
+use crate::config::sources::MastodonConfig;
 use crate::model::{Kind, Record, Source};
 
 /// A Status; fields newer than 2020 (`edited_at`, `quotes_count`, …) are optional or ignored.

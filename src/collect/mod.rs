@@ -19,22 +19,21 @@ use crate::model::{Record, RecordId, Source};
 
 pub mod arxiv;
 pub mod bluesky;
-pub mod config;
 pub mod hackernews;
-pub mod http;
 pub mod mastodon;
 pub mod news;
 pub mod reddit;
 pub mod run;
+pub mod sink;
 pub mod text;
 pub mod youtube;
 
-pub use config::{HttpSettings, SourcesConfig};
-pub use http::{HttpClient, HttpError, USER_AGENT};
+pub use crate::http::{HttpClient, HttpError, USER_AGENT};
 pub use run::{
     enabled_sources, run, BatchSink, CommitReceipt, RunSummary, SinkError, SourceOutcome,
     SourceStatus,
 };
+pub use sink::StoreSink;
 
 /// Where secrets come from: the process environment in production, a map in tests.
 pub trait Env: Sync {

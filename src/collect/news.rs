@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 
-use super::config::NewsConfig;
-use super::http::{Expect, Request, Validators};
 use super::text::html_to_text;
 use super::{record, Batch, CollectError, Context, Gather};
+use crate::config::sources::NewsConfig;
+use crate::http::{Expect, Request, Validators};
 use crate::model::{Kind, Record, Source};
 
 /// Reads every feed and search feed of `[sources.news]`.

@@ -6,12 +6,12 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::RedditConfig;
-use super::http::{rate_limit_pause, Expect, Request};
 use super::{
     as_text, endpoint, from_unix, pick, record, Backfill, Batch, CollectError, Context, Gather,
     Reached,
 };
+use crate::config::sources::RedditConfig;
+use crate::http::{rate_limit_pause, Expect, Request};
 use crate::model::{Kind, Record, Source};
 
 /// A `t3` (link) listing child's `data`; the 2016 fields every listing has are required.

@@ -10,11 +10,11 @@ use futures_util::future::{join_all, BoxFuture};
 use futures_util::FutureExt;
 use serde_json::Value;
 
-use super::config::SourcesConfig;
 use super::{
     arxiv, bluesky, hackernews, mastodon, news, reddit, youtube, Batch, CollectError, Context,
     SourceReport,
 };
+use crate::config::sources::SourcesConfig;
 use crate::model::Source;
 
 /// Warnings printed per source in the summary; the report keeps them all.

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::YoutubeConfig;
 use super::text::html_to_text;
 use super::{
     as_text, endpoint, parse_time, pick, record, Batch, CollectError, Context, Gather, Reached,
 };
+use crate::config::sources::YoutubeConfig;
 use crate::model::{Engagement, Kind, Record, Source};
 
 #[derive(Debug, Deserialize)]

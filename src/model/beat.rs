@@ -149,7 +149,7 @@ impl Taxonomy {
     }
 
     fn validate(&self, at: &YamlLocator) -> Result<(), TaxonomyError> {
-        if self.min_score.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+        if self.min_score.is_nan() || self.min_score <= 0.0 {
             return Err(at.error("min_score", None, "must be above 0"));
         }
         let mut category_slugs = BTreeSet::new();
@@ -163,7 +163,7 @@ impl Taxonomy {
             }
         }
         let relevance = &self.relevance;
-        if relevance.threshold.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+        if relevance.threshold.is_nan() || relevance.threshold <= 0.0 {
             return Err(at.error(
                 "relevance.threshold",
                 at.line_of("threshold:", 0),

@@ -1,7 +1,10 @@
 //! The types every stage shares: records, beats, stories.
 
+pub mod analysis;
 pub mod beat;
+pub mod evidence;
 pub mod record;
+pub mod runlog;
 pub mod story;
 
 pub use beat::{Beat, BeatSlug, Category, Taxonomy};

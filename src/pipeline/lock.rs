@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::config::Paths;
+
 /// The lock's file name under `data/`.
 pub const LOCK_FILE: &str = ".lock";
 
@@ -167,6 +169,20 @@ fn process_alive(pid: u32) -> Option<bool> {
         .rsplit_once(')')
         .and_then(|(_, rest)| rest.split_whitespace().next());
     Some(!matches!(state, Some("Z") | Some("X")))
+}
+
+/// Takes `data/.lock` for `command`, saying so when a dead run's lock is taken over.
+pub fn take(paths: &Paths, command: &str) -> Result<RunLock, LockError> {
+    let lock = RunLock::acquire(&paths.data(), command)?;
+    if let Some(stale) = &lock.replaced {
+        eprintln!(
+            "note: took over {} left by `zeitgeist {}` (pid {}, gone)",
+            lock.path().display(),
+            stale.command,
+            stale.pid
+        );
+    }
+    Ok(lock)
 }
 
 #[cfg(test)]

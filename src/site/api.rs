@@ -21,10 +21,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::analyze::aggregate::Figures;
+use crate::model::analysis::{
+    AggregatesFile, BeatEntry, Figures, GroupStats, PlatformMood, TaxonomyFile,
+};
+use crate::model::evidence::TermCount;
 use crate::model::story::{EarlierStory, GroundingOutcome, StoryExtra, StorySignal, WriterInfo};
 use crate::model::{RecordId, Source};
 use crate::site::content::Document;
@@ -90,14 +93,20 @@ pub fn files(site: &Site) -> Result<BTreeMap<String, Vec<u8>>, Problem> {
     out.put("openapi.json", &spec);
     let stories = stories(site)?;
     story_files(site, &stories, &mut out);
-    let aggregates = site.data.get("analysis/aggregates.json");
-    let taxonomy = site.data.get("analysis/taxonomy.json");
-    beat_files(site, aggregates, taxonomy, &stories, &mut out)?;
+    let aggregates = analysis_file::<AggregatesFile>(site, "analysis/aggregates.json")?;
+    let taxonomy = analysis_file::<TaxonomyFile>(site, "analysis/taxonomy.json")?;
+    beat_files(
+        site,
+        aggregates.as_ref(),
+        taxonomy.as_ref(),
+        &stories,
+        &mut out,
+    )?;
     let records = &site.records;
     let as_of = site
         .options
         .as_of
-        .or_else(|| aggregates.and_then(|a| a["as_of"].as_str()?.parse().ok()))
+        .or_else(|| aggregates.as_ref().map(|a| a.as_of))
         .or_else(|| records.first().map(|r| r.created_at))
         .unwrap_or_default();
     wire_file(records, as_of, &mut out);
@@ -326,39 +335,6 @@ fn body_sanitizer() -> ammonia::Builder<'static> {
     builder
 }
 
-/// The part of an `aggregates.json` group the API publishes.
-#[derive(Debug, Clone, Deserialize)]
-struct Group {
-    #[serde(flatten)]
-    figures: Figures,
-    hourly: Vec<u64>,
-    daily: Vec<u64>,
-    sentiment: BTreeMap<String, PlatformSentiment>,
-    platform_share: BTreeMap<String, f64>,
-    top_entities: Vec<TermCount>,
-    top_phrases: Vec<TermCount>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct PlatformSentiment {
-    records: u64,
-    sentiment: f64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct TermCount {
-    text: String,
-    records: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct TaxonomyBeat {
-    slug: String,
-    name: String,
-    category: String,
-    description: String,
-}
-
 /// One point of a series: the records of the period that ends at `end`.
 #[derive(Debug, Clone, Serialize)]
 struct Point {
@@ -389,8 +365,9 @@ struct BeatFile<'a> {
     daily: Vec<Point>,
     /// Hourly counts, oldest first; the last ends at `as_of`.
     hourly: Vec<Point>,
-    sentiment: &'a BTreeMap<String, PlatformSentiment>,
-    platform_share: &'a BTreeMap<String, f64>,
+    /// Keyed by the platform's name, in name order.
+    sentiment: BTreeMap<&'static str, &'a PlatformMood>,
+    platform_share: BTreeMap<&'static str, f64>,
     top_entities: &'a [TermCount],
     top_phrases: &'a [TermCount],
     /// Slugs of the beat's stories, newest first.
@@ -414,8 +391,8 @@ fn analysis_problem(site: &Site, file: &str, message: impl std::fmt::Display) ->
 
 fn beat_files(
     site: &Site,
-    aggregates: Option<&Value>,
-    taxonomy: Option<&Value>,
+    aggregates: Option<&AggregatesFile>,
+    taxonomy: Option<&TaxonomyFile>,
     stories: &[LoadedStory],
     out: &mut Files,
 ) -> Result<(), Problem> {
@@ -429,23 +406,31 @@ fn beat_files(
         );
         return Ok(());
     };
-    let aggregates_problem =
-        |e: &dyn std::fmt::Display| analysis_problem(site, "analysis/aggregates.json", e);
-    let as_of: DateTime<Utc> = serde_json::from_value(aggregates["as_of"].clone())
-        .map_err(|e| aggregates_problem(&format!("`as_of`: {e}")))?;
-    let beats: Vec<TaxonomyBeat> = serde_json::from_value(taxonomy["beats"].clone())
-        .map_err(|e| analysis_problem(site, "analysis/taxonomy.json", format!("`beats`: {e}")))?;
-    let mut groups = Vec::new();
-    for beat in &beats {
-        let group: Group = serde_json::from_value(aggregates["beats"][&beat.slug].clone())
-            .map_err(|e| aggregates_problem(&format!("`beats.{}`: {e}", beat.slug)))?;
+    let as_of = aggregates.as_of;
+    let beats: &[BeatEntry] = &taxonomy.beats;
+    let mut groups: Vec<&GroupStats> = Vec::new();
+    for beat in beats {
+        let group = aggregates
+            .aggregates
+            .beats
+            .get(beat.slug.as_str())
+            .ok_or_else(|| {
+                analysis_problem(
+                    site,
+                    "analysis/aggregates.json",
+                    format!(
+                        "`beats.{}`: missing (taxonomy.json lists the beat)",
+                        beat.slug
+                    ),
+                )
+            })?;
         groups.push(group);
     }
     let summaries: Vec<BeatSummary> = beats
         .iter()
         .zip(&groups)
         .map(|(beat, group)| BeatSummary {
-            slug: &beat.slug,
+            slug: beat.slug.as_str(),
             name: &beat.name,
             category: &beat.category,
             description: &beat.description,
@@ -481,8 +466,16 @@ fn beat_files(
             figures: &group.figures,
             daily: series(&group.daily, as_of, Duration::days(1)),
             hourly: series(&group.hourly, as_of, Duration::hours(1)),
-            sentiment: &group.sentiment,
-            platform_share: &group.platform_share,
+            sentiment: group
+                .sentiment
+                .iter()
+                .map(|(s, m)| (s.as_str(), m))
+                .collect(),
+            platform_share: group
+                .platform_share
+                .iter()
+                .map(|(s, share)| (s.as_str(), *share))
+                .collect(),
             top_entities: &group.top_entities,
             top_phrases: &group.top_phrases,
             stories: beat_stories,
@@ -492,14 +485,25 @@ fn beat_files(
     Ok(())
 }
 
+/// A file of `data/analysis/` as its type, or `None` when the site has no such file.
+fn analysis_file<T: serde::de::DeserializeOwned>(
+    site: &Site,
+    file: &str,
+) -> Result<Option<T>, Problem> {
+    site.data
+        .get(file)
+        .map(|value| T::deserialize(value).map_err(|e| analysis_problem(site, file, e)))
+        .transpose()
+}
+
 /// Counts, oldest first, with the end of each period; the last ends at `as_of`.
-fn series(counts: &[u64], as_of: DateTime<Utc>, step: Duration) -> Vec<Point> {
+fn series(counts: &[u32], as_of: DateTime<Utc>, step: Duration) -> Vec<Point> {
     let last = counts.len().saturating_sub(1) as i32;
     (0..)
         .zip(counts)
         .map(|(i, &records)| Point {
             end: as_of - step * (last - i),
-            records,
+            records: u64::from(records),
         })
         .collect()
 }
@@ -534,7 +538,7 @@ fn wire_file(records: &[JoinedRecord], as_of: DateTime<Utc>, out: &mut Files) {
             source: r.source,
             url: &r.url,
             title: &r.title,
-            text: shorten(&r.text, WIRE_TEXT_CHARS),
+            text: crate::text::clip(&r.text, WIRE_TEXT_CHARS),
             created_at: r.created_at,
             beat: r.beat.as_deref(),
             beat_name: r.beat_name.as_deref(),
@@ -549,14 +553,6 @@ fn wire_file(records: &[JoinedRecord], as_of: DateTime<Utc>, out: &mut Files) {
             items,
         },
     );
-}
-
-/// `text` cut to at most `max` characters, with `…` when cut.
-fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", text[..end].trim_end()),
-        None => text.to_string(),
-    }
 }
 
 #[derive(Serialize)]
@@ -659,11 +655,5 @@ mod tests {
         assert_eq!(points[2].end, as_of);
         assert_eq!(points[0].end, as_of - Duration::days(2));
         assert_eq!(points[0].records, 1);
-    }
-
-    #[test]
-    fn shorten_cuts_on_characters() {
-        assert_eq!(shorten("héllo world", 5), "héllo…");
-        assert_eq!(shorten("short", 10), "short");
     }
 }

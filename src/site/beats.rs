@@ -7,8 +7,9 @@
 use serde_json::Value;
 
 use crate::site::render::{fingerprint, Job, Output};
-use crate::site::slug::{index_file, slugify};
+use crate::site::slug::index_file;
 use crate::site::{Problem, Site};
+use crate::text::slugify;
 
 /// The taxonomy whose terms are beats.
 pub const BEATS_TAXONOMY: &str = "beats";

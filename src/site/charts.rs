@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::model::Source;
 use crate::site::escape_xml;
+use crate::text::thousands;
 
 type Args = HashMap<String, Value>;
 
@@ -47,22 +48,6 @@ pub fn register(tera: &mut tera::Tera) {
             value.as_f64().unwrap_or(0.0) as i64
         )))
     });
-}
-
-/// `23,792` for 23792.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        out.insert(0, '-');
-    }
-    out
 }
 
 /// `Hacker News` for `hackernews`; unknown keys are returned unchanged.
@@ -350,8 +335,5 @@ mod tests {
         assert!(svg.contains("Reddit +0.20; Hacker News -0.40"), "{svg}");
         assert!(svg.contains("class=\"bar neg\""), "{svg}");
         assert!(hbar_chart(&args(json!({"data": {}, "format": "pie"}))).is_err());
-        assert_eq!(thousands(23792), "23,792");
-        assert_eq!(thousands(-1000), "-1,000");
-        assert_eq!(thousands(999), "999");
     }
 }

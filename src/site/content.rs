@@ -17,9 +17,10 @@ use crate::config::{Config, Paths};
 use crate::site::frontmatter::{self, FrontMatter, SortBy};
 use crate::site::markdown::{self, Rendered};
 use crate::site::render::fingerprint;
-use crate::site::slug::{content_path, permalink, slugify};
+use crate::site::slug::{content_path, permalink};
 use crate::site::taxonomy::{self, Taxonomy, TermName};
 use crate::site::{display_path, read_text, slash_path, BuildOptions, Problem};
+use crate::text::slugify;
 
 /// The name that makes a folder a section.
 pub const SECTION_FILE: &str = "_index.md";
@@ -596,9 +597,9 @@ fn parent_dir(path: &str) -> &str {
 /// Page indices newest first. The keys are gathered into one array before sorting so the
 /// comparisons do not chase a pointer per page (this runs after every edit under `serve`).
 fn newest_first_order(pages: &[Arc<Document>]) -> Vec<usize> {
-    /// Newest first, then by title and path, then by position.
+    /// Date (newest first), title, path, index.
     type Key<'a> = (Reverse<Option<DateTime<Utc>>>, &'a str, &'a str, usize);
-    let mut keys: Vec<Key<'_>> = pages
+    let mut keys: Vec<Key> = pages
         .iter()
         .enumerate()
         .map(|(i, p)| {

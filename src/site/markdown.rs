@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
 
-use crate::site::slug::slugify;
+use crate::text::{shorten, slugify};
 
 /// Words a reader reads per minute, for `reading_time`.
 const WORDS_PER_MINUTE: usize = 200;
@@ -258,18 +258,6 @@ fn tidy_blank_lines(text: &str) -> String {
     out
 }
 
-/// Cuts `text` to at most `max` characters at a word boundary, marking the cut with `…`.
-pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max).collect();
-    let at_word = cut
-        .rfind(char::is_whitespace)
-        .map_or(cut.as_str(), |i| &cut[..i]);
-    format!("{}…", at_word.trim_end_matches([',', ';', ':', '.', ' ']))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,11 +335,5 @@ mod tests {
         );
         assert_eq!(r.summary, "Intro one.\n\nIntro two.");
         assert!(!r.html.contains("more"), "{}", r.html);
-    }
-
-    #[test]
-    fn shorten_cuts_at_words() {
-        assert_eq!(shorten("one two three", 9), "one two…");
-        assert_eq!(shorten("short", 9), "short");
     }
 }

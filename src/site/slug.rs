@@ -3,22 +3,7 @@
 //! URL paths always start and end with `/` (`/posts/hello/`); the file served for a path is its
 //! `index.html`, so links never carry `.html` and the site works from any static host.
 
-/// Lowercase words joined by `-`: `"Hello, World!"` → `hello-world`. Letters and digits of any
-/// script are kept so non-English titles still get readable slugs.
-pub fn slugify(text: &str) -> String {
-    let mut slug = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            slug.extend(c.to_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    while slug.ends_with('-') {
-        slug.pop();
-    }
-    slug
-}
+use crate::text::slugify;
 
 /// The URL path of a content file given its path relative to `content/` (with `/` separators).
 /// `posts/a.md` → `/posts/a/`, `posts/a/index.md` → `/posts/a/`, `posts/_index.md` → `/posts/`.
@@ -59,14 +44,6 @@ pub fn permalink(base_url: &str, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slugify_keeps_words_and_drops_punctuation() {
-        assert_eq!(slugify("Hello, World!"), "hello-world");
-        assert_eq!(slugify("  GPT-5 & friends "), "gpt-5-friends");
-        assert_eq!(slugify("Überblick"), "überblick");
-        assert_eq!(slugify("!!"), "");
-    }
 
     #[test]
     fn content_paths() {

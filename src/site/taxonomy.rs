@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::site::content::Document;
-use crate::site::slug::{permalink, slugify};
+use crate::site::slug::permalink;
+use crate::text::slugify;
 
 /// One taxonomy and its terms, ordered by slug.
 #[derive(Debug, Clone)]

@@ -15,8 +15,8 @@ use walkdir::WalkDir;
 use crate::config::{Config, Paths};
 use crate::site::content::Content;
 use crate::site::data::DataFiles;
-use crate::site::slug::slugify;
 use crate::site::{display_path, read_text, slash_path, Problem};
+use crate::text::slugify;
 
 /// The compiled templates and where each came from (for error messages).
 pub struct Templates {

@@ -22,7 +22,6 @@
 pub mod compact;
 pub mod dedup;
 pub mod import;
-pub mod sink;
 pub mod snapshot;
 
 use std::collections::{BTreeMap, HashSet};
@@ -36,7 +35,6 @@ use rayon::prelude::*;
 use crate::atomic::{sync_dir, write_atomic};
 use crate::model::{Record, RecordId, Source};
 use dedup::{DedupIndex, StoredRecord};
-pub use sink::StoreSink;
 use snapshot::{day_dir, free_path, is_snapshot_name, Encoding, Snapshot};
 
 /// What can go wrong reading or writing the store. Every variant names the file.

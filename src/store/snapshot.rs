@@ -105,9 +105,7 @@ impl Encoding {
     pub fn encode(self, plain: Vec<u8>) -> Vec<u8> {
         match self {
             Encoding::Plain => plain,
-            Encoding::Gzip => {
-                crate::site::search::encode::gzip(&plain).expect("gzip into memory does not fail")
-            }
+            Encoding::Gzip => crate::gzip::gzip(&plain).expect("gzip into memory does not fail"),
         }
     }
 

@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::draft::Draft;
-use super::evidence::{EvidencePack, EvidenceRecord};
+use crate::model::evidence::{EvidencePack, EvidenceRecord};
 use crate::model::{RecordId, Source};
 
 /// Fewest and most body paragraphs a story may have.

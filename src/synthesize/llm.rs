@@ -7,13 +7,14 @@
 //! it is never formatted into an error, and any echo of it in a server's reply is redacted.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::http;
 use crate::model::story::TokenUsage;
 use crate::model::WriterKind;
 
@@ -174,9 +175,10 @@ impl HttpWriter {
             attempts += 1;
             let (wait, last) = match self.send(&body).await {
                 Ok((status, _, text)) if status.is_success() => return self.parse(&text),
-                Ok((status, headers, text)) if retryable(status) => {
-                    (retry_after(&headers), self.describe_status(status, &text))
-                }
+                Ok((status, headers, text)) if retryable(status) => (
+                    http::retry_after(&headers, SystemTime::now()),
+                    self.describe_status(status, &text),
+                ),
                 Ok((status, _, text)) => {
                     return Err(WriterError::Status {
                         url: self.endpoint.clone(),
@@ -321,33 +323,18 @@ impl HttpWriter {
                 Some(kind) => format!("{kind}: {}", e.error.message),
                 None => e.error.message,
             })
-            .unwrap_or_else(|| super::evidence::cut_at_word(body.trim(), 200).to_string());
+            .unwrap_or_else(|| crate::text::cut_at_word(body.trim(), 200).to_string());
         self.redact(&format!("{} {}", status.as_u16(), message))
     }
 
     /// Removes the key from text that came from elsewhere (a server may echo a request).
     fn redact(&self, text: &str) -> String {
-        match &self.api_key {
-            Some(key) if !key.0.is_empty() => text.replace(&key.0, "[redacted]"),
-            _ => text.to_string(),
-        }
+        http::blank_secrets(text, self.api_key.iter().map(|key| key.0.as_str()))
     }
 }
 
 fn retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
-}
-
-/// `retry-after` in seconds or as an HTTP date (relative to now).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds >= 0.0 && seconds.is_finite()).then(|| Duration::from_secs_f64(seconds));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
-        .to_std()
-        .ok()
 }
 
 fn transport_message(error: &reqwest::Error) -> String {
@@ -429,15 +416,6 @@ struct ErrorDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_reads_seconds_and_ignores_nonsense() {
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, "2".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
-        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(retry_after(&headers), None);
-    }
 
     #[test]
     fn the_key_never_shows_in_debug_output() {

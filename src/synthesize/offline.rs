@@ -10,12 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use super::draft::Draft;
-use super::evidence::{EvidencePack, EvidenceRecord, TermCount, Window};
 use super::grounding::PARAGRAPHS;
+use crate::model::evidence::{EvidencePack, EvidenceRecord, TermCount, Window};
 use crate::model::{SignalKind, Source};
-
-/// Longest quote the writer lifts from one record, in words.
-const MAX_QUOTE_WORDS: usize = 28;
+use crate::text::{content_words, escape_markdown, excerpt, number_words};
 
 /// Writes the story for `pack`. Always passes the grounding gate (tests hold it to that).
 pub fn write(pack: &EvidencePack) -> Draft {
@@ -240,14 +238,14 @@ impl<'a> Writer<'a> {
             [_] => all_from(total, leader),
             [(a, n), (b, m)] if n == m => format!(
                 "The {} posts this story draws on split evenly between {} and {}.",
-                count(total),
+                number_words(total),
                 a.display_name(),
                 b.display_name()
             ),
             _ => format!(
                 "Of the {} posts this story draws on, {} came from {}.",
-                count(total),
-                count(leading),
+                number_words(total),
+                number_words(leading),
                 leader.display_name()
             ),
         }
@@ -333,7 +331,7 @@ impl<'a> Writer<'a> {
         let share = (leading as f64 * 100.0 / total as f64).round();
         let others: Vec<String> = platforms[1..]
             .iter()
-            .map(|(s, n)| format!("{} from {}", count(*n), s.display_name()))
+            .map(|(s, n)| format!("{} from {}", number_words(*n), s.display_name()))
             .collect();
         let even = platforms.len() == 2 && platforms[0].1 == platforms[1].1;
         let mut text = if platforms.len() == 1 || even {
@@ -343,14 +341,14 @@ impl<'a> Writer<'a> {
                 0 => format!(
                     "{} carried the most of the {} posts this story draws on: {}, or {share}%, with {}.",
                     leader.display_name(),
-                    count(total),
-                    count(leading),
+                    number_words(total),
+                    number_words(leading),
                     join_and(&others)
                 ),
                 _ => format!(
                     "Of the {} posts this story draws on, {} came from {} ({share}%), with {}.",
-                    count(total),
-                    count(leading),
+                    number_words(total),
+                    number_words(leading),
                     leader.display_name(),
                     join_and(&others)
                 ),
@@ -397,12 +395,12 @@ impl<'a> Writer<'a> {
             )),
             _ if n == of && n >= 2 => Some(format!(
                 "All {} {platform} posts selected for this story come from {name}.",
-                count(of)
+                number_words(of)
             )),
             _ if n >= 2 => Some(format!(
                 "Of the {} {platform} posts selected for this story, {} come from {name}.",
-                count(of),
-                count(n)
+                number_words(of),
+                number_words(n)
             )),
             _ => None,
         }
@@ -466,7 +464,11 @@ impl<'a> Writer<'a> {
     /// The record's words in quote marks with its footnote; marks the record as heard.
     fn quote(&mut self, record: &'a EvidenceRecord) -> String {
         self.used.insert(record.id.as_str());
-        format!("“{}”[^{}]", escape_markdown(&excerpt(record)), record.id)
+        format!(
+            "“{}”[^{}]",
+            escape_markdown(&excerpt(&record.title, &record.text)),
+            record.id
+        )
     }
 
     fn sentiment_extremes(&self) -> Option<((Source, f64), (Source, f64))> {
@@ -609,10 +611,9 @@ impl<'a> Writer<'a> {
                     escape_markdown(&first.text),
                     posts(first.records)
                 )];
-                listed.extend(
-                    rest.iter()
-                        .map(|e| format!("{} ({})", escape_markdown(&e.text), count(e.records))),
-                );
+                listed.extend(rest.iter().map(|e| {
+                    format!("{} ({})", escape_markdown(&e.text), number_words(e.records))
+                }));
                 Some(match self.variant("names", 2) {
                     0 => format!("Other names recur across the posts: {}.", join_and(&listed)),
                     _ => format!(
@@ -725,121 +726,18 @@ fn attention(record: &EvidenceRecord) -> Option<String> {
     };
     if let Some(score) = e.score.filter(|s| *s > 0) {
         parts.push(if score_word == "a score of" {
-            format!("a score of {}", count(score as u64))
+            format!("a score of {}", number_words(score as u64))
         } else {
-            format!("{} {score_word}", count(score as u64))
+            format!("{} {score_word}", number_words(score as u64))
         });
     }
     if let Some(replies) = e.replies.filter(|r| *r > 0) {
-        parts.push(format!("{} {replies_word}", count(replies as u64)));
+        parts.push(format!("{} {replies_word}", number_words(replies as u64)));
     }
     if let Some(reposts) = e.reposts.filter(|r| *r > 0) {
-        parts.push(format!("{} reposts", count(reposts as u64)));
+        parts.push(format!("{} reposts", number_words(reposts as u64)));
     }
     (!parts.is_empty()).then(|| join_and(&parts))
-}
-
-/// The words of a record worth quoting: a title without its truncation mark, the first
-/// sentence of a post, or — when a post itself quotes someone — the words it quotes. Always a
-/// verbatim piece of the record (ellipses mark cuts), with inner quotation marks made single.
-pub(crate) fn excerpt(record: &EvidenceRecord) -> String {
-    let raw = if record.title.is_empty() {
-        lead_sentence(&record.text)
-    } else {
-        record.title.trim().to_string()
-    };
-    let (text, truncated) = match raw.strip_suffix("...").or_else(|| raw.strip_suffix('…')) {
-        Some(stem) => (drop_partial_word(stem), true),
-        None => (raw.clone(), false),
-    };
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let mut quoted = words[..words.len().min(MAX_QUOTE_WORDS)].join(" ");
-    if truncated || words.len() > MAX_QUOTE_WORDS {
-        quoted = quoted
-            .trim_end_matches([',', ';', ':', '—', '-'])
-            .trim_end()
-            .to_string();
-        quoted.push('…');
-    }
-    // A quote that starts mid-sentence says so.
-    if quoted.starts_with(char::is_lowercase) {
-        quoted.insert(0, '…');
-    }
-    nest_quotes(&quoted)
-}
-
-fn drop_partial_word(stem: &str) -> String {
-    match stem.rfind(' ') {
-        Some(space) => stem[..space].trim_end().to_string(),
-        None => stem.to_string(),
-    }
-}
-
-/// A post's leading sentence, skipping a short label such as "Breaking News:" and preferring
-/// the words it quotes when it quotes someone.
-fn lead_sentence(text: &str) -> String {
-    if let Some(inner) = quoted_words(text) {
-        return inner;
-    }
-    let mut text = text.trim();
-    if let Some((label, rest)) = text.split_once(": ") {
-        if label.split_whitespace().count() <= 3 && !rest.is_empty() {
-            text = rest;
-        }
-    }
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut end = flat.len();
-    for (i, _) in flat.match_indices(". ") {
-        let word = flat[..i].rsplit(' ').next().unwrap_or("");
-        // "A.I.", "U.S." and "Mr." end abbreviations, not sentences.
-        if word.len() > 3 && !word.contains('.') {
-            end = i + 1;
-            break;
-        }
-    }
-    flat[..end].to_string()
-}
-
-/// The first span of four or more words a post puts in curly double quotes.
-fn quoted_words(text: &str) -> Option<String> {
-    let start = text.find('“')? + '“'.len_utf8();
-    let len = text[start..].find('”')?;
-    let inner = text[start..start + len].trim().trim_end_matches(',');
-    (inner.split_whitespace().count() >= 4)
-        .then(|| inner.split_whitespace().collect::<Vec<_>>().join(" "))
-}
-
-/// Double quotation marks inside a quote become single ones, as house style nests quotes; the
-/// gate treats all quote marks alike, so the quote stays verbatim.
-fn nest_quotes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut previous = ' ';
-    for c in text.chars() {
-        out.push(match c {
-            '“' => '‘',
-            '”' => '’',
-            '"' if previous.is_whitespace() || "([".contains(previous) => '‘',
-            '"' => '’',
-            other => other,
-        });
-        previous = c;
-    }
-    out
-}
-
-/// Escapes what Markdown would read as markup, so a record's words stay words.
-pub(crate) fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(
-            c,
-            '\\' | '*' | '_' | '[' | ']' | '`' | '<' | '>' | '#' | '|' | '~'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A community as Markdown text: `r/singularity`, or a feed's name.
@@ -915,34 +813,11 @@ fn capitalise(text: &str) -> String {
     }
 }
 
-/// A whole number as readers expect it: words up to nine, digits with separators above.
-fn count(n: u64) -> String {
-    const WORDS: [&str; 10] = [
-        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-    ];
-    match WORDS.get(n as usize) {
-        Some(word) => word.to_string(),
-        None => thousands(n),
-    }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// "one post", "six posts", "1,204 posts".
 fn posts(n: u64) -> String {
     match n {
         1 => "one post".to_string(),
-        n => format!("{} posts", count(n)),
+        n => format!("{} posts", number_words(n)),
     }
 }
 
@@ -955,7 +830,7 @@ fn all_from(total: u64, source: Source) -> String {
         ),
         n => format!(
             "All {} posts this story draws on come from {}.",
-            count(n),
+            number_words(n),
             source.display_name()
         ),
     }
@@ -991,32 +866,17 @@ fn multiple(ratio: f64) -> String {
 fn fold(ratio: f64) -> String {
     let whole = format!("{ratio:.0}");
     match whole.parse::<u64>() {
-        Ok(n) if n <= 9 => format!("{}fold", count(n)),
+        Ok(n) if n <= 9 => format!("{}fold", number_words(n)),
         _ => format!("{whole}-fold"),
     }
 }
 
-/// A whole number written as [`count`] writes it.
+/// A whole number written as [`number_words`] writes it.
 fn number(whole: &str) -> String {
     whole
         .parse::<u64>()
-        .map(count)
+        .map(number_words)
         .unwrap_or_else(|_| whole.to_string())
-}
-
-/// Words of a phrase that carry meaning: not a stop word, with a letter, three letters or more.
-fn content_words(phrase: &str) -> usize {
-    const STOP: [&str; 24] = [
-        "the", "and", "for", "with", "from", "that", "this", "are", "was", "were", "has", "have",
-        "its", "into", "not", "but", "you", "your", "our", "their", "about", "will", "can", "all",
-    ];
-    phrase
-        .split_whitespace()
-        .filter(|w| {
-            w.chars().filter(|c| c.is_alphabetic()).count() >= 3
-                && !STOP.contains(&w.to_lowercase().as_str())
-        })
-        .count()
 }
 
 /// A baseline: one decimal, without a trailing `.0`.
@@ -1070,22 +930,6 @@ mod tests {
     }
 
     #[test]
-    fn excerpts_are_verbatim_pieces() {
-        let post = bluesky("Breaking News: President Trump told federal agencies to stop using A.I. technology made by Anthropic, an order. The rest.");
-        assert_eq!(excerpt(&post), "President Trump told federal agencies to stop using A.I. technology made by Anthropic, an order.");
-        let opinion = bluesky(
-            "In @nytopinion.nytimes.com \n\n“A.I.’s promise is real,” Sebastian Mallaby writes.",
-        );
-        assert_eq!(excerpt(&opinion), "A.I.’s promise is real");
-        let mut title = bluesky("");
-        title.title = "Anthropic rejects Pentagon's \"final offer\" in AI safeguards fi...".into();
-        assert_eq!(
-            excerpt(&title),
-            "Anthropic rejects Pentagon's ‘final offer’ in AI safeguards…"
-        );
-    }
-
-    #[test]
     fn a_lower_case_phrase_takes_the_posts_spelling() {
         let mut hn = bluesky("");
         hn.title = "Claude Opus 4.6".into();
@@ -1116,8 +960,8 @@ mod tests {
 
     #[test]
     fn numbers_read_naturally() {
-        assert_eq!(count(7), "seven");
-        assert_eq!(count(4942), "4,942");
+        assert_eq!(number_words(7), "seven");
+        assert_eq!(number_words(4942), "4,942");
         assert_eq!(multiple(2.7), "more than twice");
         assert_eq!(multiple(4.4), "about four times");
         assert_eq!(multiple(5.0), "five times");

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::evidence::EvidencePack;
+use crate::model::evidence::EvidencePack;
 
 /// The version of the prompt below; recorded in every story's front matter.
 pub const PROMPT_VERSION: &str = "story-v1";
@@ -26,7 +26,7 @@ struct Figures<'a> {
     as_of: String,
     beat: &'a str,
     category: &'a str,
-    signal: &'a super::evidence::Signal,
+    signal: &'a crate::model::evidence::Signal,
     intensity: crate::model::Intensity,
     /// The window the signal compared ("24 hours" or "seven days") and its counts: the only
     /// volume figures a story should state.
@@ -35,8 +35,8 @@ struct Figures<'a> {
     usual_per_window: f64,
     ratio_to_usual: Option<f64>,
     records_by_platform: Vec<PlatformFigures>,
-    top_entities: &'a [super::evidence::TermCount],
-    top_phrases: &'a [super::evidence::TermCount],
+    top_entities: &'a [crate::model::evidence::TermCount],
+    top_phrases: &'a [crate::model::evidence::TermCount],
 }
 
 #[derive(Serialize)]

@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use walkdir::WalkDir;
 
-use super::evidence::{EvidencePack, EvidenceRecord};
 use super::grounding::footnote_labels;
-use super::offline::{escape_markdown, excerpt};
 use super::SynthesizeError;
+use crate::model::evidence::{EvidencePack, EvidenceRecord};
 use crate::model::story::EarlierStory;
 use crate::model::{RecordId, Story};
+use crate::text::{escape_markdown, excerpt};
 
 /// The folder under `content/` stories live in.
 pub const STORIES_DIR: &str = "stories";
@@ -26,24 +26,6 @@ pub fn story_path(date: DateTime<Utc>, slug: &str) -> PathBuf {
         .join(date.format("%Y").to_string())
         .join(date.format("%m").to_string())
         .join(format!("{slug}.md"))
-}
-
-/// A URL-safe slug from a headline: lowercase ASCII words joined by `-`, at most 8 words, not
-/// ending on a small word ("…-jump-in").
-pub fn slugify(headline: &str) -> String {
-    const SMALL: [&str; 10] = [
-        "a", "an", "and", "at", "in", "of", "on", "the", "to", "with",
-    ];
-    let lower = headline.to_lowercase();
-    let mut words: Vec<&str> = lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(8)
-        .collect();
-    while words.len() > 1 && words.last().is_some_and(|w| SMALL.contains(w)) {
-        words.pop();
-    }
-    words.join("-")
 }
 
 /// The whole file: front matter, optional follow-up note, body with numbered footnotes and
@@ -109,7 +91,10 @@ fn footnote_definition(record: &EvidenceRecord) -> String {
         }
         _ => {}
     }
-    let words = format!("“{}”", escape_markdown(&excerpt(record)));
+    let words = format!(
+        "“{}”",
+        escape_markdown(&excerpt(&record.title, &record.text))
+    );
     let linked = match safe_url(&record.url) {
         Some(url) => format!("[{words}](<{url}>)"),
         None => words,
@@ -228,14 +213,6 @@ fn yaml_message(error: &serde_yaml::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slugs_are_plain_words() {
-        assert_eq!(
-            slugify("Reddit drives a 6.4-fold jump in talk of Anthropic’s fight!"),
-            "reddit-drives-a-6-4-fold-jump"
-        );
-    }
 
     #[test]
     fn footnotes_are_numbered_in_order_of_first_use() {

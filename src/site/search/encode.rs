@@ -1,9 +1,7 @@
-//! Byte-level encodings of the bundle: LEB128 varints for integers and gzip for every file.
+//! Byte-level encodings of the bundle: LEB128 varints for integers and gzip for every file
+//! ([`crate::gzip`], shared with the store's compacted snapshots).
 
-use std::io::{self, Write};
-
-use flate2::write::GzEncoder;
-use flate2::{Compression, GzBuilder};
+pub use crate::gzip::gzip;
 
 /// Appends `value` as an unsigned LEB128 varint: 7 bits per byte, high bit set on all but the
 /// last byte. Small numbers (gaps between sorted ids) take one byte.
@@ -22,17 +20,6 @@ pub fn put_gaps(out: &mut Vec<u8>, sorted_ids: impl IntoIterator<Item = u32>) {
         put_varint(out, u64::from(id - previous));
         previous = id;
     }
-}
-
-/// Gzip at the best level with a zeroed header (no mtime, no name) so equal input gives equal
-/// bytes on every machine.
-pub fn gzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
-    let mut encoder: GzEncoder<Vec<u8>> = GzBuilder::new().mtime(0).write(
-        Vec::with_capacity(bytes.len() / 2 + 32),
-        Compression::best(),
-    );
-    encoder.write_all(bytes)?;
-    encoder.finish()
 }
 
 #[cfg(test)]

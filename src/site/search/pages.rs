@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::site::content::Document;
-use crate::site::records::{shorten, JoinedRecord};
+use crate::site::records::JoinedRecord;
 use crate::site::render::{fingerprint, Job, Output};
-use crate::site::slug::{permalink, slugify};
+use crate::site::slug::permalink;
 use crate::site::{beats, Problem, Site};
+use crate::text::{shorten, slugify};
 
 use super::{build_index, DocKind, SearchDoc, BUNDLE_DIR};
 

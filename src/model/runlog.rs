@@ -1,6 +1,7 @@
 //! The run log: one JSON file per run, `data/runs/YYYY/MM/<YYYYMMDDTHHMMSSZ>.json`, named after
 //! the simulated clock offline and the start time live. The Console page shows
-//! them and `zeitgeist run`'s exit code follows [`RunLog::status`].
+//! them and `zeitgeist run`'s exit code follows [`RunLog::status`]. A contract between the
+//! pipeline (which writes it) and the site's Console (which reads it), so it lives in `model/`.
 //!
 //! ```json
 //! {"schema": 1, "mode": "offline", "clock": "2026-03-02T00:00:00Z",
@@ -32,7 +33,6 @@ use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
 use crate::atomic::write_atomic;
-use crate::collect::{SourceOutcome, SourceStatus};
 use crate::model::story::TokenUsage;
 use crate::model::{Source, WriterKind};
 
@@ -107,31 +107,6 @@ pub struct SourceResult {
 }
 
 impl SourceResult {
-    /// The run log's view of a collector's outcome.
-    pub fn from_outcome(outcome: &SourceOutcome) -> SourceResult {
-        let report = &outcome.report;
-        let mut errors = report.errors.clone();
-        let status = match &outcome.status {
-            SourceStatus::Ok => RunStatus::Ok,
-            SourceStatus::Partial => RunStatus::Partial,
-            SourceStatus::Failed(reason) => {
-                if !errors.contains(reason) {
-                    errors.insert(0, reason.clone());
-                }
-                RunStatus::Failed
-            }
-        };
-        SourceResult {
-            status,
-            fetched: report.fetched,
-            new: report.new,
-            duplicate: report.duplicate,
-            skipped: report.skipped.values().sum(),
-            errors,
-            seconds: Some(round2(outcome.elapsed.as_secs_f64())),
-        }
-    }
-
     /// A source that produced nothing, for `reason`.
     pub fn failed(reason: String) -> SourceResult {
         SourceResult {

@@ -1,10 +1,20 @@
 //! `site.toml`: the site's settings and, in their own tables, each pipeline stage's settings.
-//! Unknown keys are errors so a typo never silently falls back to a default.
+//! Unknown keys are errors so a typo never silently falls back to a default. This module owns
+//! the whole schema (`sources`, `synthesis`, `run` are its submodules); every stage imports its
+//! table from here, and nothing here imports a stage.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+pub mod run;
+pub mod sources;
+pub mod synthesis;
+
+pub use run::{RunConfig, Step};
+pub use sources::SourcesConfig;
+pub use synthesis::SynthesisConfig;
 
 pub const CONFIG_FILE: &str = "site.toml";
 
@@ -58,15 +68,15 @@ pub struct Config {
     pub feeds: FeedsConfig,
     #[serde(default)]
     pub search: SearchConfig,
-    /// `[sources.*]`: what `zeitgeist collect` reads (see `collect::SourcesConfig`).
+    /// `[sources.*]`: what `zeitgeist collect` reads (see [`SourcesConfig`]).
     #[serde(default)]
-    pub sources: crate::collect::SourcesConfig,
+    pub sources: SourcesConfig,
     /// `[synthesis]`: which writer drafts stories and how hard to try.
     #[serde(default)]
-    pub synthesis: crate::synthesize::SynthesisConfig,
+    pub synthesis: SynthesisConfig,
     /// `[run]`: the offline replay's clock and the retention of old snapshots.
     #[serde(default)]
-    pub run: crate::pipeline::RunConfig,
+    pub run: RunConfig,
     /// Free settings for templates, available as `config.extra`.
     #[serde(default)]
     pub extra: toml::Table,

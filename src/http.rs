@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use super::config::HttpSettings;
+use crate::config::sources::HttpSettings;
 
 /// `zeitgeist/<version> (+<repository>)`, sent with every request so operators can reach us.
 pub const USER_AGENT: &str = concat!(
@@ -27,6 +27,9 @@ pub const USER_AGENT: &str = concat!(
     env!("CARGO_PKG_REPOSITORY"),
     ")"
 );
+
+/// What stands in every message where a secret was: a key, a token, a password.
+pub const REDACTED: &str = "REDACTED";
 
 /// Query parameters whose values are secrets wherever they appear.
 const SECRET_PARAMS: [&str; 6] = [
@@ -273,7 +276,7 @@ impl HttpClient {
     pub fn redact(&self, url: &Url) -> String {
         let mut shown = url.clone();
         if shown.password().is_some() {
-            let _ = shown.set_password(Some("REDACTED"));
+            let _ = shown.set_password(Some(REDACTED));
         }
         if shown.query().is_some() {
             let pairs: Vec<(String, String)> = url
@@ -283,7 +286,7 @@ impl HttpClient {
                     (
                         k.into_owned(),
                         if secret {
-                            "REDACTED".to_string()
+                            REDACTED.to_string()
                         } else {
                             v.into_owned()
                         },
@@ -298,9 +301,7 @@ impl HttpClient {
     /// Blanks registered secrets out of free text (error messages from libraries).
     pub fn redact_text(&self, text: &str) -> String {
         let secrets = self.secrets.read().expect("secrets lock");
-        secrets.iter().fold(text.to_string(), |acc, secret| {
-            acc.replace(secret.as_str(), "REDACTED")
-        })
+        blank_secrets(text, secrets.iter().map(String::as_str))
     }
 
     /// Sends `request`, retrying retryable faults up to `max_retries` times.
@@ -396,10 +397,7 @@ impl HttpClient {
         let headers = response.headers().clone();
         let url = response.url().clone();
         self.obey_rate_limit(host, &headers).await;
-        let wait = headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let wait = retry_after(&headers, SystemTime::now());
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Response {
                 url,
@@ -493,6 +491,23 @@ pub fn backoff_delay(settings: &HttpSettings, retry: u32, unit: f64) -> Duration
         .min(settings.backoff_max_ms);
     let half = exponential as f64 / 2.0;
     Duration::from_secs_f64((half + half * unit.clamp(0.0, 1.0)) / 1000.0)
+}
+
+/// `text` with every non-empty secret replaced by [`REDACTED`].
+pub fn blank_secrets<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
+    secrets
+        .into_iter()
+        .filter(|secret| !secret.is_empty())
+        .fold(text.to_string(), |acc, secret| {
+            acc.replace(secret, REDACTED)
+        })
+}
+
+/// The wait a response's `Retry-After` header asks for, if it has a readable one (see
+/// [`parse_retry_after`]).
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value, now)
 }
 
 /// `Retry-After` as delta-seconds or an HTTP-date (relative to `now`; a past date means 0).

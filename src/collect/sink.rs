@@ -5,9 +5,9 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::{Batch, Store};
 use crate::collect::{self, BatchSink, CommitReceipt, SinkError};
 use crate::model::Source;
+use crate::store::{Batch, Store};
 
 /// A [`Store`] shared by the concurrently running collectors. [`Store::commit`] needs `&mut`
 /// (it updates the id index), so commits take turns behind a mutex; collecting, the slow part,
@@ -88,7 +88,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sink = StoreSink::new(Store::open(dir.path()));
         assert_eq!(sink.load_cursor(Source::Reddit).unwrap(), None);
-        let record = super::super::snapshot::tests::record("abc", "2026-01-01T00:00:00Z");
+        let record = crate::store::snapshot::tests::record("abc", "2026-01-01T00:00:00Z");
         let batch = collect::Batch {
             source: Source::Reddit,
             records: vec![record],
@@ -110,7 +110,7 @@ mod tests {
         let store = sink.into_inner();
         assert_eq!(
             store
-                .read_window(&super::super::TimeWindow::all())
+                .read_window(&crate::store::TimeWindow::all())
                 .unwrap()
                 .len(),
             1
