@@ -743,3 +743,39 @@ fn assert_only_scratch_left(root: &Path) {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn output_folder_over_a_source_folder_is_refused_and_sources_survive() {
+    let dir = fixture();
+    let root = dir.path();
+    let content = snapshot(&root.join("content"));
+    let data = snapshot(&root.join("data"));
+    for (output_dir, folder) in [("content", "content/"), ("data", "data/"), (".", "root")] {
+        write(
+            root,
+            "site.toml",
+            &format!("output_dir = \"{output_dir}\"\n{SITE_TOML}"),
+        );
+        for command in ["build", "check", "build"] {
+            let output = zeitgeist(root, &[command]);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(1), "{command}: {stderr}");
+            assert!(stderr.contains("`output_dir`"), "{command}: {stderr}");
+            assert!(stderr.contains(folder), "{command}: {stderr}");
+        }
+    }
+    write(root, "site.toml", SITE_TOML);
+    let inside_data = root.join("data/analysis");
+    let output = zeitgeist(root, &["build", "--output", inside_data.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("source folder `data/`"), "{stderr}");
+    assert_eq!(snapshot(&root.join("content")), content);
+    assert_eq!(snapshot(&root.join("data")), data);
+    let leftovers: Vec<_> = fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".zeitgeist"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
