@@ -221,10 +221,26 @@ fn a_killed_run_leaves_consistent_files_and_the_next_run_ends_as_an_uninterrupte
     assert!(root.join("data/.lock").exists(), "SIGKILL leaves the lock");
     assert!(!root.join("public").exists(), "the build runs last");
 
-    // The next run takes over the dead run's lock, redoes the cut tick and finishes.
+    // Temp files a kill mid-write leaves behind (as a kill inside `write_atomic` would).
+    let temps = [
+        root.join("data/analysis/.zeitgeist-Kd83jd.tmp"),
+        root.join("data/runs/2026/02/.zeitgeist-0aZ9xq.tmp"),
+        root.join("content/stories/.zeitgeist-Pq1w2e.tmp"),
+    ];
+    for temp in &temps {
+        fs::create_dir_all(temp.parent().unwrap()).unwrap();
+        fs::write(temp, b"half").unwrap();
+    }
+
+    // The next run takes over the dead run's lock, clears the temp files, redoes the cut tick
+    // and finishes.
     let output = run_offline(root);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("took over"), "{stderr}");
+    assert!(stderr.contains("removed 2 temp file(s)"), "{stderr}");
+    for temp in &temps {
+        assert!(!temp.exists(), "{} is left", temp.display());
+    }
     assert_eq!(contents(root), contents(reference.path()));
 }
 

@@ -53,7 +53,8 @@ pub struct RunArgs {
     collected: Option<PathBuf>,
 }
 
-/// Takes `data/.lock` for `command`, saying so when a dead run's lock is taken over.
+/// Takes `data/.lock` for `command`, saying so when a dead run's lock is taken over, then
+/// removes the temp files killed writers left in `data/` and `content/`.
 pub(super) fn lock(paths: &Paths, command: &str) -> anyhow::Result<RunLock> {
     let lock = RunLock::acquire(&paths.data(), command)?;
     if let Some(stale) = &lock.replaced {
@@ -63,6 +64,17 @@ pub(super) fn lock(paths: &Paths, command: &str) -> anyhow::Result<RunLock> {
             stale.command,
             stale.pid
         );
+    }
+    for dir in [paths.data(), paths.content()] {
+        let removed = crate::atomic::remove_stale_temps(&dir)
+            .with_context(|| format!("{}: cannot remove stale temp files", dir.display()))?;
+        if !removed.is_empty() {
+            eprintln!(
+                "note: removed {} temp file(s) an interrupted run left under {}",
+                removed.len(),
+                dir.display()
+            );
+        }
     }
     Ok(lock)
 }
