@@ -248,12 +248,8 @@ fn a_killed_run_leaves_consistent_files_and_the_next_run_ends_as_an_uninterrupte
 fn the_lock_refuses_a_second_run() {
     let site = site();
     let root = site.path();
-    // This test process is alive, so its pid holds the lock.
-    let holder = format!(
-        "{{\"pid\":{},\"command\":\"run\",\"started_at\":\"2026-01-01T00:00:00Z\"}}",
-        std::process::id()
-    );
-    fs::write(root.join("data/.lock"), holder).unwrap();
+    // This test process holds the lock.
+    let held = zeitgeist::pipeline::lock::RunLock::acquire(&root.join("data"), "run").unwrap();
     let output = zeitgeist(root, &["run", "--offline", "--as-of", "2026-03-01"])
         .output()
         .unwrap();
@@ -273,6 +269,20 @@ fn the_lock_refuses_a_second_run() {
         Some(1),
         "every writing command takes the lock"
     );
+    drop(held);
+
+    // A dead run's lock file naming a pid that is now another live process (this one) does
+    // not hold the lock: only the OS lock does.
+    let leftover = format!(
+        "{{\"pid\":{},\"command\":\"run\",\"started_at\":\"2026-01-01T00:00:00Z\"}}",
+        std::process::id()
+    );
+    fs::write(root.join("data/.lock"), leftover).unwrap();
+    let output = zeitgeist(root, &["compact"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("took over"), "{stderr}");
+    assert!(!root.join("data/.lock").exists(), "the lock is released");
 }
 
 /// A loopback Algolia `search_by_date` serving the recorded front page, honouring the
