@@ -440,7 +440,7 @@ fn broken_yaml_is_located() {
                 "---\ntitle: Post 1\ndate: 2024-02-01\ndescription: \"unclosed\n---\nx\n",
             )
         },
-        "content/posts/post-1.md:5: front matter:",
+        "content/posts/post-1.md:4: front matter:",
     );
 }
 
@@ -778,4 +778,42 @@ fn output_folder_over_a_source_folder_is_refused_and_sources_survive() {
         .filter(|n| n.starts_with(".zeitgeist"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn check_and_build_validate_the_beats_and_entities_files() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let beats = fs::read_to_string(repo.join("data/beats.yaml"))
+        .unwrap()
+        .replace("slug: regulation", "slug: safety-alignment");
+    let beats_line = beats
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("slug: safety-alignment"))
+        .nth(1)
+        .unwrap()
+        .0
+        + 1;
+    let entities = "entities:\n  - {name: A, kind: person, aliases: [a]}\n  - {name: B, kind: company, aliases: [b]}\n";
+    let dir = fixture();
+    let root = dir.path();
+    write(root, "data/beats.yaml", &beats);
+    write(root, "data/entities.yaml", entities);
+    let expected = [
+        format!("data/beats.yaml:{beats_line}: beats[3].slug: duplicate beat slug `safety-alignment`"),
+        "data/entities.yaml:3: entities[1].kind: unknown variant `company`".to_string(),
+    ];
+    for command in ["check", "build"] {
+        let output = zeitgeist(root, &[command]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(1), "{command}: {text}");
+        for expected in &expected {
+            assert!(text.contains(expected.as_str()), "{command}: {expected} in {text}");
+        }
+    }
+    assert!(!root.join("public").exists());
 }
