@@ -501,3 +501,30 @@ fn failed_ticks_are_logged_as_failed_and_redone_by_the_next_run() {
     assert!(logs.iter().all(|l| l.status == RunStatus::Ok));
     assert!(!stories(root).is_empty());
 }
+
+#[test]
+fn an_empty_analysis_window_builds_every_page_and_says_so() {
+    let site = site();
+    let root = site.path();
+    // Months after the last record copied: the 90-day window holds nothing.
+    let output = zeitgeist(root, &["analyze", "--as-of", "2026-11-30T00:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = zeitgeist(root, &["build"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    for page in [
+        "index.html",
+        "beats/index.html",
+        "beats/regulation/index.html",
+        "wire/index.html",
+        "data-sources/index.html",
+    ] {
+        let html = fs::read_to_string(root.join("public").join(page)).unwrap();
+        assert!(
+            html.contains("The analysis window, the 90 days up to 30 November 2026, holds no records"),
+            "{page} does not say the window is empty"
+        );
+        assert!(!html.contains("NaN"), "{page}");
+    }
+}

@@ -817,3 +817,22 @@ fn check_and_build_validate_the_beats_and_entities_files() {
     }
     assert!(!root.join("public").exists());
 }
+
+#[test]
+fn a_failing_partial_is_named_with_its_line() {
+    assert_bad_input(
+        |root| {
+            write(
+                root,
+                "templates/page.html",
+                "{% extends \"base.html\" %}\n{% block content %}\n{% include \"partials/broken.html\" %}\n{% endblock content %}\n",
+            );
+            write(
+                root,
+                "templates/partials/broken.html",
+                "<h1>{{ page.title }}</h1>\n<p>{{ page.title | round }}</p>\n",
+            );
+        },
+        "templates/partials/broken.html:2: template error: Failed to render 'page.html': Filter call 'round' failed",
+    );
+}

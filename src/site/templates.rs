@@ -126,15 +126,15 @@ impl Templates {
         self.tera.render(name, context).map_err(|e| {
             let message = error_chain(&e);
             let failing = quoted_after(&message, "while rendering '").unwrap_or(name);
-            let (file, text) = self
-                .sources
-                .get(failing)
-                .or_else(|| self.sources.get(name))
-                .cloned()
-                .unwrap_or_default();
-            let line = backticked(&message)
-                .and_then(|needle| text.find(needle))
-                .map(|at| crate::site::line_of(&text, at));
+            let (file, line) = self.locate(failing, &message).unwrap_or_else(|| {
+                let (file, _) = self
+                    .sources
+                    .get(failing)
+                    .or_else(|| self.sources.get(name))
+                    .cloned()
+                    .unwrap_or_default();
+                (file, None)
+            });
             Problem::new(
                 file,
                 line,
@@ -144,6 +144,47 @@ impl Templates {
                 ),
             )
         })
+    }
+}
+
+impl Templates {
+    /// Where a render error of template `name` comes from: the first line naming what failed
+    /// (the variable in backticks, the filter or function of a failed call) in `name` or in the
+    /// templates it includes, extends or imports (macros last: they are most often shared),
+    /// nearest first. Tera names only the template it was asked to render, not the partial.
+    fn locate(&self, name: &str, message: &str) -> Option<(PathBuf, Option<usize>)> {
+        let call = |kind: &str| quoted_after(message, &format!("{kind} call '"));
+        let pattern = if let Some(filter) = call("Filter") {
+            format!(r"\|\s*{}\b", regex::escape(filter))
+        } else if let Some(function) = call("Function") {
+            format!(r"\b{}\s*\(", regex::escape(function))
+        } else {
+            regex::escape(backticked(message)?)
+        };
+        let needle = regex::Regex::new(&pattern).ok()?;
+        let referenced =
+            regex::Regex::new(r#"\{%-?\s*(include|extends|import)\s+["']([^"']+)["']"#)
+                .expect("valid pattern");
+        let mut queue = std::collections::VecDeque::from([name.to_string()]);
+        let mut seen = HashSet::new();
+        while let Some(current) = queue.pop_front() {
+            if !seen.insert(current.clone()) {
+                continue;
+            }
+            let Some((file, text)) = self.sources.get(&current) else {
+                continue;
+            };
+            if let Some(found) = needle.find(text) {
+                return Some((file.clone(), Some(crate::site::line_of(text, found.start()))));
+            }
+            let mut next: Vec<(bool, String)> = referenced
+                .captures_iter(text)
+                .map(|c| (&c[1] == "import", c[2].to_string()))
+                .collect();
+            next.sort_by_key(|(import, _)| *import);
+            queue.extend(next.into_iter().map(|(_, name)| name));
+        }
+        None
     }
 }
 
