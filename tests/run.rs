@@ -528,3 +528,51 @@ fn an_empty_analysis_window_builds_every_page_and_says_so() {
         assert!(!html.contains("NaN"), "{page}");
     }
 }
+
+/// Imports one Hacker News record (a `Record` JSON line) into `root`'s store, then analyzes as
+/// of the end of the copied corpus and builds the site.
+fn import_analyze_build(root: &Path, record: &serde_json::Value) {
+    let file = root.join("import.jsonl");
+    fs::write(&file, format!("{record}\n")).unwrap();
+    for args in [
+        vec!["import", file.to_str().unwrap(), "--source", "hackernews", "--format", "record"],
+        vec!["analyze", "--as-of", "2026-03-05T00:00:00Z"],
+        vec!["build"],
+    ] {
+        let output = zeitgeist(root, &args).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+#[test]
+fn control_characters_are_stripped_at_import_and_bidi_text_is_isolated() {
+    let site = site();
+    let root = site.path();
+    let record = serde_json::json!({
+        "id": "hackernews:999000001", "source": "hackernews", "kind": "post",
+        "url": "https://example.org/a\u{0}b",
+        "title": "Artificial intelligence\u{0} model \u{202e}gnp.exe released\u{1b}[2J",
+        "text": "Large language models\u{0}\u{7} and chatbots.",
+        "author": "mallory\u{0}",
+        "created_at": "2026-03-04T12:00:00Z", "collected_at": "2026-03-04T12:00:00Z",
+    });
+    import_analyze_build(root, &record);
+    let snapshots: String = WalkDir::new(root.join("data/snapshots/2026/03/04"))
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert!(snapshots.contains("Artificial intelligence model \u{202e}gnp.exe released[2J"));
+    assert!(!snapshots.contains("\\u0000"), "a NUL was stored");
+    for page in ["wire/index.html", "index.html", "api/v1/wire.json"] {
+        let text = fs::read_to_string(root.join("public").join(page)).unwrap();
+        assert!(!text.contains('\u{0}') && !text.contains("\\u0000"), "{page} holds a NUL");
+    }
+    let wire = fs::read_to_string(root.join("public/wire/index.html")).unwrap();
+    assert!(
+        wire.contains("<p class=\"record-title\" dir=\"auto\">Artificial intelligence model \u{202e}gnp.exe released[2J</p>"),
+        "the title is not isolated"
+    );
+    assert!(wire.contains("<bdi>mallory</bdi>"));
+}

@@ -243,6 +243,26 @@ pub struct Record {
 }
 
 impl Record {
+    /// Makes a record fit to store, whatever its platform sent: control characters (NUL,
+    /// terminal escapes, carriage returns, …) are removed from every text field, except line
+    /// breaks and tabs in the title and body.
+    pub fn sanitize(&mut self) {
+        for field in [&mut self.title, &mut self.text] {
+            strip_controls(field, true);
+        }
+        strip_controls(&mut self.url, false);
+        let optional = [
+            &mut self.author,
+            &mut self.author_id,
+            &mut self.community,
+            &mut self.language,
+            &mut self.matched,
+        ];
+        for field in optional.into_iter().flatten() {
+            strip_controls(field, false);
+        }
+    }
+
     /// Title and text together, the words analysis reads.
     pub fn full_text(&self) -> String {
         match (self.title.is_empty(), self.text.is_empty()) {
@@ -253,9 +273,30 @@ impl Record {
     }
 }
 
+/// Removes control characters from `text` in place, keeping `\n` and `\t` when `breaks`.
+fn strip_controls(text: &mut String, breaks: bool) {
+    let unwanted = |c: char| c.is_control() && !(breaks && matches!(c, '\n' | '\t'));
+    if text.contains(unwanted) {
+        text.retain(|c| !unwanted(c));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sanitize_strips_control_characters_but_keeps_breaks_and_bidi_marks() {
+        let json = r#"{"id":"hackernews:1","source":"hackernews","kind":"post","url":"https://x/\u0000a",
+            "title":"A\u0000I \u202egnp.exe\u001b[31m","text":"one\r\ntwo\tthree\u0007\u0085",
+            "author":"bob\n","created_at":"2026-01-01T00:00:00Z","collected_at":"2026-01-02T00:00:00Z"}"#;
+        let mut record: Record = serde_json::from_str(json).unwrap();
+        record.sanitize();
+        assert_eq!(record.title, "AI \u{202e}gnp.exe[31m");
+        assert_eq!(record.text, "one\ntwo\tthree");
+        assert_eq!(record.url, "https://x/a");
+        assert_eq!(record.author.as_deref(), Some("bob"));
+    }
 
     #[test]
     fn record_id_keeps_colons_in_native_id() {

@@ -31,6 +31,12 @@
     return e;
   }
 
+  // dir=auto isolates a record's text: a bidi override inside it cannot reorder the page.
+  function isolated(e) {
+    e.dir = 'auto';
+    return e;
+  }
+
   function card(item) {
     const li = el('li', 'record fresh src-' + item.source);
     li.dataset.source = item.source || '';
@@ -43,8 +49,8 @@
     time.dateTime = item.created_at;
     meta.append(time, ' · ', el('span', 'new-badge', 'New'));
     li.append(meta);
-    if (item.title) li.append(el('p', 'record-title', item.title));
-    if (item.text) li.append(el('p', 'record-text', item.text.length > 480 ? item.text.slice(0, 480) + '…' : item.text));
+    if (item.title) li.append(isolated(el('p', 'record-title', item.title)));
+    if (item.text) li.append(isolated(el('p', 'record-text', item.text.length > 480 ? item.text.slice(0, 480) + '…' : item.text)));
     const foot = el('p', 'record-foot');
     if (item.beat_name) foot.append(el('span', 'beat-tag', item.beat_name));
     if (item.sentiment_label) foot.append(el('span', 'sent s-' + item.sentiment_label, item.sentiment_label));
