@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use common::copy_tree;
 use walkdir::WalkDir;
 use zeitgeist::pipeline::runlog::{RunLog, RunMode, RunStatus};
+use zeitgeist::store::{Store, TimeWindow};
 use zeitgeist::synthesize::story_file;
 
 const BIN: &str = env!("CARGO_BIN_EXE_zeitgeist");
@@ -575,4 +576,40 @@ fn control_characters_are_stripped_at_import_and_bidi_text_is_isolated() {
         "the title is not isolated"
     );
     assert!(wire.contains("<bdi>mallory</bdi>"));
+}
+
+#[test]
+fn huge_titles_and_texts_are_capped_in_the_store_and_on_the_wire() {
+    let site = site();
+    let root = site.path();
+    let title = format!("Artificial intelligence {}", "giant ".repeat(200_000));
+    let record = serde_json::json!({
+        "id": "hackernews:999000002", "source": "hackernews", "kind": "post",
+        "url": "https://example.org/huge", "title": title,
+        "text": "machine learning ".repeat(300_000),
+        "created_at": "2026-03-04T13:00:00Z", "collected_at": "2026-03-04T13:00:00Z",
+    });
+    import_analyze_build(root, &record);
+    let stored = Store::open(root.join("data"))
+        .read_window(&TimeWindow::all())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id.as_str() == "hackernews:999000002")
+        .unwrap();
+    assert!(stored.truncated);
+    assert_eq!(stored.title.chars().count(), zeitgeist::model::record::MAX_TITLE_CHARS);
+    assert_eq!(stored.text.chars().count(), zeitgeist::model::record::MAX_TEXT_CHARS);
+    let wire: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(root.join("public/api/v1/wire.json")).unwrap())
+            .unwrap();
+    let item = wire["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "hackernews:999000002")
+        .unwrap();
+    let shown = item["title"].as_str().unwrap();
+    assert!(shown.chars().count() <= 301 && shown.ends_with("giant…"), "{shown}");
+    let page = fs::read_to_string(root.join("public/wire/index.html")).unwrap();
+    assert!(page.len() < 2_000_000, "the wire page is {} bytes", page.len());
 }

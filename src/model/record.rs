@@ -240,15 +240,32 @@ pub struct Record {
     /// Fields a platform has beyond these, kept as they came.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// True when the store cut the title to [`MAX_TITLE_CHARS`] or the text to
+    /// [`MAX_TEXT_CHARS`] characters; absent otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
+
+/// The most characters of a title the store keeps.
+pub const MAX_TITLE_CHARS: usize = 500;
+/// The most characters of body text the store keeps (a long article's first pages).
+pub const MAX_TEXT_CHARS: usize = 20_000;
 
 impl Record {
     /// Makes a record fit to store, whatever its platform sent: control characters (NUL,
     /// terminal escapes, carriage returns, …) are removed from every text field, except line
-    /// breaks and tabs in the title and body.
+    /// breaks and tabs in the title and body, and the title and text are cut to
+    /// [`MAX_TITLE_CHARS`] and [`MAX_TEXT_CHARS`] (then `truncated` is set).
     pub fn sanitize(&mut self) {
-        for field in [&mut self.title, &mut self.text] {
+        for (field, max) in [
+            (&mut self.title, MAX_TITLE_CHARS),
+            (&mut self.text, MAX_TEXT_CHARS),
+        ] {
             strip_controls(field, true);
+            if let Some((end, _)) = field.char_indices().nth(max) {
+                field.truncate(end);
+                self.truncated = true;
+            }
         }
         strip_controls(&mut self.url, false);
         let optional = [
@@ -296,6 +313,24 @@ mod tests {
         assert_eq!(record.text, "one\ntwo\tthree");
         assert_eq!(record.url, "https://x/a");
         assert_eq!(record.author.as_deref(), Some("bob"));
+        assert!(!record.truncated);
+        assert!(!serde_json::to_string(&record).unwrap().contains("truncated"));
+    }
+
+    #[test]
+    fn sanitize_caps_title_and_text_and_flags_the_record() {
+        let json = r#"{"id":"news:1","source":"news","kind":"article","url":"https://x",
+            "created_at":"2026-01-01T00:00:00Z","collected_at":"2026-01-02T00:00:00Z"}"#;
+        let mut record: Record = serde_json::from_str(json).unwrap();
+        record.title = "é".repeat(MAX_TITLE_CHARS + 1);
+        record.text = "word ".repeat(MAX_TEXT_CHARS);
+        record.sanitize();
+        assert_eq!(record.title.chars().count(), MAX_TITLE_CHARS);
+        assert_eq!(record.text.chars().count(), MAX_TEXT_CHARS);
+        assert!(record.truncated);
+        let stored = serde_json::to_string(&record).unwrap();
+        assert!(stored.contains("\"truncated\":true"), "{stored}");
+        assert_eq!(serde_json::from_str::<Record>(&stored).unwrap(), record);
     }
 
     #[test]

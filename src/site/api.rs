@@ -28,7 +28,7 @@ use crate::analyze::aggregate::Figures;
 use crate::model::story::{EarlierStory, GroundingOutcome, StoryExtra, StorySignal, WriterInfo};
 use crate::model::{RecordId, Source};
 use crate::site::content::Document;
-use crate::site::records::JoinedRecord;
+use crate::site::records::{shorten, JoinedRecord};
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::permalink;
 use crate::site::{display_path, Problem, Site};
@@ -41,6 +41,8 @@ pub const SPEC_DATA_KEY: &str = "api/openapi.json";
 pub const WIRE_ITEMS: usize = 200;
 /// Characters of a record's text kept in `wire.json` (the full text is in the record files).
 pub const WIRE_TEXT_CHARS: usize = 500;
+/// Characters of a record's title kept in `wire.json`.
+pub const WIRE_TITLE_CHARS: usize = 300;
 /// Number of `records/by-id/` shards; part of the API contract (clients compute the shard).
 pub const SHARDS: u32 = 256;
 
@@ -510,7 +512,7 @@ struct WireItem<'a> {
     id: &'a RecordId,
     source: Source,
     url: &'a str,
-    title: &'a str,
+    title: String,
     text: String,
     created_at: DateTime<Utc>,
     beat: Option<&'a str>,
@@ -533,7 +535,7 @@ fn wire_file(records: &[JoinedRecord], as_of: DateTime<Utc>, out: &mut Files) {
             id: &r.id,
             source: r.source,
             url: &r.url,
-            title: &r.title,
+            title: shorten(&r.title, WIRE_TITLE_CHARS),
             text: shorten(&r.text, WIRE_TEXT_CHARS),
             created_at: r.created_at,
             beat: r.beat.as_deref(),
@@ -551,13 +553,6 @@ fn wire_file(records: &[JoinedRecord], as_of: DateTime<Utc>, out: &mut Files) {
     );
 }
 
-/// `text` cut to at most `max` characters, with `…` when cut.
-fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", text[..end].trim_end()),
-        None => text.to_string(),
-    }
-}
 
 #[derive(Serialize)]
 struct DayFile<'a> {
@@ -659,11 +654,5 @@ mod tests {
         assert_eq!(points[2].end, as_of);
         assert_eq!(points[0].end, as_of - Duration::days(2));
         assert_eq!(points[0].records, 1);
-    }
-
-    #[test]
-    fn shorten_cuts_on_characters() {
-        assert_eq!(shorten("héllo world", 5), "héllo…");
-        assert_eq!(shorten("short", 10), "short");
     }
 }
