@@ -666,8 +666,14 @@ async fn reader_journey(
         "beat → story: {story_url}"
     );
     // Every cited record of the story (from the API) is linked from the page at its address.
-    let slug = story_url.trim_end_matches('/').rsplit('/').next().unwrap();
-    let api_story = read_json(&out.join(format!("api/v1/stories/{slug}.json")));
+    // A story's API id is its path below /stories/ with `-` for `/` (its date and slug).
+    let story_id = url_path(&story_url)
+        .split_once("/stories/")
+        .unwrap()
+        .1
+        .trim_matches('/')
+        .replace('/', "-");
+    let api_story = read_json(&out.join(format!("api/v1/stories/{story_id}.json")));
     let hrefs: Vec<String> = serde_json::from_value(
         client
             .execute(
@@ -689,12 +695,12 @@ async fn reader_journey(
         if !url.is_empty() {
             assert!(
                 hrefs.iter().any(|h| h == url),
-                "story {slug} does not link cited record {id} ({url})"
+                "story {story_id} does not link cited record {id} ({url})"
             );
             cited += 1;
         }
     }
-    assert!(cited > 0, "story {slug} links no cited record");
+    assert!(cited > 0, "story {story_id} links no cited record");
     visits.push(("story", loaded_urls(client).await, vec![]));
 
     // Recommendations: a fresh reader of story B, then the same reader after story A.

@@ -836,3 +836,44 @@ fn a_failing_partial_is_named_with_its_line() {
         "templates/partials/broken.html:2: template error: Failed to render 'page.html': Filter call 'round' failed",
     );
 }
+
+#[test]
+fn every_story_of_the_demo_has_its_own_id_page_and_api_file() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().unwrap();
+    let public = out.path().join("public");
+    let output = zeitgeist(repo, &["build", "--output", public.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let story_files = walkdir::WalkDir::new(repo.join("content/stories"))
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file() && e.file_name() != "_index.md")
+        .count();
+    assert!(story_files > 100, "{story_files} stories");
+    let api = public.join("api/v1");
+    let json = |rel: &str| -> serde_json::Value {
+        serde_json::from_str(&fs::read_to_string(api.join(rel)).unwrap()).unwrap()
+    };
+    let pages = json("stories/index.json")["pages"].as_u64().unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut slugs = std::collections::BTreeSet::new();
+    for n in 1..=pages {
+        for summary in json(&format!("stories/page/{n}.json"))["stories"].as_array().unwrap() {
+            let id = summary["id"].as_str().unwrap();
+            assert!(ids.insert(id.to_string()), "story id `{id}` twice");
+            slugs.insert(summary["slug"].as_str().unwrap().to_string());
+            let file = json(&format!("stories/{id}.json"));
+            assert_eq!(file["url"], summary["url"], "{id}");
+            let path = summary["url"].as_str().unwrap().split_once("/zeitgeist/").unwrap().1;
+            assert!(public.join(path).join("index.html").is_file(), "{id}: no page");
+            assert!(id.ends_with(summary["slug"].as_str().unwrap()));
+        }
+    }
+    assert_eq!(ids.len(), story_files, "every story is listed once");
+    let files = fs::read_dir(api.join("stories"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_type().unwrap().is_file())
+        .count();
+    assert_eq!(files, story_files + 1, "one file per story, and the index");
+    assert!(slugs.len() < ids.len(), "the demo has stories sharing a slug");
+}

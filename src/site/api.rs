@@ -8,7 +8,7 @@
 //! | File | Content |
 //! |---|---|
 //! | `stories/index.json`, `stories/page/N.json` | story summaries, newest first, `paginate` per page |
-//! | `stories/<slug>.json` | one story: front matter, sanitized body HTML, citations |
+//! | `stories/<id>.json` | one story (id: date and slug, see [`story_id`]): front matter, sanitized body HTML, citations |
 //! | `beats/index.json`, `beats/<slug>.json` | beat figures and daily/hourly series |
 //! | `wire.json` | the [`WIRE_ITEMS`] newest AI records |
 //! | `records/index.json`, `records/YYYY-MM-DD.json` | AI records by UTC day of creation |
@@ -133,6 +133,10 @@ fn api_url(site: &Site, rel: &str) -> String {
 /// A story as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct StorySummary {
+    /// Unique and stable: the story's path under `stories/` with `-` for `/`, so its date and
+    /// slug (`2026-06-talk-of-glm-jumps`); names its file, `stories/{id}.json`.
+    pub id: String,
+    /// The last part of the story's URL; stories of different months may share one.
     pub slug: String,
     pub title: String,
     pub description: String,
@@ -196,15 +200,27 @@ struct LoadedStory<'a> {
 }
 
 /// The published stories (pages under `content/stories/` whose `extra` is a story's), newest
-/// first, ties by slug.
+/// first, ties by path. Two stories whose ids would be the same are an error.
 fn stories(site: &Site) -> Result<Vec<LoadedStory<'_>>, Problem> {
     let mut stories = Vec::new();
+    let mut ids: BTreeMap<String, &Document> = BTreeMap::new();
     for page in &site.content.pages {
         if !page.rel.starts_with("stories/") || !page.meta.extra.contains_key("topic") {
             continue;
         }
         let extra: StoryExtra = serde_json::from_value(Value::Object(page.meta.extra.clone()))
             .map_err(|e| Problem::new(&page.file, None, format!("front matter `extra`: {e}")))?;
+        if let Some(other) = ids.insert(story_id(page), page) {
+            return Err(Problem::new(
+                &page.file,
+                None,
+                format!(
+                    "story id `{}` is also {}'s; rename one of the files",
+                    story_id(page),
+                    other.file.display()
+                ),
+            ));
+        }
         stories.push(LoadedStory { doc: page, extra });
     }
     stories.sort_by(|a, b| {
@@ -217,22 +233,22 @@ fn stories(site: &Site) -> Result<Vec<LoadedStory<'_>>, Problem> {
     Ok(stories)
 }
 
-fn story_slug(doc: &Document) -> String {
-    doc.path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_string()
+/// A story's id: its page path below `/stories/`, `/` replaced by `-`
+/// (`/stories/2026/06/gpt-jumps/` → `2026-06-gpt-jumps`).
+pub fn story_id(doc: &Document) -> String {
+    let path = doc.path.trim_matches('/');
+    path.strip_prefix("stories/").unwrap_or(path).replace('/', "-")
 }
 
 fn summary(site: &Site, story: &LoadedStory) -> StorySummary {
     let doc = story.doc;
-    let slug = story_slug(doc);
+    let id = story_id(doc);
+    let slug = doc.path.trim_end_matches('/').rsplit('/').next();
     let first = |taxonomy: &str| doc.meta.taxonomies.get(taxonomy)?.first().cloned();
     StorySummary {
-        api_url: api_url(site, &format!("stories/{slug}.json")),
-        slug,
+        api_url: api_url(site, &format!("stories/{id}.json")),
+        id,
+        slug: slug.unwrap_or_default().to_string(),
         title: doc.meta.title.clone(),
         description: doc.meta.description.clone(),
         date: doc.meta.date.unwrap_or_default(),
@@ -317,7 +333,7 @@ fn story_files(site: &Site, stories: &[LoadedStory], out: &mut Files) {
             follows_up: extra.follows_up.as_ref(),
             summary,
         };
-        out.put(&format!("stories/{}.json", file.summary.slug), &file);
+        out.put(&format!("stories/{}.json", file.summary.id), &file);
     }
 }
 
@@ -395,7 +411,7 @@ struct BeatFile<'a> {
     platform_share: &'a BTreeMap<String, f64>,
     top_entities: &'a [TermCount],
     top_phrases: &'a [TermCount],
-    /// Slugs of the beat's stories, newest first.
+    /// Ids of the beat's stories ([`story_id`]), newest first.
     stories: Vec<String>,
 }
 
@@ -475,7 +491,7 @@ fn beat_files(
                     .get("beats")
                     .is_some_and(|b| b.iter().any(|b| b == summary.slug))
             })
-            .map(|s| story_slug(s.doc))
+            .map(|s| story_id(s.doc))
             .collect();
         let file = BeatFile {
             summary,
