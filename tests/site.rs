@@ -837,13 +837,46 @@ fn a_failing_partial_is_named_with_its_line() {
     );
 }
 
-#[test]
-fn every_story_of_the_demo_has_its_own_id_page_and_api_file() {
+/// Builds the repository's own site (the committed demo) into a temp folder: (folder, output).
+fn build_demo() -> (tempfile::TempDir, PathBuf) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().unwrap();
     let public = out.path().join("public");
     let output = zeitgeist(repo, &["build", "--output", public.to_str().unwrap()]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    (out, public)
+}
+
+#[test]
+fn the_demo_sitemap_lists_every_page() {
+    let (_out, public) = build_demo();
+    let sitemap = fs::read_to_string(public.join("sitemap.xml")).unwrap();
+    let listed: std::collections::BTreeSet<&str> = sitemap
+        .split("<loc>")
+        .skip(1)
+        .map(|s| s.split("</loc>").next().unwrap())
+        .collect();
+    let pages: Vec<String> = snapshot(&public)
+        .keys()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p.ends_with("index.html"))
+        .map(|p| {
+            format!(
+                "https://zeitgeist-observatory.github.io/zeitgeist/{}",
+                p.trim_end_matches("index.html")
+            )
+        })
+        .collect();
+    let missing: Vec<&String> = pages.iter().filter(|p| !listed.contains(p.as_str())).collect();
+    assert!(missing.is_empty(), "missing from the sitemap: {missing:#?}");
+    assert_eq!(listed.len(), pages.len());
+    assert!(listed.contains("https://zeitgeist-observatory.github.io/zeitgeist/developers/console/"));
+}
+
+#[test]
+fn every_story_of_the_demo_has_its_own_id_page_and_api_file() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_out, public) = build_demo();
     let story_files = walkdir::WalkDir::new(repo.join("content/stories"))
         .into_iter()
         .map(Result::unwrap)
