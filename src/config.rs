@@ -39,6 +39,9 @@ pub struct Config {
     /// BCP 47 language of the site's own pages.
     #[serde(default = "default_language")]
     pub language: String,
+    /// Where the project's source and issue tracker live (an http(s) URL), linked in the footer.
+    #[serde(default)]
+    pub repository: Option<String>,
     /// Folder name under `themes/`.
     #[serde(default = "default_theme")]
     pub theme: String,
@@ -176,6 +179,10 @@ impl Config {
         }
         if !self.base_url.ends_with('/') {
             self.base_url.push('/');
+        }
+        let web_url = |url: &str| url.starts_with("http://") || url.starts_with("https://");
+        if self.repository.as_deref().is_some_and(|url| !web_url(url)) {
+            return Err(invalid("repository", "must be an absolute http(s) URL"));
         }
         if self.paginate == 0 {
             return Err(invalid("paginate", "must be at least 1"));
@@ -343,6 +350,16 @@ mod tests {
         let err = Config::load(root).unwrap_err().to_string();
         assert!(err.contains("site.toml: `output_dir`:"), "{err}");
         assert!(err.contains("source folder `content/`"), "{err}");
+    }
+
+    #[test]
+    fn repository_must_be_a_web_address() {
+        let text = format!("{MINIMAL}repository = \"git@github.com:x/y\"\n");
+        let err = Config::parse(Path::new("site.toml"), &text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "site.toml: `repository`: must be an absolute http(s) URL"
+        );
     }
 
     #[test]

@@ -910,3 +910,55 @@ fn every_story_of_the_demo_has_its_own_id_page_and_api_file() {
     assert_eq!(files, story_files + 1, "one file per story, and the index");
     assert!(slugs.len() < ids.len(), "the demo has stories sharing a slug");
 }
+
+#[test]
+fn demo_pages_have_headings_in_order_sharing_metadata_and_the_repository() {
+    let (_out, public) = build_demo();
+    let heading = regex::Regex::new(r"<h([1-6])[ >]").unwrap();
+    let pages: Vec<PathBuf> = snapshot(&public)
+        .into_keys()
+        .filter(|p| p.ends_with("index.html"))
+        .collect();
+    for rel in &pages {
+        let html = fs::read_to_string(public.join(rel)).unwrap();
+        let main = html.split("<main").nth(1).unwrap().split("</main>").next().unwrap();
+        let levels: Vec<u32> = heading
+            .captures_iter(main)
+            .map(|c| c[1].parse().unwrap())
+            .collect();
+        assert_eq!(levels.first(), Some(&1), "{}: no h1 first", rel.display());
+        assert_eq!(levels.iter().filter(|&&l| l == 1).count(), 1, "{}", rel.display());
+        for pair in levels.windows(2) {
+            assert!(pair[1] <= pair[0] + 1, "{}: h{} after h{}", rel.display(), pair[1], pair[0]);
+        }
+        for tag in ["og:title", "og:description", "og:type", "og:url", "twitter:card"] {
+            assert!(html.contains(tag), "{}: no {tag}", rel.display());
+        }
+        assert!(
+            html.contains("<a href=\"https:&#x2F;&#x2F;github.com&#x2F;zeitgeist-observatory&#x2F;zeitgeist\">Source and issues</a>"),
+            "{}: no repository link",
+            rel.display()
+        );
+    }
+    let story = pages
+        .iter()
+        .find(|p| p.starts_with("stories/2026"))
+        .unwrap();
+    let html = fs::read_to_string(public.join(story)).unwrap();
+    let ld = html
+        .split("<script type=\"application/ld+json\">")
+        .nth(1)
+        .unwrap()
+        .split("</script>")
+        .next()
+        .unwrap();
+    let ld: serde_json::Value = serde_json::from_str(ld).unwrap();
+    assert_eq!(ld["@type"], "NewsArticle");
+    assert!(html.contains(&format!("<h1>{}</h1>", ld["headline"].as_str().unwrap())));
+    let twin = fs::read_to_string(public.join(story.with_file_name("index.txt"))).unwrap();
+    assert!(twin.contains("[1]") && twin.contains("\n[1] "), "footnotes are not numbered:\n{twin}");
+    let api = fs::read_to_string(public.join("developers/api/index.html")).unwrap();
+    let visible = regex::Regex::new(r"<[^>]+>").unwrap().replace_all(&api, "");
+    assert!(!visible.contains('`'), "literal backticks on the API page");
+    assert!(api.contains("<code>Access-Control-Allow-Origin: *</code>"));
+}

@@ -63,6 +63,7 @@ impl Templates {
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
         crate::site::charts::register(&mut tera);
         crate::site::records::register(&mut tera);
+        register_filters(&mut tera);
         let all = sources
             .iter()
             .map(|(name, (_, text))| (name.as_str(), text.as_str()));
@@ -186,6 +187,31 @@ impl Templates {
         }
         None
     }
+}
+
+/// `json_ld`: a value as JSON safe inside `<script>` (no `<`, `>` or `&` that could end it);
+/// `code_spans`: plain text escaped for HTML, with `` `code` `` spans as `<code>` (for the
+/// OpenAPI document's descriptions).
+fn register_filters(tera: &mut Tera) {
+    tera.register_filter("json_ld", |value: &Value, _: &HashMap<String, Value>| {
+        let json = serde_json::to_string(value).map_err(|e| e.to_string())?;
+        let safe = json
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026");
+        Ok(Value::String(safe))
+    });
+    tera.register_filter("code_spans", |value: &Value, _: &HashMap<String, Value>| {
+        let text = crate::site::escape_xml(value.as_str().unwrap_or_default());
+        let mut html = String::with_capacity(text.len());
+        for (i, part) in text.split('`').enumerate() {
+            match i % 2 {
+                1 => html.push_str(&format!("<code>{part}</code>")),
+                _ => html.push_str(part),
+            }
+        }
+        Ok(Value::String(html))
+    });
 }
 
 /// Names of the lookup functions, for [`lookup_users`].
@@ -405,6 +431,24 @@ mod tests {
             "title = \"Z\"\nbase_url = \"https://x.org/\"\ntheme = \"t\"\n",
         )
         .unwrap()
+    }
+
+    #[test]
+    fn json_ld_cannot_end_its_script_and_code_spans_are_escaped() {
+        let dir = site_with(&[(
+            "x.html",
+            "<script>{{ title | json_ld | safe }}</script><p>{{ text | code_spans | safe }}</p>",
+        )]);
+        let templates = Templates::load(&Paths::new(dir.path()), &config()).unwrap();
+        let mut context = Context::new();
+        context.insert("title", "</script><b>&");
+        context.insert("text", "use `a<b>` & <i>");
+        let html = templates.render("x.html", &context, "x").unwrap();
+        assert_eq!(
+            html,
+            "<script>\"\\u003c/script\\u003e\\u003cb\\u003e\\u0026\"</script>\
+             <p>use <code>a&lt;b&gt;</code> &amp; &lt;i&gt;</p>"
+        );
     }
 
     #[test]
