@@ -962,3 +962,15 @@ fn demo_pages_have_headings_in_order_sharing_metadata_and_the_repository() {
     assert!(!visible.contains('`'), "literal backticks on the API page");
     assert!(api.contains("<code>Access-Control-Allow-Origin: *</code>"));
 }
+
+#[test]
+fn demo_figures_say_their_window_and_dates_without_times_stand_alone() {
+    let (_out, public) = build_demo();
+    let home = fs::read_to_string(public.join("index.html")).unwrap();
+    assert!(home.contains("records analysed in the 90-day window"));
+    let page = fs::read_to_string(public.join("wire/index.html")).unwrap();
+    let hn_times = regex::Regex::new(r#"<time datetime="[^"]*T00:00:00Z">([^<]*)</time>"#).unwrap();
+    let dates: Vec<&str> = hn_times.captures_iter(&page).map(|c| c.get(1).unwrap().as_str()).collect();
+    assert!(!dates.is_empty(), "no date-only record on the wire");
+    assert!(dates.iter().all(|d| !d.contains("UTC") && !d.contains(':')), "{dates:?}");
+}

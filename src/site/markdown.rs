@@ -264,8 +264,10 @@ fn tidy_blank_lines(text: &str) -> String {
     out
 }
 
-/// Cuts `text` to at most `max` characters at a word boundary, marking the cut with `…`.
+/// Cuts `text` (trimmed) to at most `max` characters at a word boundary, marking the cut
+/// with `…`. Summaries, record excerpts and the `shorten` template filter all cut this way.
 pub fn shorten(text: &str, max: usize) -> String {
+    let text = text.trim();
     if text.chars().count() <= max {
         return text.to_string();
     }

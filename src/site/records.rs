@@ -26,6 +26,7 @@ use serde_json::{json, Value};
 
 use crate::config::Paths;
 use crate::model::{Engagement, Kind, Record, RecordId, Source};
+use crate::site::markdown::shorten;
 use crate::site::{display_path, Problem};
 use crate::store::{Store, TimeWindow};
 
@@ -242,17 +243,6 @@ pub fn safe_url(url: &str) -> String {
     }
 }
 
-/// At most `limit` characters, cut at a word boundary with an ellipsis.
-pub fn shorten(text: &str, limit: usize) -> String {
-    let text = text.trim();
-    if text.chars().count() <= limit {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(limit).collect();
-    let at = cut.rfind(char::is_whitespace).unwrap_or(cut.len());
-    format!("{}…", cut[..at].trim_end())
-}
-
 /// Adds the `safe_url` filter: templates pass any link taken from a record through it.
 pub fn register(tera: &mut tera::Tera) {
     tera.register_filter("safe_url", |value: &Value, _: &HashMap<String, Value>| {
@@ -294,11 +284,5 @@ mod tests {
             Some("a".into())
         );
         assert_eq!(main_beat(&[]), None);
-    }
-
-    #[test]
-    fn shorten_cuts_at_words() {
-        assert_eq!(shorten("one two three", 9), "one two…");
-        assert_eq!(shorten("short", 9), "short");
     }
 }

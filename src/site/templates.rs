@@ -191,8 +191,16 @@ impl Templates {
 
 /// `json_ld`: a value as JSON safe inside `<script>` (no `<`, `>` or `&` that could end it);
 /// `code_spans`: plain text escaped for HTML, with `` `code` `` spans as `<code>` (for the
-/// OpenAPI document's descriptions).
+/// OpenAPI document's descriptions); `shorten(length=N)`: text cut at a word, with `…`.
 fn register_filters(tera: &mut Tera) {
+    tera.register_filter("shorten", |value: &Value, args: &HashMap<String, Value>| {
+        let length = args
+            .get("length")
+            .and_then(Value::as_u64)
+            .ok_or("shorten: needs `length`, a number of characters")?;
+        let text = value.as_str().unwrap_or_default();
+        Ok(Value::String(crate::site::markdown::shorten(text, length as usize)))
+    });
     tera.register_filter("json_ld", |value: &Value, _: &HashMap<String, Value>| {
         let json = serde_json::to_string(value).map_err(|e| e.to_string())?;
         let safe = json
@@ -449,6 +457,16 @@ mod tests {
             "<script>\"\\u003c/script\\u003e\\u003cb\\u003e\\u0026\"</script>\
              <p>use <code>a&lt;b&gt;</code> &amp; &lt;i&gt;</p>"
         );
+    }
+
+    #[test]
+    fn shorten_cuts_at_a_word() {
+        let dir = site_with(&[("x.html", "{{ title | shorten(length=12) }}")]);
+        let templates = Templates::load(&Paths::new(dir.path()), &config()).unwrap();
+        let mut context = Context::new();
+        context.insert("title", "Anthropic announces Claude");
+        let html = templates.render("x.html", &context, "x").unwrap();
+        assert_eq!(html, "Anthropic…");
     }
 
     #[test]

@@ -536,7 +536,7 @@ fn quoted_records(pack: &EvidencePack, citations: &[String]) -> Vec<QuotedRecord
             source: r.source,
             url: r.url.clone(),
             title: r.title.clone(),
-            text: crate::site::records::shorten(&r.text, QUOTED_CHARS),
+            text: crate::site::markdown::shorten(&r.text, QUOTED_CHARS),
             author: r.author.clone(),
             community: r.community.clone(),
             created_at: r.created_at,

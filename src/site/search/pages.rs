@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::site::content::Document;
-use crate::site::records::{shorten, JoinedRecord};
+use crate::site::markdown::shorten;
+use crate::site::records::JoinedRecord;
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::{permalink, slugify};
 use crate::site::{beats, Problem, Site};
