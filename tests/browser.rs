@@ -501,7 +501,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// chromedriver, stopped when dropped.
+/// A child process (chromedriver, `zeitgeist serve`), stopped when dropped.
 struct Driver(Child);
 
 impl Drop for Driver {
@@ -826,10 +826,11 @@ async fn search_journey(
 
     // The platform filter, chosen from the page's own select, narrows the same query.
     let all = announced(&open_search(client, site, &[("q", "ai")]).await);
-    let platform: String = serde_json::from_value(
+    let (platform, platform_name): (String, String) = serde_json::from_value(
         client
             .execute(
-                "return [...document.querySelectorAll('select[name=platform] option')].map(o => o.value).find(v => v) || ''",
+                "const o = [...document.querySelectorAll('select[name=platform] option')].find(o => o.value);
+                 return o ? [o.value, o.textContent.split(' (')[0]] : ['', ''];",
                 vec![],
             )
             .await
@@ -848,8 +849,8 @@ async fn search_journey(
     );
     for (title, _, facts) in &filtered {
         assert!(
-            facts.split(" · ").any(|fact| fact == platform),
-            "{title:?} shown under platform={platform}: {facts:?}"
+            facts.split(" · ").any(|fact| fact == platform_name),
+            "{title:?} shown under platform={platform} ({platform_name}): {facts:?}"
         );
     }
     let select = client
@@ -920,19 +921,27 @@ fn url_path(url: &str) -> &str {
         .unwrap_or(url)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn in_chromium_the_playground_wire_search_and_console_work_offline() {
+/// Chromium and chromedriver; `None` (after a skip line) where they are not installed, except
+/// under `CI=true`, which requires them.
+fn browser_programs() -> Option<(PathBuf, PathBuf)> {
     let programs = (
         find_program(&["chromium", "chromium-browser"]),
         find_program(&["chromedriver"]),
     );
-    let (Some(chromium), Some(chromedriver)) = programs else {
-        let message =
-            "chromium or chromedriver not found (apt-get install chromium chromium-driver)";
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{message}; CI=true requires the browser tests");
-        }
-        eprintln!("SKIPPED browser tests: {message}");
+    if let (Some(chromium), Some(chromedriver)) = programs {
+        return Some((chromium, chromedriver));
+    }
+    let message = "chromium or chromedriver not found (apt-get install chromium chromium-driver)";
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{message}; CI=true requires the browser tests");
+    }
+    eprintln!("SKIPPED browser tests: {message}");
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_playground_wire_search_and_console_work_offline() {
+    let Some((chromium, chromedriver)) = browser_programs() else {
         return;
     };
     let demo = demo();
@@ -1074,4 +1083,81 @@ fn the_page_scan_tells_live_payloads_from_escaped_text() {
     assert_eq!(live("<script>alert(1)</script>"), 1);
     assert_eq!(live("<img src=x onerror=alert(1)>"), 1);
     assert_eq!(live("<a href=\"javascript:alert(1)\">x</a>"), 1);
+}
+
+/// The two widths every layout is checked at: a desktop window and a phone.
+const WIDTHS: [u32; 2] = [1280, 390];
+
+/// `zeitgeist serve` of the demo on a free port: the process and the site's address.
+async fn serve_demo() -> (Driver, String) {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .arg("--root")
+        .arg(&demo().root)
+        .args(["serve", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start zeitgeist serve");
+    let site = format!("http://127.0.0.1:{port}/");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while reqwest::get(&site).await.map_or(true, |r| !r.status().is_success()) {
+        assert!(Instant::now() < deadline, "zeitgeist serve did not start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    (Driver(child), site)
+}
+
+/// Under `serve`, each page keeps a live-reload long poll open. Pages the browser keeps in its
+/// back/forward cache used to keep theirs, until six held every connection Chromium allows to
+/// the host and the next page's search never loaded its index. Every load must now search, at
+/// both widths, and the filters and results show names and dates, not slugs and ISO dates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_serve_every_page_load_runs_the_search_and_shows_names() {
+    let Some((chromium, chromedriver)) = browser_programs() else {
+        return;
+    };
+    let (_server, site) = serve_demo().await;
+    let (_driver, driver_url) = start_driver(&chromedriver).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = connect(&driver_url, &chromium, profile.path()).await;
+    for width in WIDTHS {
+        client.set_window_size(width, 900).await.unwrap();
+        for load in 0..8 {
+            // A page in between, as a reader browses, then a linked search.
+            client.goto(&format!("{site}beats/")).await.unwrap();
+            let status = open_search(&client, &site, &[("q", "openai")]).await;
+            assert!(
+                status.contains("results for"),
+                "{width} px, load {load}: {status:?}"
+            );
+        }
+        let options: Vec<String> = serde_json::from_value(
+            client
+                .execute(
+                    "return [...document.querySelectorAll('[data-zg-filters] option')].map(o => o.textContent)",
+                    vec![],
+                )
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let slug = regex::Regex::new(r"^[a-z]+(-[a-z]+)+ \(").unwrap();
+        assert!(
+            options.iter().all(|o| !slug.is_match(o)),
+            "raw slugs among the filters: {options:?}"
+        );
+        let mut lower: Vec<String> = options.iter().map(|o| o.split(" (").next().unwrap().to_lowercase()).collect();
+        let count = lower.len();
+        lower.sort();
+        lower.dedup();
+        assert_eq!(lower.len(), count, "a filter value twice: {options:?}");
+        assert!(options.iter().any(|o| o.starts_with("Hacker News (")), "{options:?}");
+        let iso = regex::Regex::new(r"\d{4}-\d{2}-\d{2}").unwrap();
+        for (title, _, facts) in search_results(&client).await {
+            assert!(!iso.is_match(&facts), "{title}: {facts}");
+            assert!(!facts.split(" · ").any(|f| slug.is_match(&format!("{f} ("))), "{title}: {facts}");
+        }
+    }
+    client.close().await.unwrap();
 }
