@@ -1161,3 +1161,111 @@ async fn under_serve_every_page_load_runs_the_search_and_shows_names() {
     }
     client.close().await.unwrap();
 }
+
+/// What the layout check measures on one page, in CSS pixels.
+const LAYOUT_PROBE: &str = r#"
+const nav = document.querySelector('.site-nav');
+const navLinks = [...nav.querySelectorAll('a')];
+const navBox = nav.getBoundingClientRect();
+const clipped = [...document.querySelectorAll('main pre, main table')]
+  .filter((e) => e.scrollWidth > e.clientWidth + 1)
+  .map((e) => e.tagName + ' ' + e.scrollWidth + '>' + e.clientWidth);
+const fonts = [...document.querySelectorAll('svg.chart text')].map((t) => {
+  const svg = t.ownerSVGElement, scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return parseFloat(getComputedStyle(t).fontSize) * scale;
+});
+const overlaps = [...document.querySelectorAll('svg.chart.hbars text.label')].filter((t) => {
+  const bar = t.nextElementSibling;
+  return bar && t.getBBox().x + t.getBBox().width > bar.x.baseVal.value + 0.5 && bar.width.baseVal.value > 0;
+}).map((t) => t.textContent);
+return {
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  wide: [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .slice(0, 4).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().width)}`),
+  navHidden: navLinks.filter((a) => { const b = a.getBoundingClientRect(); return b.right > navBox.right + 1 || b.left < navBox.left - 1; }).map((a) => a.textContent),
+  clipped, overlaps,
+  h1: document.querySelectorAll('h1').length,
+  og: ['og:title', 'og:description', 'og:type', 'og:url'].every((p) => document.querySelector(`meta[property="${p}"]`)),
+  repository: [...document.querySelectorAll('footer a')].some((a) => a.textContent === 'Source and issues' && a.offsetWidth > 0),
+  jsonLd: [...document.querySelectorAll('script[type="application/ld+json"]')].map((s) => JSON.parse(s.textContent)['@type']),
+  fontMin: fonts.length ? Math.min(...fonts) : null,
+  fontMax: fonts.length ? Math.max(...fonts) : null,
+};
+"#;
+
+/// At a desktop and a phone width nothing overflows the page, every header link is in view,
+/// code blocks and tables show whole (desktop) or scroll inside themselves, chart text is
+/// 10–18 px as shown and bar labels stay clear of their bars; every page has one `h1`,
+/// sharing tags and the repository link, and stories their `NewsArticle` JSON-LD.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_desktop_and_phone_widths_with_headings_and_sharing_tags() {
+    let Some((chromium, chromedriver)) = browser_programs() else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+    build(&demo().root, out.path(), &site);
+    let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(out.path()));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let story = read_json(&out.path().join("api/v1/stories/index.json"))["stories"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_driver, driver_url) = start_driver(&chromedriver).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = connect(&driver_url, &chromium, profile.path()).await;
+    let pages = [
+        "",
+        "beats/",
+        "beats/agents/",
+        "wire/",
+        "search/?q=openai",
+        "developers/console/",
+        "developers/api/",
+        "developers/architecture/",
+        "developers/playground/",
+    ];
+    let mut problems = Vec::new();
+    for width in WIDTHS {
+        client.set_window_size(width, 900).await.unwrap();
+        let urls = pages.iter().map(|p| format!("{site}{p}")).chain([story.clone()]);
+        for url in urls {
+            client.goto(&url).await.unwrap();
+            let probe = client.execute(LAYOUT_PROBE, vec![]).await.unwrap();
+            let mut wrong = Vec::new();
+            if probe["overflow"].as_f64().unwrap() > 0.0 {
+                wrong.push(format!("page {} px too wide: {}", probe["overflow"], probe["wide"]));
+            }
+            if !probe["navHidden"].as_array().unwrap().is_empty() {
+                wrong.push(format!("header links out of view: {}", probe["navHidden"]));
+            }
+            if width > 1000 && !probe["clipped"].as_array().unwrap().is_empty() {
+                wrong.push(format!("clipped: {}", probe["clipped"]));
+            }
+            if probe["h1"] != 1 || probe["og"] != true || probe["repository"] != true {
+                wrong.push(format!(
+                    "h1 ×{}, sharing tags {}, repository link {}",
+                    probe["h1"], probe["og"], probe["repository"]
+                ));
+            }
+            let is_story = url == story;
+            if (probe["jsonLd"] == json!(["NewsArticle"])) != is_story {
+                wrong.push(format!("JSON-LD {}", probe["jsonLd"]));
+            }
+            if !probe["overlaps"].as_array().unwrap().is_empty() {
+                wrong.push(format!("labels run into bars: {}", probe["overlaps"]));
+            }
+            if let (Some(min), Some(max)) = (probe["fontMin"].as_f64(), probe["fontMax"].as_f64()) {
+                if min < 10.0 || max > 18.0 {
+                    wrong.push(format!("chart text {min:.1}–{max:.1} px"));
+                }
+            }
+            if !wrong.is_empty() {
+                problems.push(format!("{width} px {url}: {}", wrong.join("; ")));
+            }
+        }
+    }
+    client.close().await.unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+}
