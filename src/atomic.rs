@@ -35,7 +35,10 @@ pub fn remove_stale_temps(dir: &Path) -> io::Result<Vec<PathBuf>> {
     for entry in walkdir::WalkDir::new(dir) {
         let entry = match entry {
             Ok(entry) => entry,
-            Err(e) if e.io_error().is_some_and(|e| e.kind() == io::ErrorKind::NotFound) => {
+            Err(e)
+                if e.io_error()
+                    .is_some_and(|e| e.kind() == io::ErrorKind::NotFound) =>
+            {
                 continue
             }
             Err(e) => return Err(io::Error::other(e)),
@@ -111,7 +114,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let runs = dir.path().join("runs/2026/03");
         fs::create_dir_all(&runs).unwrap();
-        for name in [".zeitgeist-a1B2c3.tmp", "keep.json", ".zeitgeist-x.json", "a.tmp"] {
+        for name in [
+            ".zeitgeist-a1B2c3.tmp",
+            "keep.json",
+            ".zeitgeist-x.json",
+            "a.tmp",
+        ] {
             fs::write(runs.join(name), b"x").unwrap();
         }
         fs::write(dir.path().join(".zeitgeist-zz.tmp"), b"x").unwrap();
@@ -123,6 +131,8 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, [".zeitgeist-x.json", "a.tmp", "keep.json"]);
-        assert!(remove_stale_temps(&dir.path().join("missing")).unwrap().is_empty());
+        assert!(remove_stale_temps(&dir.path().join("missing"))
+            .unwrap()
+            .is_empty());
     }
 }

@@ -346,7 +346,11 @@ mod tests {
             assert!(ok.is_ok(), "`{good}`: {ok:?}");
         }
 
-        fs::write(root.join(CONFIG_FILE), format!("{MINIMAL}output_dir = \"content\"\n")).unwrap();
+        fs::write(
+            root.join(CONFIG_FILE),
+            format!("{MINIMAL}output_dir = \"content\"\n"),
+        )
+        .unwrap();
         let err = Config::load(root).unwrap_err().to_string();
         assert!(err.contains("site.toml: `output_dir`:"), "{err}");
         assert!(err.contains("source folder `content/`"), "{err}");

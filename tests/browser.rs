@@ -228,6 +228,7 @@ fn check_openapi_structure(spec: &Value) {
             .unwrap_or_else(|e| panic!("schema {name} is not valid JSON Schema: {e}"));
     }
     let mut operations = std::collections::HashSet::new();
+    let parameter = regex::Regex::new(r"\{([a-z]+)\}").unwrap();
     for (path, item) in spec["paths"].as_object().unwrap() {
         assert!(path.starts_with('/'), "{path}");
         let op = &item["get"];
@@ -239,8 +240,7 @@ fn check_openapi_structure(spec: &Value) {
             .as_array()
             .map(|ps| ps.iter().map(|p| p["name"].as_str().unwrap()).collect())
             .unwrap_or_default();
-        let templated: Vec<&str> = regex::Regex::new(r"\{([a-z]+)\}")
-            .unwrap()
+        let templated: Vec<&str> = parameter
             .captures_iter(path)
             .map(|c| c.get(1).unwrap().as_str())
             .collect();
@@ -1101,7 +1101,10 @@ async fn serve_demo() -> (Driver, String) {
         .expect("start zeitgeist serve");
     let site = format!("http://127.0.0.1:{port}/");
     let deadline = Instant::now() + Duration::from_secs(120);
-    while reqwest::get(&site).await.map_or(true, |r| !r.status().is_success()) {
+    while reqwest::get(&site)
+        .await
+        .map_or(true, |r| !r.status().is_success())
+    {
         assert!(Instant::now() < deadline, "zeitgeist serve did not start");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -1121,6 +1124,8 @@ async fn under_serve_every_page_load_runs_the_search_and_shows_names() {
     let (_driver, driver_url) = start_driver(&chromedriver).await;
     let profile = tempfile::tempdir().unwrap();
     let client = connect(&driver_url, &chromium, profile.path()).await;
+    let slug = regex::Regex::new(r"^[a-z]+(-[a-z]+)+ \(").unwrap();
+    let iso = regex::Regex::new(r"\d{4}-\d{2}-\d{2}").unwrap();
     for width in WIDTHS {
         client.set_window_size(width, 900).await.unwrap();
         for load in 0..8 {
@@ -1142,21 +1147,28 @@ async fn under_serve_every_page_load_runs_the_search_and_shows_names() {
                 .unwrap(),
         )
         .unwrap();
-        let slug = regex::Regex::new(r"^[a-z]+(-[a-z]+)+ \(").unwrap();
         assert!(
             options.iter().all(|o| !slug.is_match(o)),
             "raw slugs among the filters: {options:?}"
         );
-        let mut lower: Vec<String> = options.iter().map(|o| o.split(" (").next().unwrap().to_lowercase()).collect();
+        let mut lower: Vec<String> = options
+            .iter()
+            .map(|o| o.split(" (").next().unwrap().to_lowercase())
+            .collect();
         let count = lower.len();
         lower.sort();
         lower.dedup();
         assert_eq!(lower.len(), count, "a filter value twice: {options:?}");
-        assert!(options.iter().any(|o| o.starts_with("Hacker News (")), "{options:?}");
-        let iso = regex::Regex::new(r"\d{4}-\d{2}-\d{2}").unwrap();
+        assert!(
+            options.iter().any(|o| o.starts_with("Hacker News (")),
+            "{options:?}"
+        );
         for (title, _, facts) in search_results(&client).await {
             assert!(!iso.is_match(&facts), "{title}: {facts}");
-            assert!(!facts.split(" · ").any(|f| slug.is_match(&format!("{f} ("))), "{title}: {facts}");
+            assert!(
+                !facts.split(" · ").any(|f| slug.is_match(&format!("{f} ("))),
+                "{title}: {facts}"
+            );
         }
     }
     client.close().await.unwrap();
@@ -1204,7 +1216,10 @@ async fn pages_fit_desktop_and_phone_widths_with_headings_and_sharing_tags() {
     };
     let out = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+    let site = format!(
+        "http://127.0.0.1:{}/",
+        listener.local_addr().unwrap().port()
+    );
     build(&demo().root, out.path(), &site);
     let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(out.path()));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -1229,13 +1244,19 @@ async fn pages_fit_desktop_and_phone_widths_with_headings_and_sharing_tags() {
     let mut problems = Vec::new();
     for width in WIDTHS {
         client.set_window_size(width, 900).await.unwrap();
-        let urls = pages.iter().map(|p| format!("{site}{p}")).chain([story.clone()]);
+        let urls = pages
+            .iter()
+            .map(|p| format!("{site}{p}"))
+            .chain([story.clone()]);
         for url in urls {
             client.goto(&url).await.unwrap();
             let probe = client.execute(LAYOUT_PROBE, vec![]).await.unwrap();
             let mut wrong = Vec::new();
             if probe["overflow"].as_f64().unwrap() > 0.0 {
-                wrong.push(format!("page {} px too wide: {}", probe["overflow"], probe["wide"]));
+                wrong.push(format!(
+                    "page {} px too wide: {}",
+                    probe["overflow"], probe["wide"]
+                ));
             }
             if !probe["navHidden"].as_array().unwrap().is_empty() {
                 wrong.push(format!("header links out of view: {}", probe["navHidden"]));

@@ -370,6 +370,9 @@ async fn hackernews_pages_by_created_at_and_resumes_from_the_cursor() {
 
 // ---------------------------------------------------------------- faults
 
+/// Makes the reply a fault test injects.
+type MakeReply = Box<dyn Fn() -> Reply + Send + Sync>;
+
 /// Serves the HN story fixture, with `fault` answering the requests it chooses (by index), to a
 /// client whose retry notices are collected.
 async fn faulty_hn(
@@ -404,7 +407,7 @@ async fn faulty_hn(
 #[tokio::test]
 async fn transient_faults_are_retried_and_lose_nothing() {
     let html = "<!DOCTYPE html><html><head><title>503</title></head><body>Try later</body></html>";
-    let faults: Vec<(&str, Box<dyn Fn() -> Reply + Send + Sync>)> = vec![
+    let faults: Vec<(&str, MakeReply)> = vec![
         ("500 then success", Box::new(|| Reply::status(500, "oops"))),
         (
             "429 with Retry-After",
@@ -468,7 +471,7 @@ async fn transient_faults_are_retried_and_lose_nothing() {
 
 #[tokio::test]
 async fn persistent_faults_keep_good_records_and_hold_the_cursor() {
-    let faults: Vec<(&str, &str, Box<dyn Fn() -> Reply + Send + Sync>)> = vec![
+    let faults: Vec<(&str, &str, MakeReply)> = vec![
         ("500", "HTTP 500", Box::new(|| Reply::status(500, "oops"))),
         (
             "truncated",
@@ -862,6 +865,8 @@ async fn bluesky_search_uses_a_session_and_pages_with_cursor() {
 }
 
 /// A real WebSocket server on loopback sending the recorded Jetstream events, one per message.
+// The handshake callback's error type is tungstenite's, whatever its size.
+#[allow(clippy::result_large_err)]
 async fn jetstream_server() -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/subscribe", listener.local_addr().unwrap());

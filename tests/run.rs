@@ -511,9 +511,17 @@ fn an_empty_analysis_window_builds_every_page_and_says_so() {
     let output = zeitgeist(root, &["analyze", "--as-of", "2026-11-30T00:00:00Z"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let output = zeitgeist(root, &["build"]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     for page in [
         "index.html",
         "beats/index.html",
@@ -523,7 +531,9 @@ fn an_empty_analysis_window_builds_every_page_and_says_so() {
     ] {
         let html = fs::read_to_string(root.join("public").join(page)).unwrap();
         assert!(
-            html.contains("The analysis window, the 90 days up to 30 November 2026, holds no records"),
+            html.contains(
+                "The analysis window, the 90 days up to 30 November 2026, holds no records"
+            ),
             "{page} does not say the window is empty"
         );
         assert!(!html.contains("NaN"), "{page}");
@@ -536,12 +546,23 @@ fn import_analyze_build(root: &Path, record: &serde_json::Value) {
     let file = root.join("import.jsonl");
     fs::write(&file, format!("{record}\n")).unwrap();
     for args in [
-        vec!["import", file.to_str().unwrap(), "--source", "hackernews", "--format", "record"],
+        vec![
+            "import",
+            file.to_str().unwrap(),
+            "--source",
+            "hackernews",
+            "--format",
+            "record",
+        ],
         vec!["analyze", "--as-of", "2026-03-05T00:00:00Z"],
         vec!["build"],
     ] {
         let output = zeitgeist(root, &args).output().unwrap();
-        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }
 
@@ -568,7 +589,10 @@ fn control_characters_are_stripped_at_import_and_bidi_text_is_isolated() {
     assert!(!snapshots.contains("\\u0000"), "a NUL was stored");
     for page in ["wire/index.html", "index.html", "api/v1/wire.json"] {
         let text = fs::read_to_string(root.join("public").join(page)).unwrap();
-        assert!(!text.contains('\u{0}') && !text.contains("\\u0000"), "{page} holds a NUL");
+        assert!(
+            !text.contains('\u{0}') && !text.contains("\\u0000"),
+            "{page} holds a NUL"
+        );
     }
     let wire = fs::read_to_string(root.join("public/wire/index.html")).unwrap();
     assert!(
@@ -597,8 +621,14 @@ fn huge_titles_and_texts_are_capped_in_the_store_and_on_the_wire() {
         .find(|r| r.id.as_str() == "hackernews:999000002")
         .unwrap();
     assert!(stored.truncated);
-    assert_eq!(stored.title.chars().count(), zeitgeist::model::record::MAX_TITLE_CHARS);
-    assert_eq!(stored.text.chars().count(), zeitgeist::model::record::MAX_TEXT_CHARS);
+    assert_eq!(
+        stored.title.chars().count(),
+        zeitgeist::model::record::MAX_TITLE_CHARS
+    );
+    assert_eq!(
+        stored.text.chars().count(),
+        zeitgeist::model::record::MAX_TEXT_CHARS
+    );
     let wire: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(root.join("public/api/v1/wire.json")).unwrap())
             .unwrap();
@@ -609,7 +639,14 @@ fn huge_titles_and_texts_are_capped_in_the_store_and_on_the_wire() {
         .find(|i| i["id"] == "hackernews:999000002")
         .unwrap();
     let shown = item["title"].as_str().unwrap();
-    assert!(shown.chars().count() <= 301 && shown.ends_with("giant…"), "{shown}");
+    assert!(
+        shown.chars().count() <= 301 && shown.ends_with("giant…"),
+        "{shown}"
+    );
     let page = fs::read_to_string(root.join("public/wire/index.html")).unwrap();
-    assert!(page.len() < 2_000_000, "the wire page is {} bytes", page.len());
+    assert!(
+        page.len() < 2_000_000,
+        "the wire page is {} bytes",
+        page.len()
+    );
 }

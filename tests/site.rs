@@ -800,7 +800,9 @@ fn check_and_build_validate_the_beats_and_entities_files() {
     write(root, "data/beats.yaml", &beats);
     write(root, "data/entities.yaml", entities);
     let expected = [
-        format!("data/beats.yaml:{beats_line}: beats[3].slug: duplicate beat slug `safety-alignment`"),
+        format!(
+            "data/beats.yaml:{beats_line}: beats[3].slug: duplicate beat slug `safety-alignment`"
+        ),
         "data/entities.yaml:3: entities[1].kind: unknown variant `company`".to_string(),
     ];
     for command in ["check", "build"] {
@@ -812,7 +814,10 @@ fn check_and_build_validate_the_beats_and_entities_files() {
         );
         assert_eq!(output.status.code(), Some(1), "{command}: {text}");
         for expected in &expected {
-            assert!(text.contains(expected.as_str()), "{command}: {expected} in {text}");
+            assert!(
+                text.contains(expected.as_str()),
+                "{command}: {expected} in {text}"
+            );
         }
     }
     assert!(!root.join("public").exists());
@@ -843,7 +848,11 @@ fn build_demo() -> (tempfile::TempDir, PathBuf) {
     let out = tempfile::tempdir().unwrap();
     let public = out.path().join("public");
     let output = zeitgeist(repo, &["build", "--output", public.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     (out, public)
 }
 
@@ -867,10 +876,15 @@ fn the_demo_sitemap_lists_every_page() {
             )
         })
         .collect();
-    let missing: Vec<&String> = pages.iter().filter(|p| !listed.contains(p.as_str())).collect();
+    let missing: Vec<&String> = pages
+        .iter()
+        .filter(|p| !listed.contains(p.as_str()))
+        .collect();
     assert!(missing.is_empty(), "missing from the sitemap: {missing:#?}");
     assert_eq!(listed.len(), pages.len());
-    assert!(listed.contains("https://zeitgeist-observatory.github.io/zeitgeist/developers/console/"));
+    assert!(
+        listed.contains("https://zeitgeist-observatory.github.io/zeitgeist/developers/console/")
+    );
 }
 
 #[test]
@@ -891,14 +905,25 @@ fn every_story_of_the_demo_has_its_own_id_page_and_api_file() {
     let mut ids = std::collections::BTreeSet::new();
     let mut slugs = std::collections::BTreeSet::new();
     for n in 1..=pages {
-        for summary in json(&format!("stories/page/{n}.json"))["stories"].as_array().unwrap() {
+        for summary in json(&format!("stories/page/{n}.json"))["stories"]
+            .as_array()
+            .unwrap()
+        {
             let id = summary["id"].as_str().unwrap();
             assert!(ids.insert(id.to_string()), "story id `{id}` twice");
             slugs.insert(summary["slug"].as_str().unwrap().to_string());
             let file = json(&format!("stories/{id}.json"));
             assert_eq!(file["url"], summary["url"], "{id}");
-            let path = summary["url"].as_str().unwrap().split_once("/zeitgeist/").unwrap().1;
-            assert!(public.join(path).join("index.html").is_file(), "{id}: no page");
+            let path = summary["url"]
+                .as_str()
+                .unwrap()
+                .split_once("/zeitgeist/")
+                .unwrap()
+                .1;
+            assert!(
+                public.join(path).join("index.html").is_file(),
+                "{id}: no page"
+            );
             assert!(id.ends_with(summary["slug"].as_str().unwrap()));
         }
     }
@@ -908,7 +933,10 @@ fn every_story_of_the_demo_has_its_own_id_page_and_api_file() {
         .filter(|e| e.as_ref().unwrap().file_type().unwrap().is_file())
         .count();
     assert_eq!(files, story_files + 1, "one file per story, and the index");
-    assert!(slugs.len() < ids.len(), "the demo has stories sharing a slug");
+    assert!(
+        slugs.len() < ids.len(),
+        "the demo has stories sharing a slug"
+    );
 }
 
 #[test]
@@ -921,17 +949,40 @@ fn demo_pages_have_headings_in_order_sharing_metadata_and_the_repository() {
         .collect();
     for rel in &pages {
         let html = fs::read_to_string(public.join(rel)).unwrap();
-        let main = html.split("<main").nth(1).unwrap().split("</main>").next().unwrap();
+        let main = html
+            .split("<main")
+            .nth(1)
+            .unwrap()
+            .split("</main>")
+            .next()
+            .unwrap();
         let levels: Vec<u32> = heading
             .captures_iter(main)
             .map(|c| c[1].parse().unwrap())
             .collect();
         assert_eq!(levels.first(), Some(&1), "{}: no h1 first", rel.display());
-        assert_eq!(levels.iter().filter(|&&l| l == 1).count(), 1, "{}", rel.display());
+        assert_eq!(
+            levels.iter().filter(|&&l| l == 1).count(),
+            1,
+            "{}",
+            rel.display()
+        );
         for pair in levels.windows(2) {
-            assert!(pair[1] <= pair[0] + 1, "{}: h{} after h{}", rel.display(), pair[1], pair[0]);
+            assert!(
+                pair[1] <= pair[0] + 1,
+                "{}: h{} after h{}",
+                rel.display(),
+                pair[1],
+                pair[0]
+            );
         }
-        for tag in ["og:title", "og:description", "og:type", "og:url", "twitter:card"] {
+        for tag in [
+            "og:title",
+            "og:description",
+            "og:type",
+            "og:url",
+            "twitter:card",
+        ] {
             assert!(html.contains(tag), "{}: no {tag}", rel.display());
         }
         assert!(
@@ -956,7 +1007,10 @@ fn demo_pages_have_headings_in_order_sharing_metadata_and_the_repository() {
     assert_eq!(ld["@type"], "NewsArticle");
     assert!(html.contains(&format!("<h1>{}</h1>", ld["headline"].as_str().unwrap())));
     let twin = fs::read_to_string(public.join(story.with_file_name("index.txt"))).unwrap();
-    assert!(twin.contains("[1]") && twin.contains("\n[1] "), "footnotes are not numbered:\n{twin}");
+    assert!(
+        twin.contains("[1]") && twin.contains("\n[1] "),
+        "footnotes are not numbered:\n{twin}"
+    );
     let api = fs::read_to_string(public.join("developers/api/index.html")).unwrap();
     let visible = regex::Regex::new(r"<[^>]+>").unwrap().replace_all(&api, "");
     assert!(!visible.contains('`'), "literal backticks on the API page");
@@ -970,7 +1024,13 @@ fn demo_figures_say_their_window_and_dates_without_times_stand_alone() {
     assert!(home.contains("records analysed in the 90-day window"));
     let page = fs::read_to_string(public.join("wire/index.html")).unwrap();
     let hn_times = regex::Regex::new(r#"<time datetime="[^"]*T00:00:00Z">([^<]*)</time>"#).unwrap();
-    let dates: Vec<&str> = hn_times.captures_iter(&page).map(|c| c.get(1).unwrap().as_str()).collect();
+    let dates: Vec<&str> = hn_times
+        .captures_iter(&page)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
     assert!(!dates.is_empty(), "no date-only record on the wire");
-    assert!(dates.iter().all(|d| !d.contains("UTC") && !d.contains(':')), "{dates:?}");
+    assert!(
+        dates.iter().all(|d| !d.contains("UTC") && !d.contains(':')),
+        "{dates:?}"
+    );
 }

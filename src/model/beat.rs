@@ -152,7 +152,7 @@ impl Taxonomy {
     }
 
     fn validate(&self, at: &YamlLocator) -> Result<(), TaxonomyError> {
-        if !(self.min_score > 0.0) {
+        if self.min_score.is_nan() || self.min_score <= 0.0 {
             return Err(at.error("min_score", None, "must be above 0"));
         }
         let mut category_slugs = BTreeSet::new();
@@ -166,7 +166,7 @@ impl Taxonomy {
             }
         }
         let relevance = &self.relevance;
-        if !(relevance.threshold > 0.0) {
+        if relevance.threshold.is_nan() || relevance.threshold <= 0.0 {
             return Err(at.error(
                 "relevance.threshold",
                 at.line_of("threshold:", 0),
@@ -179,7 +179,12 @@ impl Taxonomy {
             check_terms(at, field, terms, range, at.line_of_key(near, key))
         };
         terms("relevance.terms", &relevance.terms, TERM_WEIGHTS, block)?;
-        terms("relevance.exclusions", &relevance.exclusions, EXCLUSION_WEIGHTS, block)?;
+        terms(
+            "relevance.exclusions",
+            &relevance.exclusions,
+            EXCLUSION_WEIGHTS,
+            block,
+        )?;
         check_weights(
             at,
             "relevance.communities",
@@ -240,7 +245,13 @@ impl Taxonomy {
                 ("flairs", &beat.hints.flairs),
             ] {
                 let near = at.line_of_key(hints, name);
-                check_weights(at, &f(&format!("hints.{name}")), weights, TERM_WEIGHTS, near)?;
+                check_weights(
+                    at,
+                    &f(&format!("hints.{name}")),
+                    weights,
+                    TERM_WEIGHTS,
+                    near,
+                )?;
             }
         }
         Ok(())
@@ -494,7 +505,11 @@ mod tests {
         // A term that also appears earlier in the beat (in its description and as part of
         // other terms) is found at its own entry, not at `terms:` or the description.
         let text = shipped().replacen("      \"conscious\": 2\n", "      \"conscious\": 0\n", 1);
-        let line = text.lines().position(|l| l.contains("\"conscious\": 0")).unwrap() + 1;
+        let line = text
+            .lines()
+            .position(|l| l.contains("\"conscious\": 0"))
+            .unwrap()
+            + 1;
         assert_eq!(
             error_for(&text),
             format!(
@@ -502,21 +517,37 @@ mod tests {
             )
         );
         let text = shipped().replacen("\"consciousness\": 3", "\"consciousness\": 7", 1);
-        let line = text.lines().position(|l| l.contains("\"consciousness\": 7")).unwrap() + 1;
+        let line = text
+            .lines()
+            .position(|l| l.contains("\"consciousness\": 7"))
+            .unwrap()
+            + 1;
         assert!(
-            error_for(&text).starts_with(&format!("data/beats.yaml:{line}: beats[0].terms: `consciousness` has weight 7")),
+            error_for(&text).starts_with(&format!(
+                "data/beats.yaml:{line}: beats[0].terms: `consciousness` has weight 7"
+            )),
             "{}",
             error_for(&text)
         );
         let text = shipped().replacen("    singularity: 1\n", "    singularity: 4\n", 1);
-        let line = text.lines().position(|l| l.contains("singularity: 4")).unwrap() + 1;
+        let line = text
+            .lines()
+            .position(|l| l.contains("singularity: 4"))
+            .unwrap()
+            + 1;
         assert!(
-            error_for(&text).starts_with(&format!("data/beats.yaml:{line}: relevance.communities: `singularity` has weight 4")),
+            error_for(&text).starts_with(&format!(
+                "data/beats.yaml:{line}: relevance.communities: `singularity` has weight 4"
+            )),
             "{}",
             error_for(&text)
         );
         let text = shipped().replacen("\"enemy ai\": 4", "\"enemy ai\": 6", 1);
-        let line = text.lines().position(|l| l.contains("\"enemy ai\": 6")).unwrap() + 1;
+        let line = text
+            .lines()
+            .position(|l| l.contains("\"enemy ai\": 6"))
+            .unwrap()
+            + 1;
         assert!(
             error_for(&text).starts_with(&format!("data/beats.yaml:{line}: relevance.exclusions: `enemy ai` has weight 6; weights here must be 1 to 5")),
             "{}",

@@ -314,7 +314,9 @@ mod tests {
         assert_eq!(record.url, "https://x/a");
         assert_eq!(record.author.as_deref(), Some("bob"));
         assert!(!record.truncated);
-        assert!(!serde_json::to_string(&record).unwrap().contains("truncated"));
+        assert!(!serde_json::to_string(&record)
+            .unwrap()
+            .contains("truncated"));
     }
 
     #[test]

@@ -149,7 +149,10 @@ mod tests {
         let first = RunLock::acquire(dir.path(), "run").unwrap();
         assert!(first.replaced.is_none());
         let written: LockInfo = serde_json::from_slice(&fs::read(first.path()).unwrap()).unwrap();
-        assert_eq!((written.pid, written.command.as_str()), (std::process::id(), "run"));
+        assert_eq!(
+            (written.pid, written.command.as_str()),
+            (std::process::id(), "run")
+        );
         let err = RunLock::acquire(dir.path(), "collect")
             .unwrap_err()
             .to_string();

@@ -238,7 +238,9 @@ fn stories(site: &Site) -> Result<Vec<LoadedStory<'_>>, Problem> {
 /// (`/stories/2026/06/gpt-jumps/` → `2026-06-gpt-jumps`).
 pub fn story_id(doc: &Document) -> String {
     let path = doc.path.trim_matches('/');
-    path.strip_prefix("stories/").unwrap_or(path).replace('/', "-")
+    path.strip_prefix("stories/")
+        .unwrap_or(path)
+        .replace('/', "-")
 }
 
 fn summary(site: &Site, story: &LoadedStory) -> StorySummary {
@@ -569,7 +571,6 @@ fn wire_file(records: &[JoinedRecord], as_of: DateTime<Utc>, out: &mut Files) {
         },
     );
 }
-
 
 #[derive(Serialize)]
 struct DayFile<'a> {

@@ -593,10 +593,14 @@ fn parent_dir(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
 
+/// A page's place in the newest-first order: date (newest first), then two tie-breakers and
+/// its index.
+type OrderKey<'a> = (Reverse<Option<DateTime<Utc>>>, &'a str, &'a str, usize);
+
 /// Page indices newest first. The keys are gathered into one array before sorting so the
 /// comparisons do not chase a pointer per page (this runs after every edit under `serve`).
 fn newest_first_order(pages: &[Arc<Document>]) -> Vec<usize> {
-    let mut keys: Vec<(Reverse<Option<DateTime<Utc>>>, &str, &str, usize)> = pages
+    let mut keys: Vec<OrderKey> = pages
         .iter()
         .enumerate()
         .map(|(i, p)| {

@@ -496,10 +496,16 @@ mod tests {
         fs::rename(&staging, &previous).unwrap();
         Staging::create(&output).unwrap();
         assert_eq!(fs::read_to_string(output.join("page.html")).unwrap(), "two");
-        assert_eq!(fs::read_to_string(staging.join("page.html")).unwrap(), "one");
+        assert_eq!(
+            fs::read_to_string(staging.join("page.html")).unwrap(),
+            "one"
+        );
         assert_eq!(names(dir.path()), [".zeitgeist-staging-public", "public"]);
         build(&output, &[("page.html", "three")]);
-        assert_eq!(fs::read_to_string(output.join("page.html")).unwrap(), "three");
+        assert_eq!(
+            fs::read_to_string(output.join("page.html")).unwrap(),
+            "three"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub fn pager_path(base_path: &str, number: usize) -> String {
 pub fn pager_ranges(total: usize, per_pager: usize) -> Vec<Range<usize>> {
     let per_pager = per_pager.max(1);
     if total == 0 {
-        return vec![0..0];
+        return std::iter::once(0..0).collect();
     }
     (0..total.div_ceil(per_pager))
         .map(|i| i * per_pager..((i + 1) * per_pager).min(total))

@@ -176,7 +176,10 @@ impl Templates {
                 continue;
             };
             if let Some(found) = needle.find(text) {
-                return Some((file.clone(), Some(crate::site::line_of(text, found.start()))));
+                return Some((
+                    file.clone(),
+                    Some(crate::site::line_of(text, found.start())),
+                ));
             }
             let mut next: Vec<(bool, String)> = referenced
                 .captures_iter(text)
@@ -199,7 +202,10 @@ fn register_filters(tera: &mut Tera) {
             .and_then(Value::as_u64)
             .ok_or("shorten: needs `length`, a number of characters")?;
         let text = value.as_str().unwrap_or_default();
-        Ok(Value::String(crate::site::markdown::shorten(text, length as usize)))
+        Ok(Value::String(crate::site::markdown::shorten(
+            text,
+            length as usize,
+        )))
     });
     tera.register_filter("json_ld", |value: &Value, _: &HashMap<String, Value>| {
         let json = serde_json::to_string(value).map_err(|e| e.to_string())?;

@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn facets_list_values_and_their_ids() {
-        let mut docs = vec![doc("a", ""), doc("b", ""), doc("c", "")];
+        let mut docs = [doc("a", ""), doc("b", ""), doc("c", "")];
         docs[0]
             .filters
             .insert("platform".into(), vec!["reddit".into(), "reddit".into()]);
@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn date_runs_group_equal_dates() {
-        let mut docs = vec![doc("a", ""), doc("b", ""), doc("c", "")];
+        let mut docs = [doc("a", ""), doc("b", ""), doc("c", "")];
         docs[0].date = NaiveDate::from_ymd_opt(1970, 1, 3);
         docs[1].date = NaiveDate::from_ymd_opt(1970, 1, 3);
         let refs: Vec<&SearchDoc> = docs.iter().collect();

@@ -68,10 +68,17 @@ fn render(site: &Site) -> Result<Vec<Output>, Problem> {
 /// the content (by slug) and the beats and categories of the analysis taxonomy (which win).
 fn labels(site: &Site, taxonomy: Option<&Value>) -> Labels {
     let mut labels = Labels::new();
-    let kinds = [DocKind::Story, DocKind::Beat, DocKind::Page, DocKind::Record];
+    let kinds = [
+        DocKind::Story,
+        DocKind::Beat,
+        DocKind::Page,
+        DocKind::Record,
+    ];
     labels.insert(
         KIND_FILTER.to_string(),
-        kinds.map(|k| (k.as_str().to_string(), k.label().to_string())).into(),
+        kinds
+            .map(|k| (k.as_str().to_string(), k.label().to_string()))
+            .into(),
     );
     labels.insert(
         PLATFORM_FILTER.to_string(),
@@ -87,7 +94,10 @@ fn labels(site: &Site, taxonomy: Option<&Value>) -> Labels {
         }
     }
     for (key, list) in [("beats", "beats"), ("categories", "categories")] {
-        let entries = taxonomy.and_then(|t| t[list].as_array()).into_iter().flatten();
+        let entries = taxonomy
+            .and_then(|t| t[list].as_array())
+            .into_iter()
+            .flatten();
         for entry in entries {
             if let (Some(slug), Some(name)) = (entry["slug"].as_str(), entry["name"].as_str()) {
                 let names = labels.entry(key.to_string()).or_default();
