@@ -1,7 +1,9 @@
 //! The one HTTP layer every collector uses: per-host concurrency and pacing, timeouts, bounded
 //! retries with exponential backoff and jitter that honour `Retry-After` and `X-Ratelimit-*`,
-//! a descriptive User-Agent, conditional GET, and checks that a 200 body is what was asked for
-//! (not an HTML error page, not truncated JSON, valid UTF-8). Secrets never appear in messages:
+//! a descriptive User-Agent, conditional GET, a cap on the body (streamed, never buffered past
+//! `max_body_bytes`), and checks that a 200 body is what was asked for (not an HTML error page,
+//! not truncated JSON, valid UTF-8). Too large a body and a redirect loop are not retried: the
+//! same request would meet them again. Secrets never appear in messages:
 //! every URL shown goes through [`HttpClient::redact`].
 
 use std::collections::HashMap;
@@ -70,14 +72,19 @@ pub enum FaultKind {
     InvalidJson(String),
     #[error("server asked to wait {0:?}, longer than the allowed maximum")]
     WaitTooLong(Duration),
+    #[error("body is larger than the {0}-byte limit ([sources.http] max_body_bytes)")]
+    TooLarge(u64),
+    #[error("redirects loop or go on too long: {0}")]
+    Redirects(String),
 }
 
 impl FaultKind {
-    /// Client errors other than 429 say the request itself is wrong; repeating it cannot help.
+    /// Client errors other than 429 say the request itself is wrong; repeating it cannot help,
+    /// nor can it shrink a body or end a redirect loop.
     fn is_retryable(&self) -> bool {
         match self {
             FaultKind::Status(code) => *code == 429 || *code >= 500,
-            FaultKind::WaitTooLong(_) => false,
+            FaultKind::WaitTooLong(_) | FaultKind::TooLarge(_) | FaultKind::Redirects(_) => false,
             _ => true,
         }
     }
@@ -413,19 +420,41 @@ impl HttpClient {
                 wait,
             });
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_fault(e))?;
+        let body = self.read_body(response).await?;
         let json = check_body(request.expect, &headers, &body)
             .map_err(|kind| Fault { kind, wait: None })?;
         Ok(Response {
             url,
             status,
             headers,
-            body: body.to_vec(),
+            body,
             json,
         })
+    }
+
+    /// Reads the body chunk by chunk, giving up as soon as it passes `max_body_bytes` (or says
+    /// in advance that it will).
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, Fault> {
+        let cap = self.settings.max_body_bytes;
+        let too_large = Fault {
+            kind: FaultKind::TooLarge(cap),
+            wait: None,
+        };
+        if response.content_length().is_some_and(|length| length > cap) {
+            return Err(too_large);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_fault(e))?
+        {
+            if (body.len() + chunk.len()) as u64 > cap {
+                return Err(too_large);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn build(&self, request: &Request) -> reqwest::RequestBuilder {
@@ -448,6 +477,8 @@ impl HttpClient {
     fn transport_fault(&self, error: reqwest::Error) -> Fault {
         let kind = if error.is_timeout() {
             FaultKind::Timeout
+        } else if error.is_redirect() {
+            FaultKind::Redirects(self.redact_text(&error.without_url().to_string()))
         } else {
             // reqwest's own message is generic ("error sending request"); the cause is below it.
             let causes: Vec<String> =

@@ -545,12 +545,18 @@ fn html_response(status: StatusCode, html: String, version: u64) -> Response {
     (status, headers, inject_reload_script(&html, version)).into_response()
 }
 
-/// Adds the live-reload script before `</body>` (or at the end).
+/// Adds the live-reload script before `</body>` (or at the end). The poll is aborted when the
+/// page is hidden and restarted if it comes back from the back/forward cache: a cached page's
+/// open poll would otherwise keep its connection, and six of them take every connection a
+/// browser allows to one host, so the next page's own requests (the search index) never run.
 fn inject_reload_script(html: &str, version: u64) -> String {
     let script = format!(
-        "<script>(function(){{var v={version};function poll(){{fetch('{RELOAD_PATH}?since='+v,{{cache:'no-store'}})\
+        "<script>(function(){{var v={version},c=null;function poll(){{c=new AbortController();\
+         fetch('{RELOAD_PATH}?since='+v,{{cache:'no-store',signal:c.signal}})\
          .then(function(r){{return r.text()}}).then(function(t){{if(+t!==v){{location.reload()}}else{{poll()}}}})\
-         .catch(function(){{setTimeout(poll,1000)}})}}poll()}})();</script>"
+         .catch(function(e){{if(e.name!=='AbortError'){{setTimeout(poll,1000)}}}})}}\
+         addEventListener('pagehide',function(){{if(c){{c.abort()}}}});\
+         addEventListener('pageshow',function(e){{if(e.persisted){{poll()}}}});poll()}})();</script>"
     );
     match html.rfind("</body>") {
         Some(at) => format!("{}{script}{}", &html[..at], &html[at..]),
@@ -626,7 +632,7 @@ mod tests {
     #[test]
     fn script_goes_before_body_end() {
         let html = inject_reload_script("<html><body><p>x</p></body></html>", 7);
-        assert!(html.contains("var v=7;"), "{html}");
+        assert!(html.contains("var v=7,"), "{html}");
         assert!(html.ends_with("</script></body></html>"), "{html}");
     }
 }

@@ -4,9 +4,9 @@
 //! `analyze/text.rs`, which are a model of languages, not of English prose).
 //!
 //! Two ways of shortening, because two budgets exist: [`shorten`] counts characters a reader
-//! sees and marks the cut with `…`; [`cut_at_word`] counts bytes a machine stores (an evidence
-//! pack, an error message) and marks nothing. [`clip`] is the character cut without the word
-//! boundary, for the API's `wire.json`, whose clients are promised at most N characters.
+//! sees and marks the cut with `…` (summaries, excerpts, the `shorten` template filter and the
+//! API's `wire.json`, whose clients are promised at most N characters); [`cut_at_word`] counts
+//! bytes a machine stores (an evidence pack, an error message) and marks nothing.
 
 /// The small words a headline's slug does not end on ("…-jump-in").
 const SLUG_TAIL_WORDS: [&str; 10] = [
@@ -20,7 +20,7 @@ const PHRASE_STOP_WORDS: [&str; 24] = [
 ];
 
 /// At most `max` characters of `text` (trimmed), cut at a word boundary, the cut marked with
-/// `…`: summaries, record excerpts, quoted records.
+/// `…`: summaries, record excerpts, quoted records, wire titles and texts.
 pub fn shorten(text: &str, max: usize) -> String {
     let text = text.trim();
     if text.chars().count() <= max {
@@ -31,14 +31,6 @@ pub fn shorten(text: &str, max: usize) -> String {
         .rfind(char::is_whitespace)
         .map_or(cut.as_str(), |i| &cut[..i]);
     format!("{}…", at_word.trim_end())
-}
-
-/// `text` cut to at most `max` characters, wherever the limit falls, with `…` when cut.
-pub fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", text[..end].trim_end()),
-        None => text.to_string(),
-    }
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends at a word boundary.
@@ -61,7 +53,7 @@ pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -238,13 +230,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shortening_cuts_at_words_or_characters_or_bytes() {
+    fn shortening_cuts_at_words_or_bytes() {
         assert_eq!(shorten("one two three", 9), "one two…");
         assert_eq!(shorten("one, two three", 9), "one, two…");
         assert_eq!(shorten("one two, three", 9), "one two,…");
         assert_eq!(shorten("  short ", 9), "short");
-        assert_eq!(clip("héllo world", 5), "héllo…");
-        assert_eq!(clip("short", 9), "short");
         assert_eq!(cut_at_word("alpha beta gamma", 12), "alpha beta");
         assert_eq!(cut_at_word("short", 12), "short");
     }

@@ -501,7 +501,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// chromedriver, stopped when dropped.
+/// A child process (chromedriver, `zeitgeist serve`), stopped when dropped.
 struct Driver(Child);
 
 impl Drop for Driver {
@@ -666,8 +666,14 @@ async fn reader_journey(
         "beat → story: {story_url}"
     );
     // Every cited record of the story (from the API) is linked from the page at its address.
-    let slug = story_url.trim_end_matches('/').rsplit('/').next().unwrap();
-    let api_story = read_json(&out.join(format!("api/v1/stories/{slug}.json")));
+    // A story's API id is its path below /stories/ with `-` for `/` (its date and slug).
+    let story_id = url_path(&story_url)
+        .split_once("/stories/")
+        .unwrap()
+        .1
+        .trim_matches('/')
+        .replace('/', "-");
+    let api_story = read_json(&out.join(format!("api/v1/stories/{story_id}.json")));
     let hrefs: Vec<String> = serde_json::from_value(
         client
             .execute(
@@ -689,12 +695,12 @@ async fn reader_journey(
         if !url.is_empty() {
             assert!(
                 hrefs.iter().any(|h| h == url),
-                "story {slug} does not link cited record {id} ({url})"
+                "story {story_id} does not link cited record {id} ({url})"
             );
             cited += 1;
         }
     }
-    assert!(cited > 0, "story {slug} links no cited record");
+    assert!(cited > 0, "story {story_id} links no cited record");
     visits.push(("story", loaded_urls(client).await, vec![]));
 
     // Recommendations: a fresh reader of story B, then the same reader after story A.
@@ -820,10 +826,11 @@ async fn search_journey(
 
     // The platform filter, chosen from the page's own select, narrows the same query.
     let all = announced(&open_search(client, site, &[("q", "ai")]).await);
-    let platform: String = serde_json::from_value(
+    let (platform, platform_name): (String, String) = serde_json::from_value(
         client
             .execute(
-                "return [...document.querySelectorAll('select[name=platform] option')].map(o => o.value).find(v => v) || ''",
+                "const o = [...document.querySelectorAll('select[name=platform] option')].find(o => o.value);
+                 return o ? [o.value, o.textContent.split(' (')[0]] : ['', ''];",
                 vec![],
             )
             .await
@@ -842,8 +849,8 @@ async fn search_journey(
     );
     for (title, _, facts) in &filtered {
         assert!(
-            facts.split(" · ").any(|fact| fact == platform),
-            "{title:?} shown under platform={platform}: {facts:?}"
+            facts.split(" · ").any(|fact| fact == platform_name),
+            "{title:?} shown under platform={platform} ({platform_name}): {facts:?}"
         );
     }
     let select = client
@@ -914,19 +921,27 @@ fn url_path(url: &str) -> &str {
         .unwrap_or(url)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn in_chromium_the_playground_wire_search_and_console_work_offline() {
+/// Chromium and chromedriver; `None` (after a skip line) where they are not installed, except
+/// under `CI=true`, which requires them.
+fn browser_programs() -> Option<(PathBuf, PathBuf)> {
     let programs = (
         find_program(&["chromium", "chromium-browser", "google-chrome"]),
         find_program(&["chromedriver"]),
     );
-    let (Some(chromium), Some(chromedriver)) = programs else {
-        let message =
-            "chromium or chromedriver not found (apt-get install chromium chromium-driver)";
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{message}; CI=true requires the browser tests");
-        }
-        eprintln!("SKIPPED browser tests: {message}");
+    if let (Some(chromium), Some(chromedriver)) = programs {
+        return Some((chromium, chromedriver));
+    }
+    let message = "chromium or chromedriver not found (apt-get install chromium chromium-driver)";
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{message}; CI=true requires the browser tests");
+    }
+    eprintln!("SKIPPED browser tests: {message}");
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_playground_wire_search_and_console_work_offline() {
+    let Some((chromium, chromedriver)) = browser_programs() else {
         return;
     };
     let demo = demo();
@@ -1068,4 +1083,210 @@ fn the_page_scan_tells_live_payloads_from_escaped_text() {
     assert_eq!(live("<script>alert(1)</script>"), 1);
     assert_eq!(live("<img src=x onerror=alert(1)>"), 1);
     assert_eq!(live("<a href=\"javascript:alert(1)\">x</a>"), 1);
+}
+
+/// The two widths every layout is checked at: a desktop window and a phone.
+const WIDTHS: [u32; 2] = [1280, 390];
+
+/// `zeitgeist serve` of the demo on a free port: the process and the site's address.
+async fn serve_demo() -> (Driver, String) {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .arg("--root")
+        .arg(&demo().root)
+        .args(["serve", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start zeitgeist serve");
+    let site = format!("http://127.0.0.1:{port}/");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while reqwest::get(&site)
+        .await
+        .map_or(true, |r| !r.status().is_success())
+    {
+        assert!(Instant::now() < deadline, "zeitgeist serve did not start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    (Driver(child), site)
+}
+
+/// Under `serve`, each page keeps a live-reload long poll open. Pages the browser keeps in its
+/// back/forward cache used to keep theirs, until six held every connection Chromium allows to
+/// the host and the next page's search never loaded its index. Every load must now search, at
+/// both widths, and the filters and results show names and dates, not slugs and ISO dates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_serve_every_page_load_runs_the_search_and_shows_names() {
+    let Some((chromium, chromedriver)) = browser_programs() else {
+        return;
+    };
+    let (_server, site) = serve_demo().await;
+    let (_driver, driver_url) = start_driver(&chromedriver).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = connect(&driver_url, &chromium, profile.path()).await;
+    let slug = regex::Regex::new(r"^[a-z]+(-[a-z]+)+ \(").unwrap();
+    let iso = regex::Regex::new(r"\d{4}-\d{2}-\d{2}").unwrap();
+    for width in WIDTHS {
+        client.set_window_size(width, 900).await.unwrap();
+        for load in 0..8 {
+            // A page in between, as a reader browses, then a linked search.
+            client.goto(&format!("{site}beats/")).await.unwrap();
+            let status = open_search(&client, &site, &[("q", "openai")]).await;
+            assert!(
+                status.contains("results for"),
+                "{width} px, load {load}: {status:?}"
+            );
+        }
+        let options: Vec<String> = serde_json::from_value(
+            client
+                .execute(
+                    "return [...document.querySelectorAll('[data-zg-filters] option')].map(o => o.textContent)",
+                    vec![],
+                )
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            options.iter().all(|o| !slug.is_match(o)),
+            "raw slugs among the filters: {options:?}"
+        );
+        let mut lower: Vec<String> = options
+            .iter()
+            .map(|o| o.split(" (").next().unwrap().to_lowercase())
+            .collect();
+        let count = lower.len();
+        lower.sort();
+        lower.dedup();
+        assert_eq!(lower.len(), count, "a filter value twice: {options:?}");
+        assert!(
+            options.iter().any(|o| o.starts_with("Hacker News (")),
+            "{options:?}"
+        );
+        for (title, _, facts) in search_results(&client).await {
+            assert!(!iso.is_match(&facts), "{title}: {facts}");
+            assert!(
+                !facts.split(" · ").any(|f| slug.is_match(&format!("{f} ("))),
+                "{title}: {facts}"
+            );
+        }
+    }
+    client.close().await.unwrap();
+}
+
+/// What the layout check measures on one page, in CSS pixels.
+const LAYOUT_PROBE: &str = r#"
+const nav = document.querySelector('.site-nav');
+const navLinks = [...nav.querySelectorAll('a')];
+const navBox = nav.getBoundingClientRect();
+const clipped = [...document.querySelectorAll('main pre, main table')]
+  .filter((e) => e.scrollWidth > e.clientWidth + 1)
+  .map((e) => e.tagName + ' ' + e.scrollWidth + '>' + e.clientWidth);
+const fonts = [...document.querySelectorAll('svg.chart text')].map((t) => {
+  const svg = t.ownerSVGElement, scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return parseFloat(getComputedStyle(t).fontSize) * scale;
+});
+const overlaps = [...document.querySelectorAll('svg.chart.hbars text.label')].filter((t) => {
+  const bar = t.nextElementSibling;
+  return bar && t.getBBox().x + t.getBBox().width > bar.x.baseVal.value + 0.5 && bar.width.baseVal.value > 0;
+}).map((t) => t.textContent);
+return {
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  wide: [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .slice(0, 4).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().width)}`),
+  navHidden: navLinks.filter((a) => { const b = a.getBoundingClientRect(); return b.right > navBox.right + 1 || b.left < navBox.left - 1; }).map((a) => a.textContent),
+  clipped, overlaps,
+  h1: document.querySelectorAll('h1').length,
+  og: ['og:title', 'og:description', 'og:type', 'og:url'].every((p) => document.querySelector(`meta[property="${p}"]`)),
+  repository: [...document.querySelectorAll('footer a')].some((a) => a.textContent === 'Source and issues' && a.offsetWidth > 0),
+  jsonLd: [...document.querySelectorAll('script[type="application/ld+json"]')].map((s) => JSON.parse(s.textContent)['@type']),
+  fontMin: fonts.length ? Math.min(...fonts) : null,
+  fontMax: fonts.length ? Math.max(...fonts) : null,
+};
+"#;
+
+/// At a desktop and a phone width nothing overflows the page, every header link is in view,
+/// code blocks and tables show whole (desktop) or scroll inside themselves, chart text is
+/// 10–18 px as shown and bar labels stay clear of their bars; every page has one `h1`,
+/// sharing tags and the repository link, and stories their `NewsArticle` JSON-LD.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_desktop_and_phone_widths_with_headings_and_sharing_tags() {
+    let Some((chromium, chromedriver)) = browser_programs() else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!(
+        "http://127.0.0.1:{}/",
+        listener.local_addr().unwrap().port()
+    );
+    build(&demo().root, out.path(), &site);
+    let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(out.path()));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let story = read_json(&out.path().join("api/v1/stories/index.json"))["stories"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_driver, driver_url) = start_driver(&chromedriver).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = connect(&driver_url, &chromium, profile.path()).await;
+    let pages = [
+        "",
+        "beats/",
+        "beats/agents/",
+        "wire/",
+        "search/?q=openai",
+        "developers/console/",
+        "developers/api/",
+        "developers/architecture/",
+        "developers/playground/",
+    ];
+    let mut problems = Vec::new();
+    for width in WIDTHS {
+        client.set_window_size(width, 900).await.unwrap();
+        let urls = pages
+            .iter()
+            .map(|p| format!("{site}{p}"))
+            .chain([story.clone()]);
+        for url in urls {
+            client.goto(&url).await.unwrap();
+            let probe = client.execute(LAYOUT_PROBE, vec![]).await.unwrap();
+            let mut wrong = Vec::new();
+            if probe["overflow"].as_f64().unwrap() > 0.0 {
+                wrong.push(format!(
+                    "page {} px too wide: {}",
+                    probe["overflow"], probe["wide"]
+                ));
+            }
+            if !probe["navHidden"].as_array().unwrap().is_empty() {
+                wrong.push(format!("header links out of view: {}", probe["navHidden"]));
+            }
+            if width > 1000 && !probe["clipped"].as_array().unwrap().is_empty() {
+                wrong.push(format!("clipped: {}", probe["clipped"]));
+            }
+            if probe["h1"] != 1 || probe["og"] != true || probe["repository"] != true {
+                wrong.push(format!(
+                    "h1 ×{}, sharing tags {}, repository link {}",
+                    probe["h1"], probe["og"], probe["repository"]
+                ));
+            }
+            let is_story = url == story;
+            if (probe["jsonLd"] == json!(["NewsArticle"])) != is_story {
+                wrong.push(format!("JSON-LD {}", probe["jsonLd"]));
+            }
+            if !probe["overlaps"].as_array().unwrap().is_empty() {
+                wrong.push(format!("labels run into bars: {}", probe["overlaps"]));
+            }
+            if let (Some(min), Some(max)) = (probe["fontMin"].as_f64(), probe["fontMax"].as_f64()) {
+                if min < 10.0 || max > 18.0 {
+                    wrong.push(format!("chart text {min:.1}–{max:.1} px"));
+                }
+            }
+            if !wrong.is_empty() {
+                problems.push(format!("{width} px {url}: {}", wrong.join("; ")));
+            }
+        }
+    }
+    client.close().await.unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
 }

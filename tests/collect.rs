@@ -156,6 +156,7 @@ fn fast_http() -> HttpSettings {
         per_host_interval_ms: 0,
         host_interval_ms: BTreeMap::new(),
         jitter_seed: Some(42),
+        max_body_bytes: 1 << 20,
     }
 }
 
@@ -2018,4 +2019,57 @@ async fn youtube_limit_leaves_a_backfill_resumed_with_page_token() {
     let expected = union_of(&[unlimited]);
     assert!(expected.len() >= 30, "{}", expected.len());
     assert_eq!(union_of(&batches), expected);
+}
+
+#[tokio::test]
+async fn large_bodies_and_redirect_loops_fail_once_without_buffering_or_retrying() {
+    static CHUNK: [u8; 65_536] = [b' '; 65_536];
+    let hits = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
+    let count = hits.clone();
+    let app = axum::Router::new().fallback(move |request: Request| {
+        let count = count.clone();
+        async move {
+            let path = request.uri().path().to_string();
+            *count.lock().unwrap().entry(path.clone()).or_default() += 1;
+            // 50 MB, streamed: chunked without a length, or with its length announced.
+            let chunks = futures_util::stream::iter(
+                (0..800).map(|_| Ok::<_, std::convert::Infallible>(&CHUNK[..])),
+            );
+            let response = Response::builder().header("content-type", "application/json");
+            match path.as_str() {
+                "/chunked" => response.body(Body::from_stream(chunks)).unwrap(),
+                "/sized" => response
+                    .header("content-length", (800 * CHUNK.len()).to_string())
+                    .body(Body::from_stream(chunks))
+                    .unwrap(),
+                _ => Response::builder()
+                    .status(302)
+                    .header("location", "/loop")
+                    .body(Body::empty())
+                    .unwrap(),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = HttpClient::new(&HttpSettings {
+        timeout_ms: 20_000,
+        ..fast_http()
+    })
+    .unwrap();
+    for (path, expected) in [
+        ("/chunked", "body is larger than the 1048576-byte limit"),
+        ("/sized", "body is larger than the 1048576-byte limit"),
+        ("/loop", "redirects loop or go on too long"),
+    ] {
+        let url = reqwest::Url::parse(&format!("{base}{path}")).unwrap();
+        let err = http.get_json(url, None).await.unwrap_err();
+        assert_eq!(err.attempts, 1, "{path}: {err}");
+        assert!(err.to_string().contains(expected), "{path}: {err}");
+    }
+    let hits = hits.lock().unwrap().clone();
+    assert_eq!(hits["/chunked"], 1);
+    assert_eq!(hits["/sized"], 1);
+    assert!(hits["/loop"] <= 11, "{hits:?}");
 }

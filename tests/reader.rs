@@ -167,7 +167,7 @@ fn reader_pages_exist_with_their_parts() {
     );
     assert!(home.contains("records analysed") && home.contains("Beats at a glance"));
     assert!(
-        home.matches("class=\"chart sparkline\"").count() == 2,
+        home.matches("class=\"chart sparkline").count() == 2,
         "one sparkline per beat"
     );
 

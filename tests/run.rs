@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use common::copy_tree;
 use walkdir::WalkDir;
 use zeitgeist::model::runlog::{RunLog, RunMode, RunStatus};
+use zeitgeist::store::{Store, TimeWindow};
 use zeitgeist::synthesize::story_file;
 
 const BIN: &str = env!("CARGO_BIN_EXE_zeitgeist");
@@ -221,10 +222,26 @@ fn a_killed_run_leaves_consistent_files_and_the_next_run_ends_as_an_uninterrupte
     assert!(root.join("data/.lock").exists(), "SIGKILL leaves the lock");
     assert!(!root.join("public").exists(), "the build runs last");
 
-    // The next run takes over the dead run's lock, redoes the cut tick and finishes.
+    // Temp files a kill mid-write leaves behind (as a kill inside `write_atomic` would).
+    let temps = [
+        root.join("data/analysis/.zeitgeist-Kd83jd.tmp"),
+        root.join("data/runs/2026/02/.zeitgeist-0aZ9xq.tmp"),
+        root.join("content/stories/.zeitgeist-Pq1w2e.tmp"),
+    ];
+    for temp in &temps {
+        fs::create_dir_all(temp.parent().unwrap()).unwrap();
+        fs::write(temp, b"half").unwrap();
+    }
+
+    // The next run takes over the dead run's lock, clears the temp files, redoes the cut tick
+    // and finishes.
     let output = run_offline(root);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("took over"), "{stderr}");
+    assert!(stderr.contains("removed 2 temp file(s)"), "{stderr}");
+    for temp in &temps {
+        assert!(!temp.exists(), "{} is left", temp.display());
+    }
     assert_eq!(contents(root), contents(reference.path()));
 }
 
@@ -232,12 +249,8 @@ fn a_killed_run_leaves_consistent_files_and_the_next_run_ends_as_an_uninterrupte
 fn the_lock_refuses_a_second_run() {
     let site = site();
     let root = site.path();
-    // This test process is alive, so its pid holds the lock.
-    let holder = format!(
-        "{{\"pid\":{},\"command\":\"run\",\"started_at\":\"2026-01-01T00:00:00Z\"}}",
-        std::process::id()
-    );
-    fs::write(root.join("data/.lock"), holder).unwrap();
+    // This test process holds the lock.
+    let held = zeitgeist::pipeline::lock::RunLock::acquire(&root.join("data"), "run").unwrap();
     let output = zeitgeist(root, &["run", "--offline", "--as-of", "2026-03-01"])
         .output()
         .unwrap();
@@ -257,6 +270,20 @@ fn the_lock_refuses_a_second_run() {
         Some(1),
         "every writing command takes the lock"
     );
+    drop(held);
+
+    // A dead run's lock file naming a pid that is now another live process (this one) does
+    // not hold the lock: only the OS lock does.
+    let leftover = format!(
+        "{{\"pid\":{},\"command\":\"run\",\"started_at\":\"2026-01-01T00:00:00Z\"}}",
+        std::process::id()
+    );
+    fs::write(root.join("data/.lock"), leftover).unwrap();
+    let output = zeitgeist(root, &["compact"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("took over"), "{stderr}");
+    assert!(!root.join("data/.lock").exists(), "the lock is released");
 }
 
 /// A loopback Algolia `search_by_date` serving the recorded front page, honouring the
@@ -474,4 +501,152 @@ fn failed_ticks_are_logged_as_failed_and_redone_by_the_next_run() {
     let logs = run_logs(root);
     assert!(logs.iter().all(|l| l.status == RunStatus::Ok));
     assert!(!stories(root).is_empty());
+}
+
+#[test]
+fn an_empty_analysis_window_builds_every_page_and_says_so() {
+    let site = site();
+    let root = site.path();
+    // Months after the last record copied: the 90-day window holds nothing.
+    let output = zeitgeist(root, &["analyze", "--as-of", "2026-11-30T00:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = zeitgeist(root, &["build"]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for page in [
+        "index.html",
+        "beats/index.html",
+        "beats/regulation/index.html",
+        "wire/index.html",
+        "data-sources/index.html",
+    ] {
+        let html = fs::read_to_string(root.join("public").join(page)).unwrap();
+        assert!(
+            html.contains(
+                "The analysis window, the 90 days up to 30 November 2026, holds no records"
+            ),
+            "{page} does not say the window is empty"
+        );
+        assert!(!html.contains("NaN"), "{page}");
+    }
+}
+
+/// Imports one Hacker News record (a `Record` JSON line) into `root`'s store, then analyzes as
+/// of the end of the copied corpus and builds the site.
+fn import_analyze_build(root: &Path, record: &serde_json::Value) {
+    let file = root.join("import.jsonl");
+    fs::write(&file, format!("{record}\n")).unwrap();
+    for args in [
+        vec![
+            "import",
+            file.to_str().unwrap(),
+            "--source",
+            "hackernews",
+            "--format",
+            "record",
+        ],
+        vec!["analyze", "--as-of", "2026-03-05T00:00:00Z"],
+        vec!["build"],
+    ] {
+        let output = zeitgeist(root, &args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn control_characters_are_stripped_at_import_and_bidi_text_is_isolated() {
+    let site = site();
+    let root = site.path();
+    let record = serde_json::json!({
+        "id": "hackernews:999000001", "source": "hackernews", "kind": "post",
+        "url": "https://example.org/a\u{0}b",
+        "title": "Artificial intelligence\u{0} model \u{202e}gnp.exe released\u{1b}[2J",
+        "text": "Large language models\u{0}\u{7} and chatbots.",
+        "author": "mallory\u{0}",
+        "created_at": "2026-03-04T12:00:00Z", "collected_at": "2026-03-04T12:00:00Z",
+    });
+    import_analyze_build(root, &record);
+    let snapshots: String = WalkDir::new(root.join("data/snapshots/2026/03/04"))
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert!(snapshots.contains("Artificial intelligence model \u{202e}gnp.exe released[2J"));
+    assert!(!snapshots.contains("\\u0000"), "a NUL was stored");
+    for page in ["wire/index.html", "index.html", "api/v1/wire.json"] {
+        let text = fs::read_to_string(root.join("public").join(page)).unwrap();
+        assert!(
+            !text.contains('\u{0}') && !text.contains("\\u0000"),
+            "{page} holds a NUL"
+        );
+    }
+    let wire = fs::read_to_string(root.join("public/wire/index.html")).unwrap();
+    assert!(
+        wire.contains("<p class=\"record-title\" dir=\"auto\">Artificial intelligence model \u{202e}gnp.exe released[2J</p>"),
+        "the title is not isolated"
+    );
+    assert!(wire.contains("<bdi>mallory</bdi>"));
+}
+
+#[test]
+fn huge_titles_and_texts_are_capped_in_the_store_and_on_the_wire() {
+    let site = site();
+    let root = site.path();
+    let title = format!("Artificial intelligence {}", "giant ".repeat(200_000));
+    let record = serde_json::json!({
+        "id": "hackernews:999000002", "source": "hackernews", "kind": "post",
+        "url": "https://example.org/huge", "title": title,
+        "text": "machine learning ".repeat(300_000),
+        "created_at": "2026-03-04T13:00:00Z", "collected_at": "2026-03-04T13:00:00Z",
+    });
+    import_analyze_build(root, &record);
+    let stored = Store::open(root.join("data"))
+        .read_window(&TimeWindow::all())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id.as_str() == "hackernews:999000002")
+        .unwrap();
+    assert!(stored.truncated);
+    assert_eq!(
+        stored.title.chars().count(),
+        zeitgeist::model::record::MAX_TITLE_CHARS
+    );
+    assert_eq!(
+        stored.text.chars().count(),
+        zeitgeist::model::record::MAX_TEXT_CHARS
+    );
+    let wire: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(root.join("public/api/v1/wire.json")).unwrap())
+            .unwrap();
+    let item = wire["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "hackernews:999000002")
+        .unwrap();
+    let shown = item["title"].as_str().unwrap();
+    assert!(
+        shown.chars().count() <= 301 && shown.ends_with("giant…"),
+        "{shown}"
+    );
+    let page = fs::read_to_string(root.join("public/wire/index.html")).unwrap();
+    assert!(
+        page.len() < 2_000_000,
+        "the wire page is {} bytes",
+        page.len()
+    );
 }

@@ -440,7 +440,7 @@ fn broken_yaml_is_located() {
                 "---\ntitle: Post 1\ndate: 2024-02-01\ndescription: \"unclosed\n---\nx\n",
             )
         },
-        "content/posts/post-1.md:5: front matter:",
+        "content/posts/post-1.md:4: front matter:",
     );
 }
 
@@ -742,4 +742,295 @@ fn assert_only_scratch_left(root: &Path) {
         .filter(|n| n.starts_with(".zeitgeist") && !n.starts_with(".zeitgeist-staging-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn output_folder_over_a_source_folder_is_refused_and_sources_survive() {
+    let dir = fixture();
+    let root = dir.path();
+    let content = snapshot(&root.join("content"));
+    let data = snapshot(&root.join("data"));
+    for (output_dir, folder) in [("content", "content/"), ("data", "data/"), (".", "root")] {
+        write(
+            root,
+            "site.toml",
+            &format!("output_dir = \"{output_dir}\"\n{SITE_TOML}"),
+        );
+        for command in ["build", "check", "build"] {
+            let output = zeitgeist(root, &[command]);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(1), "{command}: {stderr}");
+            assert!(stderr.contains("`output_dir`"), "{command}: {stderr}");
+            assert!(stderr.contains(folder), "{command}: {stderr}");
+        }
+    }
+    write(root, "site.toml", SITE_TOML);
+    let inside_data = root.join("data/analysis");
+    let output = zeitgeist(root, &["build", "--output", inside_data.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("source folder `data/`"), "{stderr}");
+    assert_eq!(snapshot(&root.join("content")), content);
+    assert_eq!(snapshot(&root.join("data")), data);
+    let leftovers: Vec<_> = fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".zeitgeist"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn check_and_build_validate_the_beats_and_entities_files() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let beats = fs::read_to_string(repo.join("data/beats.yaml"))
+        .unwrap()
+        .replace("slug: regulation", "slug: safety-alignment");
+    let beats_line = beats
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("slug: safety-alignment"))
+        .nth(1)
+        .unwrap()
+        .0
+        + 1;
+    let entities = "entities:\n  - {name: A, kind: person, aliases: [a]}\n  - {name: B, kind: company, aliases: [b]}\n";
+    let dir = fixture();
+    let root = dir.path();
+    write(root, "data/beats.yaml", &beats);
+    write(root, "data/entities.yaml", entities);
+    let expected = [
+        format!(
+            "data/beats.yaml:{beats_line}: beats[3].slug: duplicate beat slug `safety-alignment`"
+        ),
+        "data/entities.yaml:3: entities[1].kind: unknown variant `company`".to_string(),
+    ];
+    for command in ["check", "build"] {
+        let output = zeitgeist(root, &[command]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(1), "{command}: {text}");
+        for expected in &expected {
+            assert!(
+                text.contains(expected.as_str()),
+                "{command}: {expected} in {text}"
+            );
+        }
+    }
+    assert!(!root.join("public").exists());
+}
+
+#[test]
+fn a_failing_partial_is_named_with_its_line() {
+    assert_bad_input(
+        |root| {
+            write(
+                root,
+                "templates/page.html",
+                "{% extends \"base.html\" %}\n{% block content %}\n{% include \"partials/broken.html\" %}\n{% endblock content %}\n",
+            );
+            write(
+                root,
+                "templates/partials/broken.html",
+                "<h1>{{ page.title }}</h1>\n<p>{{ page.title | round }}</p>\n",
+            );
+        },
+        "templates/partials/broken.html:2: template error: Failed to render 'page.html': Filter call 'round' failed",
+    );
+}
+
+/// Builds the repository's own site (the committed demo) into a temp folder: (folder, output).
+fn build_demo() -> (tempfile::TempDir, PathBuf) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().unwrap();
+    let public = out.path().join("public");
+    let output = zeitgeist(repo, &["build", "--output", public.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (out, public)
+}
+
+#[test]
+fn the_demo_sitemap_lists_every_page() {
+    let (_out, public) = build_demo();
+    let sitemap = fs::read_to_string(public.join("sitemap.xml")).unwrap();
+    let listed: std::collections::BTreeSet<&str> = sitemap
+        .split("<loc>")
+        .skip(1)
+        .map(|s| s.split("</loc>").next().unwrap())
+        .collect();
+    let pages: Vec<String> = snapshot(&public)
+        .keys()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p.ends_with("index.html"))
+        .map(|p| {
+            format!(
+                "https://zeitgeist-observatory.github.io/zeitgeist/{}",
+                p.trim_end_matches("index.html")
+            )
+        })
+        .collect();
+    let missing: Vec<&String> = pages
+        .iter()
+        .filter(|p| !listed.contains(p.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "missing from the sitemap: {missing:#?}");
+    assert_eq!(listed.len(), pages.len());
+    assert!(
+        listed.contains("https://zeitgeist-observatory.github.io/zeitgeist/developers/console/")
+    );
+}
+
+#[test]
+fn every_story_of_the_demo_has_its_own_id_page_and_api_file() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_out, public) = build_demo();
+    let story_files = walkdir::WalkDir::new(repo.join("content/stories"))
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file() && e.file_name() != "_index.md")
+        .count();
+    assert!(story_files > 100, "{story_files} stories");
+    let api = public.join("api/v1");
+    let json = |rel: &str| -> serde_json::Value {
+        serde_json::from_str(&fs::read_to_string(api.join(rel)).unwrap()).unwrap()
+    };
+    let pages = json("stories/index.json")["pages"].as_u64().unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut slugs = std::collections::BTreeSet::new();
+    for n in 1..=pages {
+        for summary in json(&format!("stories/page/{n}.json"))["stories"]
+            .as_array()
+            .unwrap()
+        {
+            let id = summary["id"].as_str().unwrap();
+            assert!(ids.insert(id.to_string()), "story id `{id}` twice");
+            slugs.insert(summary["slug"].as_str().unwrap().to_string());
+            let file = json(&format!("stories/{id}.json"));
+            assert_eq!(file["url"], summary["url"], "{id}");
+            let path = summary["url"]
+                .as_str()
+                .unwrap()
+                .split_once("/zeitgeist/")
+                .unwrap()
+                .1;
+            assert!(
+                public.join(path).join("index.html").is_file(),
+                "{id}: no page"
+            );
+            assert!(id.ends_with(summary["slug"].as_str().unwrap()));
+        }
+    }
+    assert_eq!(ids.len(), story_files, "every story is listed once");
+    let files = fs::read_dir(api.join("stories"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_type().unwrap().is_file())
+        .count();
+    assert_eq!(files, story_files + 1, "one file per story, and the index");
+    assert!(
+        slugs.len() < ids.len(),
+        "the demo has stories sharing a slug"
+    );
+}
+
+#[test]
+fn demo_pages_have_headings_in_order_sharing_metadata_and_the_repository() {
+    let (_out, public) = build_demo();
+    let heading = regex::Regex::new(r"<h([1-6])[ >]").unwrap();
+    let pages: Vec<PathBuf> = snapshot(&public)
+        .into_keys()
+        .filter(|p| p.ends_with("index.html"))
+        .collect();
+    for rel in &pages {
+        let html = fs::read_to_string(public.join(rel)).unwrap();
+        let main = html
+            .split("<main")
+            .nth(1)
+            .unwrap()
+            .split("</main>")
+            .next()
+            .unwrap();
+        let levels: Vec<u32> = heading
+            .captures_iter(main)
+            .map(|c| c[1].parse().unwrap())
+            .collect();
+        assert_eq!(levels.first(), Some(&1), "{}: no h1 first", rel.display());
+        assert_eq!(
+            levels.iter().filter(|&&l| l == 1).count(),
+            1,
+            "{}",
+            rel.display()
+        );
+        for pair in levels.windows(2) {
+            assert!(
+                pair[1] <= pair[0] + 1,
+                "{}: h{} after h{}",
+                rel.display(),
+                pair[1],
+                pair[0]
+            );
+        }
+        for tag in [
+            "og:title",
+            "og:description",
+            "og:type",
+            "og:url",
+            "twitter:card",
+        ] {
+            assert!(html.contains(tag), "{}: no {tag}", rel.display());
+        }
+        assert!(
+            html.contains("<a href=\"https:&#x2F;&#x2F;github.com&#x2F;zeitgeist-observatory&#x2F;zeitgeist\">Source and issues</a>"),
+            "{}: no repository link",
+            rel.display()
+        );
+    }
+    let story = pages
+        .iter()
+        .find(|p| p.starts_with("stories/2026"))
+        .unwrap();
+    let html = fs::read_to_string(public.join(story)).unwrap();
+    let ld = html
+        .split("<script type=\"application/ld+json\">")
+        .nth(1)
+        .unwrap()
+        .split("</script>")
+        .next()
+        .unwrap();
+    let ld: serde_json::Value = serde_json::from_str(ld).unwrap();
+    assert_eq!(ld["@type"], "NewsArticle");
+    assert!(html.contains(&format!("<h1>{}</h1>", ld["headline"].as_str().unwrap())));
+    let twin = fs::read_to_string(public.join(story.with_file_name("index.txt"))).unwrap();
+    assert!(
+        twin.contains("[1]") && twin.contains("\n[1] "),
+        "footnotes are not numbered:\n{twin}"
+    );
+    let api = fs::read_to_string(public.join("developers/api/index.html")).unwrap();
+    let visible = regex::Regex::new(r"<[^>]+>").unwrap().replace_all(&api, "");
+    assert!(!visible.contains('`'), "literal backticks on the API page");
+    assert!(api.contains("<code>Access-Control-Allow-Origin: *</code>"));
+}
+
+#[test]
+fn demo_figures_say_their_window_and_dates_without_times_stand_alone() {
+    let (_out, public) = build_demo();
+    let home = fs::read_to_string(public.join("index.html")).unwrap();
+    assert!(home.contains("records analysed in the 90-day window"));
+    let page = fs::read_to_string(public.join("wire/index.html")).unwrap();
+    let hn_times = regex::Regex::new(r#"<time datetime="[^"]*T00:00:00Z">([^<]*)</time>"#).unwrap();
+    let dates: Vec<&str> = hn_times
+        .captures_iter(&page)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    assert!(!dates.is_empty(), "no date-only record on the wire");
+    assert!(
+        dates.iter().all(|d| !d.contains("UTC") && !d.contains(':')),
+        "{dates:?}"
+    );
 }

@@ -4,11 +4,11 @@
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use super::gazetteer::Gazetteer;
 use super::sentiment::{self, SentimentLabel};
 use super::terms::TermMatcher;
 use super::text::{self, Token};
 use crate::model::beat::Taxonomy;
+use crate::model::gazetteer::Gazetteer;
 use crate::model::{Record, RecordId};
 
 /// Weight an AI-specific entity (OpenAI, ChatGPT) adds to relevance: decisive on its own.

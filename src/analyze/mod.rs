@@ -60,7 +60,6 @@ pub mod aggregate;
 pub mod candidates;
 pub mod classify;
 pub mod eval;
-pub mod gazetteer;
 pub mod pack;
 pub mod sentiment;
 pub mod series;
@@ -79,9 +78,9 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+pub use crate::model::gazetteer::Gazetteer;
 pub use candidates::{CandidateConfig, Candidates};
 pub use classify::{Annotation, Classifier};
-pub use gazetteer::Gazetteer;
 pub use signals::{Intensity, Signal, SignalKind};
 pub use stories::RecentStory;
 

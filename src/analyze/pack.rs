@@ -279,6 +279,7 @@ mod tests {
             matched: None,
             near_duplicate_of: None,
             extra: Default::default(),
+            truncated: false,
         }
     }
 

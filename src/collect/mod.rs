@@ -451,6 +451,7 @@ pub(crate) fn record(
         matched: None,
         near_duplicate_of: None,
         extra: Map::new(),
+        truncated: false,
     }
 }
 

@@ -4,7 +4,7 @@
 //! table from here, and nothing here imports a stage.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -49,6 +49,9 @@ pub struct Config {
     /// BCP 47 language of the site's own pages.
     #[serde(default = "default_language")]
     pub language: String,
+    /// Where the project's source and issue tracker live (an http(s) URL), linked in the footer.
+    #[serde(default)]
+    pub repository: Option<String>,
     /// Folder name under `themes/`.
     #[serde(default = "default_theme")]
     pub theme: String,
@@ -153,7 +156,16 @@ impl Config {
             path: path.clone(),
             source,
         })?;
-        Config::parse(&path, &text)
+        let config = Config::parse(&path, &text)?;
+        let output = Paths::new(root).output(&config);
+        if let Err(message) = Paths::new(root).check_output(&output) {
+            return Err(ConfigError::Invalid {
+                path,
+                key: "output_dir".into(),
+                message,
+            });
+        }
+        Ok(config)
     }
 
     /// Parses config text; `path` is only used in messages.
@@ -177,6 +189,10 @@ impl Config {
         }
         if !self.base_url.ends_with('/') {
             self.base_url.push('/');
+        }
+        let web_url = |url: &str| url.starts_with("http://") || url.starts_with("https://");
+        if self.repository.as_deref().is_some_and(|url| !web_url(url)) {
+            return Err(invalid("repository", "must be an absolute http(s) URL"));
         }
         if self.paginate == 0 {
             return Err(invalid("paginate", "must be at least 1"));
@@ -209,6 +225,10 @@ pub struct Paths {
     pub root: PathBuf,
 }
 
+/// The root's folders that hold inputs: a build replaces its output folder wholesale, so the
+/// output may be none of these, lie inside none and contain none.
+const SOURCE_FOLDERS: [&str; 6] = ["content", "data", "themes", "static", "templates", ".git"];
+
 impl Paths {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Paths { root: root.into() }
@@ -231,6 +251,53 @@ impl Paths {
     pub fn output(&self, config: &Config) -> PathBuf {
         self.root.join(&config.output_dir)
     }
+
+    /// Refuses an output folder a build would destroy inputs with: the root itself, or one that
+    /// is, contains or lies inside a source folder ([`SOURCE_FOLDERS`]). Symbolic links and `..`
+    /// are resolved first, so no spelling slips through.
+    pub fn check_output(&self, output: &Path) -> Result<(), String> {
+        let output = resolved(output);
+        let root = resolved(&self.root);
+        if root.starts_with(&output) {
+            return Err(format!(
+                "`{}` is the site's root or contains it; a build replaces its output folder \
+                 wholesale, so choose a folder of its own, such as `public`",
+                output.display()
+            ));
+        }
+        for name in SOURCE_FOLDERS {
+            let source = resolved(&root.join(name));
+            if output.starts_with(&source) || source.starts_with(&output) {
+                return Err(format!(
+                    "`{}` is, contains or lies inside the source folder `{name}/`; a build \
+                     replaces its output folder wholesale, so choose a folder of its own, such \
+                     as `public`",
+                    output.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `path` made absolute, with `.` and `..` resolved and every existing prefix's symbolic links
+/// followed, as the file system would resolve it.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+        if let Ok(real) = fs::canonicalize(&out) {
+            out = real;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -256,6 +323,57 @@ mod tests {
         assert!(err.starts_with("site.toml:"), "{err}");
         assert!(err.contains("paginat"), "{err}");
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn output_folders_that_would_destroy_sources_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("content/stories")).unwrap();
+        fs::create_dir_all(root.join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(root.join("content"), root.join("alias")).unwrap();
+        let paths = Paths::new(root);
+        for bad in [
+            "content",
+            "content/stories/out",
+            "data",
+            "data/../data/analysis",
+            "themes",
+            "static",
+            "templates",
+            ".git",
+            ".",
+            "",
+            "..",
+            "public/..",
+            "alias/out",
+        ] {
+            let err = paths.check_output(&root.join(bad));
+            assert!(err.is_err(), "`{bad}` was accepted");
+        }
+        for good in ["public", "elsewhere/site", "../site", "contents"] {
+            let ok = paths.check_output(&root.join(good));
+            assert!(ok.is_ok(), "`{good}`: {ok:?}");
+        }
+
+        fs::write(
+            root.join(CONFIG_FILE),
+            format!("{MINIMAL}output_dir = \"content\"\n"),
+        )
+        .unwrap();
+        let err = Config::load(root).unwrap_err().to_string();
+        assert!(err.contains("site.toml: `output_dir`:"), "{err}");
+        assert!(err.contains("source folder `content/`"), "{err}");
+    }
+
+    #[test]
+    fn repository_must_be_a_web_address() {
+        let text = format!("{MINIMAL}repository = \"git@github.com:x/y\"\n");
+        let err = Config::parse(Path::new("site.toml"), &text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "site.toml: `repository`: must be an absolute http(s) URL"
+        );
     }
 
     #[test]

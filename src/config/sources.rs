@@ -68,6 +68,10 @@ pub struct HttpSettings {
     /// Fixed seed for backoff jitter (tests); random when absent.
     #[serde(default)]
     pub jitter_seed: Option<u64>,
+    /// The largest response body read, in bytes; a larger one fails the request unretried
+    /// (it is streamed and abandoned at the cap, never buffered whole).
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: u64,
 }
 
 impl Default for HttpSettings {
@@ -82,6 +86,7 @@ impl Default for HttpSettings {
             per_host_interval_ms: default_per_host_interval_ms(),
             host_interval_ms: default_host_interval_ms(),
             jitter_seed: None,
+            max_body_bytes: default_max_body_bytes(),
         }
     }
 }
@@ -300,6 +305,11 @@ impl SourcesConfig {
         check(
             h.timeout_ms >= 1,
             "sources.http.timeout_ms",
+            "must be at least 1",
+        )?;
+        check(
+            h.max_body_bytes >= 1,
+            "sources.http.max_body_bytes",
             "must be at least 1",
         )?;
         check(
@@ -523,6 +533,9 @@ fn default_backoff_max_ms() -> u64 {
 }
 fn default_max_wait_ms() -> u64 {
     120_000
+}
+fn default_max_body_bytes() -> u64 {
+    10 * 1024 * 1024
 }
 fn default_per_host_concurrency() -> usize {
     2

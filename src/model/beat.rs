@@ -119,8 +119,11 @@ pub enum TaxonomyError {
     },
 }
 
-/// The heaviest weight a term may carry; more would let one word overrule everything else.
-pub const MAX_WEIGHT: f64 = 10.0;
+/// The weights a term or source hint may carry: 1 = a hint, 2 = a good sign, 3 = decisive on
+/// its own; more would let one word overrule everything else.
+pub const TERM_WEIGHTS: (f64, f64) = (1.0, 3.0);
+/// The weights an exclusion may carry: up to 5, so one can cancel a few decisive terms.
+pub const EXCLUSION_WEIGHTS: (f64, f64) = (1.0, 5.0);
 
 impl Taxonomy {
     /// Reads and validates `<data>/beats.yaml`.
@@ -170,9 +173,25 @@ impl Taxonomy {
                 "must be above 0",
             ));
         }
-        check_terms(at, "relevance.terms", &relevance.terms, None)?;
-        check_terms(at, "relevance.exclusions", &relevance.exclusions, None)?;
-        check_weights(at, "relevance.communities", &relevance.communities, None)?;
+        let block = at.line_of_key(None, "relevance");
+        let terms = |field: &str, terms: &TermWeights, range, near: Option<usize>| {
+            let key = field.rsplit('.').next().unwrap_or(field);
+            check_terms(at, field, terms, range, at.line_of_key(near, key))
+        };
+        terms("relevance.terms", &relevance.terms, TERM_WEIGHTS, block)?;
+        terms(
+            "relevance.exclusions",
+            &relevance.exclusions,
+            EXCLUSION_WEIGHTS,
+            block,
+        )?;
+        check_weights(
+            at,
+            "relevance.communities",
+            &relevance.communities,
+            TERM_WEIGHTS,
+            at.line_of_key(block, "communities"),
+        )?;
         if self.beats.is_empty() {
             return Err(at.error("beats", at.line_of("beats:", 0), "no beats defined"));
         }
@@ -197,7 +216,7 @@ impl Taxonomy {
                 );
                 return Err(at.error(
                     &format!("{field}.category"),
-                    at.line_after(line, "category:"),
+                    at.line_of_key(line, "category"),
                     &msg,
                 ));
             }
@@ -205,7 +224,7 @@ impl Taxonomy {
                 if value.trim().is_empty() {
                     return Err(at.error(
                         &format!("{field}.{name}"),
-                        at.line_after(line, name),
+                        at.line_of_key(line, name),
                         "must not be empty",
                     ));
                 }
@@ -213,24 +232,27 @@ impl Taxonomy {
             if beat.terms.is_empty() {
                 return Err(at.error(
                     &format!("{field}.terms"),
-                    at.line_after(line, "terms:"),
+                    at.line_of_key(line, "terms"),
                     "no terms: a beat needs at least one",
                 ));
             }
-            check_terms(at, &format!("{field}.terms"), &beat.terms, line)?;
-            check_terms(at, &format!("{field}.exclusions"), &beat.exclusions, line)?;
-            check_weights(
-                at,
-                &format!("{field}.hints.communities"),
-                &beat.hints.communities,
-                line,
-            )?;
-            check_weights(
-                at,
-                &format!("{field}.hints.flairs"),
-                &beat.hints.flairs,
-                line,
-            )?;
+            let f = |name: &str| format!("{field}.{name}");
+            terms(&f("terms"), &beat.terms, TERM_WEIGHTS, line)?;
+            terms(&f("exclusions"), &beat.exclusions, EXCLUSION_WEIGHTS, line)?;
+            let hints = at.line_of_key(line, "hints");
+            for (name, weights) in [
+                ("communities", &beat.hints.communities),
+                ("flairs", &beat.hints.flairs),
+            ] {
+                let near = at.line_of_key(hints, name);
+                check_weights(
+                    at,
+                    &f(&format!("hints.{name}")),
+                    weights,
+                    TERM_WEIGHTS,
+                    near,
+                )?;
+            }
         }
         Ok(())
     }
@@ -291,39 +313,36 @@ fn check_slug(
     }
 }
 
-/// Terms must be non-empty, in the documented syntax, and weighted within (0, MAX_WEIGHT].
+/// Terms must be non-empty, in the documented syntax, and weighted within `range`. `near` is
+/// the line of the map's own key (`terms:`), where the search for an offending term starts.
 pub(crate) fn check_terms(
     at: &YamlLocator,
     field: &str,
     terms: &TermWeights,
+    range: (f64, f64),
     near: Option<usize>,
 ) -> Result<(), TaxonomyError> {
     for term in terms.keys() {
         let core = term.trim_start_matches('=').trim_end_matches('*');
         if core.trim().is_empty() || core != core.trim() {
             let msg = format!("empty or padded term `{term}`");
-            return Err(at.error(
-                field,
-                at.line_after(near, &format!("\"{term}\"")).or(near),
-                &msg,
-            ));
+            return Err(at.error(field, at.line_of_key(near, term).or(near), &msg));
         }
     }
-    check_weights(at, field, terms, near)
+    check_weights(at, field, terms, range, near)
 }
 
 fn check_weights(
     at: &YamlLocator,
     field: &str,
     weights: &BTreeMap<String, f64>,
+    (min, max): (f64, f64),
     near: Option<usize>,
 ) -> Result<(), TaxonomyError> {
     for (key, weight) in weights {
-        if !(*weight > 0.0 && *weight <= MAX_WEIGHT) {
-            let msg = format!(
-                "`{key}` has weight {weight}; weights must be above 0 and at most {MAX_WEIGHT}"
-            );
-            return Err(at.error(field, at.line_after(near, key).or(near), &msg));
+        if !(*weight >= min && *weight <= max) {
+            let msg = format!("`{key}` has weight {weight}; weights here must be {min} to {max}");
+            return Err(at.error(field, at.line_of_key(near, key).or(near), &msg));
         }
     }
     Ok(())
@@ -348,14 +367,24 @@ impl YamlLocator<'_> {
             .map(|(i, _)| i + 1)
     }
 
-    /// 1-based line of the first line at or after `start` containing `needle`.
-    pub fn line_after(&self, start: Option<usize>, needle: &str) -> Option<usize> {
+    /// 1-based line of the first mapping entry for `key` (`key:`, `"key":` or `'key':`) at or
+    /// after `start`.
+    pub fn line_of_key(&self, start: Option<usize>, key: &str) -> Option<usize> {
         let skip = start.unwrap_or(1).saturating_sub(1);
+        let spellings = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+            format!("- {key}:"),
+        ];
         self.text
             .lines()
             .enumerate()
             .skip(skip)
-            .find(|(_, line)| line.contains(needle))
+            .find(|(_, line)| {
+                let line = line.trim_start();
+                spellings.iter().any(|s| line.starts_with(s.as_str()))
+            })
             .map(|(i, _)| i + 1)
     }
 
@@ -469,6 +498,61 @@ mod tests {
         let err = error_for(&text);
         assert!(err.contains("unknown field `x_terms`"), "{err}");
         assert!(err.starts_with("data/beats.yaml:"), "{err}");
+    }
+
+    #[test]
+    fn weights_outside_the_documented_ranges_point_at_their_own_line() {
+        // A term that also appears earlier in the beat (in its description and as part of
+        // other terms) is found at its own entry, not at `terms:` or the description.
+        let text = shipped().replacen("      \"conscious\": 2\n", "      \"conscious\": 0\n", 1);
+        let line = text
+            .lines()
+            .position(|l| l.contains("\"conscious\": 0"))
+            .unwrap()
+            + 1;
+        assert_eq!(
+            error_for(&text),
+            format!(
+                "data/beats.yaml:{line}: beats[0].terms: `conscious` has weight 0; weights here must be 1 to 3"
+            )
+        );
+        let text = shipped().replacen("\"consciousness\": 3", "\"consciousness\": 7", 1);
+        let line = text
+            .lines()
+            .position(|l| l.contains("\"consciousness\": 7"))
+            .unwrap()
+            + 1;
+        assert!(
+            error_for(&text).starts_with(&format!(
+                "data/beats.yaml:{line}: beats[0].terms: `consciousness` has weight 7"
+            )),
+            "{}",
+            error_for(&text)
+        );
+        let text = shipped().replacen("    singularity: 1\n", "    singularity: 4\n", 1);
+        let line = text
+            .lines()
+            .position(|l| l.contains("singularity: 4"))
+            .unwrap()
+            + 1;
+        assert!(
+            error_for(&text).starts_with(&format!(
+                "data/beats.yaml:{line}: relevance.communities: `singularity` has weight 4"
+            )),
+            "{}",
+            error_for(&text)
+        );
+        let text = shipped().replacen("\"enemy ai\": 4", "\"enemy ai\": 6", 1);
+        let line = text
+            .lines()
+            .position(|l| l.contains("\"enemy ai\": 6"))
+            .unwrap()
+            + 1;
+        assert!(
+            error_for(&text).starts_with(&format!("data/beats.yaml:{line}: relevance.exclusions: `enemy ai` has weight 6; weights here must be 1 to 5")),
+            "{}",
+            error_for(&text)
+        );
     }
 
     #[test]

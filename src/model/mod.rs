@@ -1,8 +1,9 @@
-//! The types every stage shares: records, beats, stories.
+//! The types every stage shares: records, beats, the entity gazetteer, stories.
 
 pub mod analysis;
 pub mod beat;
 pub mod evidence;
+pub mod gazetteer;
 pub mod record;
 pub mod runlog;
 pub mod story;

@@ -253,9 +253,46 @@ pub struct Record {
     /// Fields a platform has beyond these, kept as they came.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// True when the store cut the title to [`MAX_TITLE_CHARS`] or the text to
+    /// [`MAX_TEXT_CHARS`] characters; absent otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
+/// The most characters of a title the store keeps.
+pub const MAX_TITLE_CHARS: usize = 500;
+/// The most characters of body text the store keeps (a long article's first pages).
+pub const MAX_TEXT_CHARS: usize = 20_000;
+
 impl Record {
+    /// Makes a record fit to store, whatever its platform sent: control characters (NUL,
+    /// terminal escapes, carriage returns, …) are removed from every text field, except line
+    /// breaks and tabs in the title and body, and the title and text are cut to
+    /// [`MAX_TITLE_CHARS`] and [`MAX_TEXT_CHARS`] (then `truncated` is set).
+    pub fn sanitize(&mut self) {
+        for (field, max) in [
+            (&mut self.title, MAX_TITLE_CHARS),
+            (&mut self.text, MAX_TEXT_CHARS),
+        ] {
+            strip_controls(field, true);
+            if let Some((end, _)) = field.char_indices().nth(max) {
+                field.truncate(end);
+                self.truncated = true;
+            }
+        }
+        strip_controls(&mut self.url, false);
+        let optional = [
+            &mut self.author,
+            &mut self.author_id,
+            &mut self.community,
+            &mut self.language,
+            &mut self.matched,
+        ];
+        for field in optional.into_iter().flatten() {
+            strip_controls(field, false);
+        }
+    }
+
     /// Title and text together, the words analysis reads.
     pub fn full_text(&self) -> String {
         match (self.title.is_empty(), self.text.is_empty()) {
@@ -266,9 +303,50 @@ impl Record {
     }
 }
 
+/// Removes control characters from `text` in place, keeping `\n` and `\t` when `breaks`.
+fn strip_controls(text: &mut String, breaks: bool) {
+    let unwanted = |c: char| c.is_control() && !(breaks && matches!(c, '\n' | '\t'));
+    if text.contains(unwanted) {
+        text.retain(|c| !unwanted(c));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sanitize_strips_control_characters_but_keeps_breaks_and_bidi_marks() {
+        let json = r#"{"id":"hackernews:1","source":"hackernews","kind":"post","url":"https://x/\u0000a",
+            "title":"A\u0000I \u202egnp.exe\u001b[31m","text":"one\r\ntwo\tthree\u0007\u0085",
+            "author":"bob\n","created_at":"2026-01-01T00:00:00Z","collected_at":"2026-01-02T00:00:00Z"}"#;
+        let mut record: Record = serde_json::from_str(json).unwrap();
+        record.sanitize();
+        assert_eq!(record.title, "AI \u{202e}gnp.exe[31m");
+        assert_eq!(record.text, "one\ntwo\tthree");
+        assert_eq!(record.url, "https://x/a");
+        assert_eq!(record.author.as_deref(), Some("bob"));
+        assert!(!record.truncated);
+        assert!(!serde_json::to_string(&record)
+            .unwrap()
+            .contains("truncated"));
+    }
+
+    #[test]
+    fn sanitize_caps_title_and_text_and_flags_the_record() {
+        let json = r#"{"id":"news:1","source":"news","kind":"article","url":"https://x",
+            "created_at":"2026-01-01T00:00:00Z","collected_at":"2026-01-02T00:00:00Z"}"#;
+        let mut record: Record = serde_json::from_str(json).unwrap();
+        record.title = "é".repeat(MAX_TITLE_CHARS + 1);
+        record.text = "word ".repeat(MAX_TEXT_CHARS);
+        record.sanitize();
+        assert_eq!(record.title.chars().count(), MAX_TITLE_CHARS);
+        assert_eq!(record.text.chars().count(), MAX_TEXT_CHARS);
+        assert!(record.truncated);
+        let stored = serde_json::to_string(&record).unwrap();
+        assert!(stored.contains("\"truncated\":true"), "{stored}");
+        assert_eq!(serde_json::from_str::<Record>(&stored).unwrap(), record);
+    }
 
     #[test]
     fn record_id_keeps_colons_in_native_id() {

@@ -8,7 +8,7 @@
 //! | File | Content |
 //! |---|---|
 //! | `stories/index.json`, `stories/page/N.json` | story summaries, newest first, `paginate` per page |
-//! | `stories/<slug>.json` | one story: front matter, sanitized body HTML, citations |
+//! | `stories/<id>.json` | one story (id: date and slug, see [`story_id`]): front matter, sanitized body HTML, citations |
 //! | `beats/index.json`, `beats/<slug>.json` | beat figures and daily/hourly series |
 //! | `wire.json` | the [`WIRE_ITEMS`] newest AI records |
 //! | `records/index.json`, `records/YYYY-MM-DD.json` | AI records by UTC day of creation |
@@ -35,6 +35,7 @@ use crate::site::records::JoinedRecord;
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::permalink;
 use crate::site::{display_path, Problem, Site};
+use crate::text::shorten;
 
 /// The API's folder in the output; the version changes only with breaking changes.
 pub const API_ROOT: &str = "api/v1";
@@ -44,6 +45,8 @@ pub const SPEC_DATA_KEY: &str = "api/openapi.json";
 pub const WIRE_ITEMS: usize = 200;
 /// Characters of a record's text kept in `wire.json` (the full text is in the record files).
 pub const WIRE_TEXT_CHARS: usize = 500;
+/// Characters of a record's title kept in `wire.json`.
+pub const WIRE_TITLE_CHARS: usize = 300;
 /// Number of `records/by-id/` shards; part of the API contract (clients compute the shard).
 pub const SHARDS: u32 = 256;
 
@@ -140,6 +143,10 @@ fn api_url(site: &Site, rel: &str) -> String {
 /// A story as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct StorySummary {
+    /// Unique and stable: the story's path under `stories/` with `-` for `/`, so its date and
+    /// slug (`2026-06-talk-of-glm-jumps`); names its file, `stories/{id}.json`.
+    pub id: String,
+    /// The last part of the story's URL; stories of different months may share one.
     pub slug: String,
     pub title: String,
     pub description: String,
@@ -203,15 +210,27 @@ struct LoadedStory<'a> {
 }
 
 /// The published stories (pages under `content/stories/` whose `extra` is a story's), newest
-/// first, ties by slug.
+/// first, ties by path. Two stories whose ids would be the same are an error.
 fn stories(site: &Site) -> Result<Vec<LoadedStory<'_>>, Problem> {
     let mut stories = Vec::new();
+    let mut ids: BTreeMap<String, &Document> = BTreeMap::new();
     for page in &site.content.pages {
         if !page.rel.starts_with("stories/") || !page.meta.extra.contains_key("topic") {
             continue;
         }
         let extra: StoryExtra = serde_json::from_value(Value::Object(page.meta.extra.clone()))
             .map_err(|e| Problem::new(&page.file, None, format!("front matter `extra`: {e}")))?;
+        if let Some(other) = ids.insert(story_id(page), page) {
+            return Err(Problem::new(
+                &page.file,
+                None,
+                format!(
+                    "story id `{}` is also {}'s; rename one of the files",
+                    story_id(page),
+                    other.file.display()
+                ),
+            ));
+        }
         stories.push(LoadedStory { doc: page, extra });
     }
     stories.sort_by(|a, b| {
@@ -224,22 +243,24 @@ fn stories(site: &Site) -> Result<Vec<LoadedStory<'_>>, Problem> {
     Ok(stories)
 }
 
-fn story_slug(doc: &Document) -> String {
-    doc.path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_string()
+/// A story's id: its page path below `/stories/`, `/` replaced by `-`
+/// (`/stories/2026/06/gpt-jumps/` → `2026-06-gpt-jumps`).
+pub fn story_id(doc: &Document) -> String {
+    let path = doc.path.trim_matches('/');
+    path.strip_prefix("stories/")
+        .unwrap_or(path)
+        .replace('/', "-")
 }
 
 fn summary(site: &Site, story: &LoadedStory) -> StorySummary {
     let doc = story.doc;
-    let slug = story_slug(doc);
+    let id = story_id(doc);
+    let slug = doc.path.trim_end_matches('/').rsplit('/').next();
     let first = |taxonomy: &str| doc.meta.taxonomies.get(taxonomy)?.first().cloned();
     StorySummary {
-        api_url: api_url(site, &format!("stories/{slug}.json")),
-        slug,
+        api_url: api_url(site, &format!("stories/{id}.json")),
+        id,
+        slug: slug.unwrap_or_default().to_string(),
         title: doc.meta.title.clone(),
         description: doc.meta.description.clone(),
         date: doc.meta.date.unwrap_or_default(),
@@ -324,7 +345,7 @@ fn story_files(site: &Site, stories: &[LoadedStory], out: &mut Files) {
             follows_up: extra.follows_up.as_ref(),
             summary,
         };
-        out.put(&format!("stories/{}.json", file.summary.slug), &file);
+        out.put(&format!("stories/{}.json", file.summary.id), &file);
     }
 }
 
@@ -370,7 +391,7 @@ struct BeatFile<'a> {
     platform_share: BTreeMap<&'static str, f64>,
     top_entities: &'a [TermCount],
     top_phrases: &'a [TermCount],
-    /// Slugs of the beat's stories, newest first.
+    /// Ids of the beat's stories ([`story_id`]), newest first.
     stories: Vec<String>,
 }
 
@@ -458,7 +479,7 @@ fn beat_files(
                     .get("beats")
                     .is_some_and(|b| b.iter().any(|b| b == summary.slug))
             })
-            .map(|s| story_slug(s.doc))
+            .map(|s| story_id(s.doc))
             .collect();
         let file = BeatFile {
             summary,
@@ -514,7 +535,7 @@ struct WireItem<'a> {
     id: &'a RecordId,
     source: Source,
     url: &'a str,
-    title: &'a str,
+    title: String,
     text: String,
     created_at: DateTime<Utc>,
     beat: Option<&'a str>,
@@ -537,8 +558,8 @@ fn wire_file(records: &[JoinedRecord], as_of: DateTime<Utc>, out: &mut Files) {
             id: &r.id,
             source: r.source,
             url: &r.url,
-            title: &r.title,
-            text: crate::text::clip(&r.text, WIRE_TEXT_CHARS),
+            title: shorten(&r.title, WIRE_TITLE_CHARS),
+            text: shorten(&r.text, WIRE_TEXT_CHARS),
             created_at: r.created_at,
             beat: r.beat.as_deref(),
             beat_name: r.beat_name.as_deref(),

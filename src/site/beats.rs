@@ -16,8 +16,8 @@ pub const BEATS_TAXONOMY: &str = "beats";
 /// The template of a beat without stories.
 pub const TEMPLATE: &str = "beat.html";
 
-/// One job per beat of the analysis taxonomy that has no taxonomy term page.
-pub fn jobs(site: &Site) -> Vec<Job> {
+/// The slugs of the analysis taxonomy's beats that have no taxonomy term page (no story).
+pub fn storyless(site: &Site) -> Vec<String> {
     let Some(beats) = site
         .data
         .get("analysis/taxonomy.json")
@@ -36,8 +36,20 @@ pub fn jobs(site: &Site) -> Vec<Job> {
         .iter()
         .filter_map(|beat| beat["slug"].as_str())
         .filter(|slug| !with_stories.contains(&slugify(slug).as_str()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The URL path of a storyless beat's page.
+pub fn page_path(slug: &str) -> String {
+    format!("/{}/{}/", slugify(BEATS_TAXONOMY), slugify(slug))
+}
+
+/// One job per beat of the analysis taxonomy that has no taxonomy term page.
+pub fn jobs(site: &Site) -> Vec<Job> {
+    storyless(site)
+        .into_iter()
         .map(|slug| {
-            let slug = slug.to_string();
             // Data and template edits clear the whole render cache, so the slug is the only
             // input that can change under a kept job.
             let key = fingerprint(("beat", &slug));
@@ -47,7 +59,7 @@ pub fn jobs(site: &Site) -> Vec<Job> {
 }
 
 fn render(site: &Site, slug: &str) -> Result<Vec<Output>, Problem> {
-    let path = format!("/{}/{}/", slugify(BEATS_TAXONOMY), slugify(slug));
+    let path = page_path(slug);
     let mut context = crate::site::render::context(site, &path);
     context.insert("beat_slug", &Value::String(slug.to_string()));
     let html = crate::site::render::render_builtin(site, TEMPLATE, &context, &path)?;

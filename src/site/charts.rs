@@ -8,7 +8,10 @@
 //!   `signed`; a narrower `width` keeps the text legible in a sidebar.
 //!
 //! Every chart carries a `<title>` and a `<desc>` listing its figures, and `role="img"` with the
-//! same text as its accessible name, so a screen reader or a text browser gets the numbers. All
+//! same text as its accessible name, so a screen reader or a text browser gets the numbers.
+//! Charts are drawn at their own width and only ever shrink (`style.css`), so their text keeps
+//! its size on wide screens; on phones the stylesheet sets larger text in drawing units
+//! ([`PHONE_LABEL_SIZE`]) except in charts narrower than [`NARROW`], which shrink little. All
 //! text is XML-escaped here; templates print the result with `| safe`. The filter
 //! `platform_name` turns a platform key (`hackernews`) into its display name (`Hacker News`);
 //! `thousands` prints 23792 as `23,792`.
@@ -24,6 +27,16 @@ use crate::site::escape_xml;
 use crate::text::thousands;
 
 type Args = HashMap<String, Value>;
+
+/// Charts narrower than this (in drawing units) get the class `narrow`: they are shown near
+/// their own size on every screen, so the phone text size does not apply to them.
+pub const NARROW: f64 = 400.0;
+/// Label and value text size of `hbar_chart`, in drawing units, as `style.css` sets it.
+const LABEL_SIZE: f64 = 14.0;
+/// The same on phones (`style.css`, `max-width: 600px`), for charts not [`NARROW`].
+pub const PHONE_LABEL_SIZE: f64 = 21.0;
+/// A generous average advance of a sans-serif character, in ems.
+const CHAR_EM: f64 = 0.62;
 
 /// Adds the chart functions and the `platform_name` filter to `tera`.
 pub fn register(tera: &mut tera::Tera) {
@@ -86,8 +99,9 @@ fn figure(value: f64) -> String {
 /// The opening tag with the accessible name, then `<title>` and `<desc>`.
 fn open_svg(class: &str, width: f64, height: f64, title: &str, desc: &str) -> String {
     let label = escape_xml(&format!("{title}. {desc}"));
+    let narrow = if width < NARROW { " narrow" } else { "" };
     format!(
-        "<svg class=\"chart {class}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{label}\" xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title><desc>{}</desc>",
+        "<svg class=\"chart {class}{narrow}\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{label}\" xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title><desc>{}</desc>",
         escape_xml(title),
         escape_xml(desc)
     )
@@ -232,7 +246,16 @@ fn hbar_chart(args: &Args) -> tera::Result<String> {
         Format::Number => figure(v),
     };
     let width = args.get("width").and_then(Value::as_f64).unwrap_or(600.0);
-    let (row, label_w, value_w) = (30.0, width * 0.3, 56.0);
+    // Room for the longest label and value at the largest size they are shown at.
+    let size = if width < NARROW {
+        LABEL_SIZE
+    } else {
+        PHONE_LABEL_SIZE
+    };
+    let room = |chars: Option<usize>| chars.unwrap_or(0) as f64 * CHAR_EM * size + 8.0;
+    let label_w = room(rows.iter().map(|r| r.0.chars().count()).max()).max(width * 0.3);
+    let value_w = room(rows.iter().map(|r| show(r.1).chars().count()).max()).max(56.0);
+    let row = 30.0;
     let height = (rows.len().max(1) as f64) * row + 6.0;
     let plot = width - label_w - value_w;
     let max = rows.iter().map(|r| r.1.abs()).fold(0.0_f64, f64::max);

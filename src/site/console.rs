@@ -25,9 +25,14 @@ const TEMPLATE: &str = "console.html";
 /// The section the Console belongs to.
 const HUB_SECTION: &str = "developers/_index.md";
 
-/// The Console's one job, when the site has a developer hub and the theme the template.
+/// Whether the site has a Console: a developer hub, and the theme's template for it.
+pub fn published(site: &Site) -> bool {
+    site.content.section_by_rel.contains_key(HUB_SECTION) && site.templates.has(TEMPLATE)
+}
+
+/// The Console's one job, when it is [`published`].
 pub fn jobs(site: &Site) -> Vec<Job> {
-    if !site.content.section_by_rel.contains_key(HUB_SECTION) || !site.templates.has(TEMPLATE) {
+    if !published(site) {
         return Vec::new();
     }
     let (runs, problems) = read_runs(site);

@@ -12,6 +12,8 @@ use serde_json::Value;
 use walkdir::WalkDir;
 
 use crate::config::Paths;
+use crate::model::beat::{Taxonomy, TaxonomyError, BEATS_FILE};
+use crate::model::gazetteer::{Gazetteer, ENTITIES_FILE};
 use crate::site::records::{self, JoinedRecords};
 use crate::site::{display_path, line_of, read_text, slash_path, Problem};
 
@@ -71,6 +73,7 @@ pub fn load(paths: &Paths) -> (DataFiles, JoinedRecords, Vec<Problem>) {
             Err(problem) => problems.push(problem),
         }
     }
+    problems.extend(vocabulary_problems(paths));
     let taxonomy = data
         .get("analysis/taxonomy.json")
         .cloned()
@@ -90,6 +93,37 @@ pub fn load(paths: &Paths) -> (DataFiles, JoinedRecords, Vec<Problem>) {
         }
     };
     (data, Arc::new(joined), problems)
+}
+
+/// Validates the analysis vocabulary, `beats.yaml` and `entities.yaml`, as `analyze` would, so
+/// `check` and `build` report its mistakes too. A site without them has nothing to check.
+fn vocabulary_problems(paths: &Paths) -> Vec<Problem> {
+    let data_dir = paths.data();
+    let problem = |error: TaxonomyError| match error {
+        TaxonomyError::Read { path, source } => Problem::new(
+            display_path(&paths.root, &path),
+            None,
+            format!("cannot read: {source}"),
+        ),
+        TaxonomyError::Invalid {
+            path,
+            line,
+            field,
+            message,
+        } => Problem::new(
+            display_path(&paths.root, &path),
+            Some(line),
+            format!("{field}: {message}"),
+        ),
+    };
+    let mut problems = Vec::new();
+    if data_dir.join(BEATS_FILE).exists() {
+        problems.extend(Taxonomy::load(&data_dir).err().map(problem));
+    }
+    if data_dir.join(ENTITIES_FILE).exists() {
+        problems.extend(Gazetteer::load(&data_dir).err().map(problem));
+    }
+    problems
 }
 
 fn load_file(root: &Path, data_dir: &Path, file: &Path) -> Result<(String, Value), Problem> {
@@ -127,7 +161,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         for (rel, text) in [
-            ("beats.yaml", "chips: {label: Chips}\n"),
+            ("labels.yaml", "chips: {label: Chips}\n"),
             ("analysis/volume.json", "{\"total\": 3}"),
             ("site.toml", "a = 1\n"),
             ("snapshots/2024.json", "not even json"),
@@ -140,9 +174,9 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(
             files.keys().collect::<Vec<_>>(),
-            vec!["analysis/volume.json", "beats.yaml", "site.toml"]
+            vec!["analysis/volume.json", "labels.yaml", "site.toml"]
         );
-        assert_eq!(files["beats.yaml"]["chips"]["label"], "Chips");
+        assert_eq!(files["labels.yaml"]["chips"]["label"], "Chips");
         assert_eq!(files["analysis/volume.json"]["total"], 3);
     }
 

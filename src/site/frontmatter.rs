@@ -115,12 +115,16 @@ pub fn parse(yaml: &str) -> Result<FrontMatter, FrontMatterError> {
         return Ok(FrontMatter::default());
     }
     let mut front: FrontMatter = serde_yaml::from_str(yaml).map_err(|e| {
-        let line = e
-            .location()
-            .map_or(YAML_FIRST_LINE, |l| YAML_FIRST_LINE + l.line() - 1);
+        let message = e.to_string();
+        // "found unexpected end of stream at line 61 column 1, while scanning a quoted scalar
+        // at line 1 column 8": the mistake is where the unfinished construct starts.
+        let (line, started) = match context_line(&message) {
+            Some(line) => (Some(line), " that starts on this line"),
+            None => (e.location().map(|l| l.line()), ""),
+        };
         FrontMatterError {
-            line,
-            message: format!("front matter: {}", without_location(&e.to_string())),
+            line: line.map_or(YAML_FIRST_LINE, |line| YAML_FIRST_LINE + line - 1),
+            message: format!("front matter: {}{started}", without_locations(&message)),
         }
     })?;
     front.date = front_date(yaml, "date", front.date_text.as_deref())?;
@@ -140,12 +144,19 @@ fn front_date(
     })
 }
 
-/// serde_yaml appends "at line L column C" relative to the snippet; we report the file's line.
-fn without_location(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(at) => &message[..at],
-        None => message,
-    }
+/// serde_yaml appends "at line L column C" relative to the snippet (twice when it names the
+/// construct it was reading); we report the file's line instead.
+fn without_locations(message: &str) -> String {
+    let location = regex::Regex::new(r" at line \d+ column \d+").expect("valid pattern");
+    location.replace_all(message, "").into_owned()
+}
+
+/// The snippet line of the construct serde_yaml was reading when it failed (", while scanning
+/// a quoted scalar at line 1 column 8"), if it names one.
+fn context_line(message: &str) -> Option<usize> {
+    let (_, context) = message.split_once(", while ")?;
+    let (_, at) = context.rsplit_once(" at line ")?;
+    at.split(' ').next()?.parse().ok()
 }
 
 /// The file line of top-level `key` in the front matter, for errors found after parsing.
@@ -235,6 +246,18 @@ mod tests {
         );
         let err = parse("title: T\ntags: [a, b\n").unwrap_err();
         assert!(err.line >= 3, "{err:?}");
+    }
+
+    #[test]
+    fn an_unclosed_string_is_reported_where_it_starts() {
+        let long: String = (0..60).map(|i| format!("k{i}: v\n")).collect();
+        let yaml = format!("title: \"unclosed\n{long}");
+        let err = parse(&yaml).unwrap_err();
+        assert_eq!(err.line, 2, "{err:?}");
+        assert_eq!(
+            err.message,
+            "front matter: found unexpected end of stream, while scanning a quoted scalar that starts on this line"
+        );
     }
 
     #[test]

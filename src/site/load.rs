@@ -197,6 +197,7 @@ fn config_value(config: &Config, base_url: &str) -> Value {
         "title": config.title,
         "description": config.description,
         "base_url": base_url,
+        "repository": config.repository,
         "language": config.language,
         "theme": config.theme,
         "paginate": config.paginate,

@@ -207,6 +207,12 @@ fn plain_text(events: &[Event<'_>]) -> (String, String) {
                 text.push_str(name);
                 text.push(']');
             }
+            // Numbered like the references that cite them: "[1] Reddit, …".
+            Event::Start(Tag::FootnoteDefinition(name)) => {
+                text.push('[');
+                text.push_str(name);
+                text.push_str("] ");
+            }
             Event::Start(Tag::Paragraph) => paragraph_start = Some(text.len()),
             Event::Start(Tag::Item) => text.push_str("- "),
             Event::Start(Tag::Link { dest_url, .. }) => link_targets.push(dest_url.clone()),

@@ -219,6 +219,12 @@ fn build_on_pool(paths: &Paths, options: &BuildOptions) -> Result<BuildReport, S
         .output
         .clone()
         .unwrap_or_else(|| paths.output(&site.config));
+    paths
+        .check_output(&output_dir)
+        .map_err(|message| SiteError::Output {
+            path: output_dir.clone(),
+            source: std::io::Error::other(message),
+        })?;
     let staging = output::Staging::create(&output_dir)?;
     let rendered = site.render(&staging, None);
     let counts = staging.counts();

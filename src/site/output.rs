@@ -67,11 +67,7 @@ impl Staging {
             let path = path.to_path_buf();
             move |source| SiteError::Output { path, source }
         };
-        // Left only by a build interrupted in the middle of `publish`.
-        let previous = sibling(output, "previous");
-        if previous.exists() {
-            fs::remove_dir_all(&previous).map_err(fail(&previous))?;
-        }
+        recover_swap(output, &dir).map_err(fail(output))?;
         let reused = fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir());
         if !reused {
             remove_entry(&dir).map_err(fail(&dir))?;
@@ -245,6 +241,30 @@ impl Sink for Staging {
             .map_err(|e| Problem::new(source, None, format!("cannot read: {e}")))?;
         self.store(rel, &bytes)
     }
+}
+
+/// Finishes or undoes a [`Staging::publish`] that was interrupted, so no site is ever lost.
+/// The swap renames the output to `previous`, the staging folder to the output, then
+/// `previous` to the staging folder; a `previous` folder means it stopped part way:
+/// - with no output, between the first two renames: the old site is put back (undo);
+/// - with an output, after the second: the new site is published, and the old one becomes the
+///   staging folder (finish), unless one is there already (then it is surplus).
+fn recover_swap(output: &Path, staging: &Path) -> io::Result<()> {
+    let previous = sibling(output, "previous");
+    if fs::symlink_metadata(&previous).is_err() {
+        return Ok(());
+    }
+    if fs::symlink_metadata(output).is_err() {
+        fs::rename(&previous, output)?;
+    } else if fs::symlink_metadata(staging).is_err() {
+        fs::rename(&previous, staging)?;
+    } else {
+        remove_entry(&previous)?;
+    }
+    if let Some(parent) = output.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
 }
 
 /// Creates one folder; another thread creating it first is fine.
@@ -453,6 +473,39 @@ mod tests {
             }
         );
         assert_eq!(names(&output), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_swap_cut_between_its_renames_is_undone_and_after_them_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("public");
+        let staging = sibling(&output, "staging");
+        let previous = sibling(&output, "previous");
+        build(&output, &[("page.html", "one")]);
+        build(&output, &[("page.html", "two")]);
+        // Killed after the first rename: no output, the old site in `previous`.
+        fs::rename(&output, &previous).unwrap();
+        Staging::create(&output).unwrap();
+        assert_eq!(fs::read_to_string(output.join("page.html")).unwrap(), "two");
+        assert_eq!(
+            names(dir.path()),
+            [".zeitgeist-staging-public", "public"],
+            "the old site is back"
+        );
+        // Killed after the second: the new site is out, the old one not yet scratch.
+        fs::rename(&staging, &previous).unwrap();
+        Staging::create(&output).unwrap();
+        assert_eq!(fs::read_to_string(output.join("page.html")).unwrap(), "two");
+        assert_eq!(
+            fs::read_to_string(staging.join("page.html")).unwrap(),
+            "one"
+        );
+        assert_eq!(names(dir.path()), [".zeitgeist-staging-public", "public"]);
+        build(&output, &[("page.html", "three")]);
+        assert_eq!(
+            fs::read_to_string(output.join("page.html")).unwrap(),
+            "three"
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@
 //! `{"items": [Item], "by_beat": {beat slug: [Item]}}`: the newest [`WIRE_LIMIT`] records
 //! (newest first) and the newest [`BEAT_LIMIT`] of each beat. An Item has the agreed shape of
 //! `/api/v1/wire.json` items: `id`, `source`, `url`, `title`, `text`, `created_at`, `beat`,
-//! `beat_name`, `sentiment`, `sentiment_label`, plus `author` and `community`; its text is cut
-//! to [`TEXT_CHARS`].
+//! `beat_name`, `sentiment`, `sentiment_label`, plus `author` and `community`; its title is cut
+//! to [`TITLE_CHARS`] and its text to [`TEXT_CHARS`], at a word.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -36,6 +36,8 @@ pub const WIRE_LIMIT: usize = 200;
 pub const BEAT_LIMIT: usize = 8;
 /// Characters of a record's text kept for display.
 pub const TEXT_CHARS: usize = 480;
+/// Characters of a record's title kept for display.
+pub const TITLE_CHARS: usize = 300;
 /// The key templates pass to `load_data`.
 pub const DATA_KEY: &str = "analysis/records.jsonl";
 
@@ -218,7 +220,7 @@ fn template_item(record: &JoinedRecord) -> Value {
         "id": record.id,
         "source": record.source,
         "url": record.url,
-        "title": record.title,
+        "title": shorten(&record.title, TITLE_CHARS),
         "text": shorten(&record.text, TEXT_CHARS),
         "created_at": record.created_at,
         "beat": record.beat,

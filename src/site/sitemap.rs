@@ -1,4 +1,5 @@
-//! `sitemap.xml` (every page, section pager, taxonomy and term pager) and `robots.txt`.
+//! `sitemap.xml` (every page, section pager, taxonomy and term pager, the pages of beats without
+//! stories and the Console) and `robots.txt`.
 
 use std::fmt::Write as _;
 
@@ -7,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::site::pagination::{pager_path, pager_ranges};
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::permalink;
-use crate::site::{escape_xml, Problem, Site};
+use crate::site::{beats, console, escape_xml, Problem, Site};
 
 /// The sitemap and robots.txt jobs.
 pub fn jobs(site: &Site) -> Vec<Job> {
@@ -41,6 +42,7 @@ pub fn jobs(site: &Site) -> Vec<Job> {
         sections,
         terms,
         site.config.paginate,
+        (beats::storyless(site), console::published(site)),
     );
     let sitemap = Job::new("sitemap", fingerprint(inputs), render);
     vec![sitemap, robots]
@@ -49,11 +51,18 @@ pub fn jobs(site: &Site) -> Vec<Job> {
 type Date = Option<DateTime<Utc>>;
 
 /// Calls `visit(listing path, pager number, last modified)` for every URL the sitemap lists:
-/// pages (pager number 1), every pager of sections and terms, and taxonomy lists.
+/// pages (pager number 1), every pager of sections and terms, taxonomy lists, and the pages
+/// generated from data: beats without stories and the Console.
 fn visit_entries(site: &Site, mut visit: impl FnMut(&str, usize, Date)) {
     let content = &site.content;
     for page in &content.pages {
         visit(&page.path, 1, page.last_modified());
+    }
+    for slug in beats::storyless(site) {
+        visit(&beats::page_path(&slug), 1, None);
+    }
+    if console::published(site) {
+        visit(console::CONSOLE_PATH, 1, None);
     }
     for section in &content.sections {
         let newest = section

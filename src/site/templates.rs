@@ -63,6 +63,7 @@ impl Templates {
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
         crate::site::charts::register(&mut tera);
         crate::site::records::register(&mut tera);
+        register_filters(&mut tera);
         let all = sources
             .iter()
             .map(|(name, (_, text))| (name.as_str(), text.as_str()));
@@ -126,15 +127,15 @@ impl Templates {
         self.tera.render(name, context).map_err(|e| {
             let message = error_chain(&e);
             let failing = quoted_after(&message, "while rendering '").unwrap_or(name);
-            let (file, text) = self
-                .sources
-                .get(failing)
-                .or_else(|| self.sources.get(name))
-                .cloned()
-                .unwrap_or_default();
-            let line = backticked(&message)
-                .and_then(|needle| text.find(needle))
-                .map(|at| crate::site::line_of(&text, at));
+            let (file, line) = self.locate(failing, &message).unwrap_or_else(|| {
+                let (file, _) = self
+                    .sources
+                    .get(failing)
+                    .or_else(|| self.sources.get(name))
+                    .cloned()
+                    .unwrap_or_default();
+                (file, None)
+            });
             Problem::new(
                 file,
                 line,
@@ -145,6 +146,83 @@ impl Templates {
             )
         })
     }
+}
+
+impl Templates {
+    /// Where a render error of template `name` comes from: the first line naming what failed
+    /// (the variable in backticks, the filter or function of a failed call) in `name` or in the
+    /// templates it includes, extends or imports (macros last: they are most often shared),
+    /// nearest first. Tera names only the template it was asked to render, not the partial.
+    fn locate(&self, name: &str, message: &str) -> Option<(PathBuf, Option<usize>)> {
+        let call = |kind: &str| quoted_after(message, &format!("{kind} call '"));
+        let pattern = if let Some(filter) = call("Filter") {
+            format!(r"\|\s*{}\b", regex::escape(filter))
+        } else if let Some(function) = call("Function") {
+            format!(r"\b{}\s*\(", regex::escape(function))
+        } else {
+            regex::escape(backticked(message)?)
+        };
+        let needle = regex::Regex::new(&pattern).ok()?;
+        let referenced =
+            regex::Regex::new(r#"\{%-?\s*(include|extends|import)\s+["']([^"']+)["']"#)
+                .expect("valid pattern");
+        let mut queue = std::collections::VecDeque::from([name.to_string()]);
+        let mut seen = HashSet::new();
+        while let Some(current) = queue.pop_front() {
+            if !seen.insert(current.clone()) {
+                continue;
+            }
+            let Some((file, text)) = self.sources.get(&current) else {
+                continue;
+            };
+            if let Some(found) = needle.find(text) {
+                return Some((
+                    file.clone(),
+                    Some(crate::site::line_of(text, found.start())),
+                ));
+            }
+            let mut next: Vec<(bool, String)> = referenced
+                .captures_iter(text)
+                .map(|c| (&c[1] == "import", c[2].to_string()))
+                .collect();
+            next.sort_by_key(|(import, _)| *import);
+            queue.extend(next.into_iter().map(|(_, name)| name));
+        }
+        None
+    }
+}
+
+/// `json_ld`: a value as JSON safe inside `<script>` (no `<`, `>` or `&` that could end it);
+/// `code_spans`: plain text escaped for HTML, with `` `code` `` spans as `<code>` (for the
+/// OpenAPI document's descriptions); `shorten(length=N)`: text cut at a word, with `…`.
+fn register_filters(tera: &mut Tera) {
+    tera.register_filter("shorten", |value: &Value, args: &HashMap<String, Value>| {
+        let length = args
+            .get("length")
+            .and_then(Value::as_u64)
+            .ok_or("shorten: needs `length`, a number of characters")?;
+        let text = value.as_str().unwrap_or_default();
+        Ok(Value::String(crate::text::shorten(text, length as usize)))
+    });
+    tera.register_filter("json_ld", |value: &Value, _: &HashMap<String, Value>| {
+        let json = serde_json::to_string(value).map_err(|e| e.to_string())?;
+        let safe = json
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026");
+        Ok(Value::String(safe))
+    });
+    tera.register_filter("code_spans", |value: &Value, _: &HashMap<String, Value>| {
+        let text = crate::site::escape_xml(value.as_str().unwrap_or_default());
+        let mut html = String::with_capacity(text.len());
+        for (i, part) in text.split('`').enumerate() {
+            match i % 2 {
+                1 => html.push_str(&format!("<code>{part}</code>")),
+                _ => html.push_str(part),
+            }
+        }
+        Ok(Value::String(html))
+    });
 }
 
 /// Names of the lookup functions, for [`lookup_users`].
@@ -364,6 +442,34 @@ mod tests {
             "title = \"Z\"\nbase_url = \"https://x.org/\"\ntheme = \"t\"\n",
         )
         .unwrap()
+    }
+
+    #[test]
+    fn json_ld_cannot_end_its_script_and_code_spans_are_escaped() {
+        let dir = site_with(&[(
+            "x.html",
+            "<script>{{ title | json_ld | safe }}</script><p>{{ text | code_spans | safe }}</p>",
+        )]);
+        let templates = Templates::load(&Paths::new(dir.path()), &config()).unwrap();
+        let mut context = Context::new();
+        context.insert("title", "</script><b>&");
+        context.insert("text", "use `a<b>` & <i>");
+        let html = templates.render("x.html", &context, "x").unwrap();
+        assert_eq!(
+            html,
+            "<script>\"\\u003c/script\\u003e\\u003cb\\u003e\\u0026\"</script>\
+             <p>use <code>a&lt;b&gt;</code> &amp; &lt;i&gt;</p>"
+        );
+    }
+
+    #[test]
+    fn shorten_cuts_at_a_word() {
+        let dir = site_with(&[("x.html", "{{ title | shorten(length=12) }}")]);
+        let templates = Templates::load(&Paths::new(dir.path()), &config()).unwrap();
+        let mut context = Context::new();
+        context.insert("title", "Anthropic announces Claude");
+        let html = templates.render("x.html", &context, "x").unwrap();
+        assert_eq!(html, "Anthropic…");
     }
 
     #[test]

@@ -224,6 +224,7 @@ fn post(id: RecordId, url: String, created_at: DateTime<Utc>) -> Record {
         matched: None,
         near_duplicate_of: None,
         extra: Map::new(),
+        truncated: false,
     }
 }
 

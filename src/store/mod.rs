@@ -328,13 +328,16 @@ impl Store {
         self.write_snapshots(batch)?.save_cursors(self)
     }
 
-    /// The first half of [`Store::commit`]: drops known ids, links near duplicates and writes
+    /// The first half of [`Store::commit`]: sanitizes the records ([`Record::sanitize`]),
+    /// drops known ids, links near duplicates and writes
     /// the new records durably, one snapshot per UTC day of `created_at`. Returns the cursors
     /// still to save.
     pub fn write_snapshots(&mut self, batch: Batch) -> Result<PendingCursors, StoreError> {
         check_sources(&batch)?;
         let received = batch.records.len();
-        let admitted = self.index()?.admit(batch.records);
+        let mut records = batch.records;
+        records.iter_mut().for_each(Record::sanitize);
+        let admitted = self.index()?.admit(records);
         let near_duplicates = admitted
             .fresh
             .iter()

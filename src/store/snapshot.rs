@@ -297,6 +297,7 @@ pub(crate) mod tests {
             matched: None,
             near_duplicate_of: None,
             extra: serde_json::Map::new(),
+            truncated: false,
         }
     }
 

@@ -15,7 +15,8 @@
 //! `DecompressionStream`):
 //!
 //! - `meta.zsm` — JSON `{"format":1,"build":B,"docs":N,"depth":D,"dir":[first term of each
-//!   chunk, or of each directory file when D > 0],"filters":[[key,[[value,count],…]],…]}`.
+//!   chunk, or of each directory file when D > 0],"filters":[[key,[[value,count],…]],…],
+//!   "labels":{key:{value:name readers see}}}` (values without a label show as they are).
 //! - `B/c/<n>.zsc` — chunk `n`, see `index.rs` for the binary layout.
 //! - `B/d/<level>-<n>.zsd` — directory levels, only above 1024 chunks.
 //! - `B/f/<id / 1000>/<id % 1000>.zsf` — result fragment of document `id`:
@@ -70,7 +71,17 @@ pub enum DocKind {
 }
 
 impl DocKind {
-    /// The lowercase name used in the index and shown by the client.
+    /// The name readers see.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocKind::Story => "Story",
+            DocKind::Beat => "Beat",
+            DocKind::Page => "Page",
+            DocKind::Record => "Post",
+        }
+    }
+
+    /// The lowercase name used in the index and filters.
     pub fn as_str(self) -> &'static str {
         match self {
             DocKind::Story => "story",
@@ -152,12 +163,27 @@ impl SearchBundle {
     }
 }
 
+/// The names readers see for filter values: key → value → name (`beats` → `agents` → `Agents`).
+pub type Labels = BTreeMap<String, BTreeMap<String, String>>;
+
 /// Builds the search bundle for `docs` (any order; ids are assigned newest first).
 pub fn build_index(docs: &[SearchDoc]) -> Result<SearchBundle, SearchError> {
-    build_with(docs, &index::LIMITS)
+    build_labelled_index(docs, &Labels::new())
 }
 
-fn build_with(docs: &[SearchDoc], limits: &index::Limits) -> Result<SearchBundle, SearchError> {
+/// [`build_index`], with names for the filter values in the meta file.
+pub fn build_labelled_index(
+    docs: &[SearchDoc],
+    labels: &Labels,
+) -> Result<SearchBundle, SearchError> {
+    build_with(docs, labels, &index::LIMITS)
+}
+
+fn build_with(
+    docs: &[SearchDoc],
+    labels: &Labels,
+    limits: &index::Limits,
+) -> Result<SearchBundle, SearchError> {
     check_filter_keys(docs)?;
     let ordered = newest_first(docs);
     let terms = index::invert(&ordered, limits);
@@ -196,6 +222,7 @@ fn build_with(docs: &[SearchDoc], limits: &index::Limits) -> Result<SearchBundle
         "depth": directory.depth,
         "dir": directory.top,
         "filters": facets.values,
+        "labels": labels,
     });
     let mut bundle: Vec<BundleFile> = files
         .into_iter()
@@ -382,7 +409,7 @@ mod tests {
             max_postings: 100,
             fanout: 4,
         };
-        let bundle = build_with(&sample(200), &limits).unwrap();
+        let bundle = build_with(&sample(200), &Labels::new(), &limits).unwrap();
         let m = meta(&bundle);
         assert!(m["depth"].as_u64().unwrap() >= 1);
         assert!(m["dir"].as_array().unwrap().len() <= 4);

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::model::Source;
 use crate::site::content::Document;
 use crate::site::records::JoinedRecord;
 use crate::site::render::{fingerprint, Job, Output};
@@ -14,7 +15,10 @@ use crate::site::slug::permalink;
 use crate::site::{beats, Problem, Site};
 use crate::text::{shorten, slugify};
 
-use super::{build_index, DocKind, SearchDoc, BUNDLE_DIR};
+use super::{build_labelled_index, DocKind, Labels, SearchDoc, BUNDLE_DIR, KIND_FILTER};
+
+/// The filter key of a record's platform.
+const PLATFORM_FILTER: &str = "platform";
 
 /// One job building the whole bundle under `search/`. Its fingerprint is the content revision,
 /// so the index is rebuilt when a published document changed — except under `serve`
@@ -42,11 +46,14 @@ pub fn jobs(site: &Site) -> Vec<Job> {
 
 fn render(site: &Site) -> Result<Vec<Output>, Problem> {
     let mut docs: Vec<SearchDoc> = site.content.pages.iter().map(|d| page_doc(d)).collect();
-    if let Some(taxonomy) = site.data.get("analysis/taxonomy.json") {
+    let taxonomy = site.data.get("analysis/taxonomy.json");
+    if let Some(taxonomy) = taxonomy {
         docs.extend(beat_docs(taxonomy, &site.base_url));
     }
     docs.extend(site.records.iter().filter_map(record_doc));
-    let bundle = build_index(&docs).map_err(|e| Problem::new("site.toml", None, e.to_string()))?;
+    let labels = labels(site, taxonomy);
+    let bundle = build_labelled_index(&docs, &labels)
+        .map_err(|e| Problem::new("site.toml", None, e.to_string()))?;
     Ok(bundle
         .files
         .into_iter()
@@ -57,9 +64,54 @@ fn render(site: &Site) -> Result<Vec<Output>, Problem> {
         .collect())
 }
 
-/// A page's search document: its taxonomies (beats, categories, …) become filters, and the
-/// first folder of its path names its kind (`stories/…` is a story, `beats/…` a beat,
-/// `records/…` a record, anything else a page).
+/// The names readers see for filter values: the kinds, the platforms, the taxonomy terms of
+/// the content (by slug) and the beats and categories of the analysis taxonomy (which win).
+fn labels(site: &Site, taxonomy: Option<&Value>) -> Labels {
+    let mut labels = Labels::new();
+    let kinds = [
+        DocKind::Story,
+        DocKind::Beat,
+        DocKind::Page,
+        DocKind::Record,
+    ];
+    labels.insert(
+        KIND_FILTER.to_string(),
+        kinds
+            .map(|k| (k.as_str().to_string(), k.label().to_string()))
+            .into(),
+    );
+    labels.insert(
+        PLATFORM_FILTER.to_string(),
+        Source::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), s.display_name().to_string()))
+            .collect(),
+    );
+    for taxonomy in &site.content.taxonomies {
+        let names = labels.entry(taxonomy.name.clone()).or_default();
+        for term in &taxonomy.terms {
+            names.insert(term.slug.clone(), term.name.clone());
+        }
+    }
+    for (key, list) in [("beats", "beats"), ("categories", "categories")] {
+        let entries = taxonomy
+            .and_then(|t| t[list].as_array())
+            .into_iter()
+            .flatten();
+        for entry in entries {
+            if let (Some(slug), Some(name)) = (entry["slug"].as_str(), entry["name"].as_str()) {
+                let names = labels.entry(key.to_string()).or_default();
+                names.insert(slugify(slug), name.to_string());
+            }
+        }
+    }
+    labels
+}
+
+/// A page's search document: its taxonomies (beats, categories, …) become filters, by the
+/// terms' slugs (so "Technical" and "technical" are one value), and the first folder of its
+/// path names its kind (`stories/…` is a story, `beats/…` a beat, `records/…` a record,
+/// anything else a page).
 pub fn page_doc(doc: &Document) -> SearchDoc {
     let kind = match doc.rel.split('/').next() {
         Some("stories") => DocKind::Story,
@@ -73,7 +125,12 @@ pub fn page_doc(doc: &Document) -> SearchDoc {
         text: doc.body.text.clone(),
         date: doc.meta.date.map(|d| d.date_naive()),
         kind,
-        filters: doc.meta.taxonomies.clone(),
+        filters: doc
+            .meta
+            .taxonomies
+            .iter()
+            .map(|(key, terms)| (key.clone(), terms.iter().map(|t| slugify(t)).collect()))
+            .collect(),
     }
 }
 
@@ -91,9 +148,9 @@ pub fn beat_docs(taxonomy: &Value, base_url: &str) -> Vec<SearchDoc> {
         .filter_map(|beat| {
             let slug = beat["slug"].as_str()?;
             let path = format!("/{}/{}/", slugify(beats::BEATS_TAXONOMY), slugify(slug));
-            let mut filters = BTreeMap::from([("beats".to_string(), vec![slug.to_string()])]);
+            let mut filters = BTreeMap::from([("beats".to_string(), vec![slugify(slug)])]);
             if let Some(category) = beat["category"].as_str() {
-                filters.insert("categories".to_string(), vec![category.to_string()]);
+                filters.insert("categories".to_string(), vec![slugify(category)]);
             }
             Some(SearchDoc {
                 url: permalink(base_url, &path),
@@ -119,11 +176,11 @@ pub fn record_doc(record: &JoinedRecord) -> Option<SearchDoc> {
         _ => record.title.clone(),
     };
     let mut filters = BTreeMap::from([(
-        "platform".to_string(),
+        PLATFORM_FILTER.to_string(),
         vec![record.source.as_str().to_string()],
     )]);
     if let Some(beat) = record.beat.as_ref().filter(|b| !b.is_empty()) {
-        filters.insert("beats".to_string(), vec![beat.clone()]);
+        filters.insert("beats".to_string(), vec![slugify(beat)]);
     }
     Some(SearchDoc {
         url: record.url.clone(),

@@ -43,8 +43,8 @@
 
   // Values the API currently has for a parameter, to offer in a list.
   function choices(path, name) {
-    if (name === "slug" && path.indexOf("/stories/") === 0) {
-      return getJson("/stories/index.json").then(function (d) { return d.stories.map(function (s) { return s.slug; }); });
+    if (name === "id" && path.indexOf("/stories/") === 0) {
+      return getJson("/stories/index.json").then(function (d) { return d.stories.map(function (s) { return s.id; }); });
     }
     if (name === "slug" && path.indexOf("/beats/") === 0) {
       return getJson("/beats/index.json").then(function (d) { return d.beats.map(function (b) { return b.slug; }); });

@@ -201,8 +201,15 @@
     catch (_) { return null; }
   }
 
-  // One result as a list item, built with DOM calls only.
-  function renderResult(doc, f, qs, page) {
+  // The name readers see for a filter value (the meta file's labels), and for a filter key.
+  const KEY_NAMES = { kind: 'Type', platform: 'Platform', beats: 'Beat', categories: 'Category' };
+  const nameOf = (labels, key, value) => ((labels || {})[key] || {})[value] || value;
+  const keyName = (key) => KEY_NAMES[key] || key;
+  // 'YYYY-MM-DD' as '28 Jun 2026'.
+  const showDate = (d) => new Date(`${d}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+  // One result as a list item, built with DOM calls only; `labels` names the filter values.
+  function renderResult(doc, f, qs, page, labels) {
     const li = doc.createElement('li');
     li.className = 'zg-result';
     const title = marked(doc, 'a', f.t, qs);
@@ -212,8 +219,8 @@
     h.appendChild(title);
     const info = doc.createElement('p');
     info.className = 'zg-result-meta';
-    const facts = [f.k, ...Object.values(f.f || {}).flat()];
-    if (f.d) { const time = doc.createElement('time'); time.setAttribute('datetime', f.d); time.textContent = f.d; info.appendChild(time); }
+    const facts = [nameOf(labels, 'kind', f.k), ...Object.entries(f.f || {}).flatMap(([k, vs]) => vs.map((v) => nameOf(labels, k, v)))];
+    if (f.d) { const time = doc.createElement('time'); time.setAttribute('datetime', f.d); time.textContent = showDate(f.d); info.appendChild(time); }
     info.appendChild(doc.createTextNode((f.d ? ' · ' : '') + facts.join(' · ')));
     li.append(h, info, marked(doc, 'p', f.e, qs));
     return li;
@@ -243,8 +250,8 @@
       for (const [key, values] of m.filters) {
         const label = doc.createElement('label'), select = doc.createElement('select');
         select.name = key;
-        select.add(new Option(`${key}: all`, ''));
-        for (const [v, n] of values) select.add(new Option(`${v} (${n})`, v));
+        select.add(new Option(`${keyName(key)}: all`, ''));
+        for (const [v, n] of values) select.add(new Option(`${nameOf(m.labels, key, v)} (${n})`, v));
         label.append(select);
         filterBox.append(label);
       }
@@ -270,10 +277,10 @@
 
     async function more() {
       const mine = run, ids = shown.ids.slice(shown.count, shown.count + PAGE);
-      const frags = await search.fragments(ids);
+      const [frags, m] = await Promise.all([search.fragments(ids), search.meta()]);
       if (mine !== run) return;
       shown.count += ids.length;
-      for (const f of frags) shown.list.appendChild(renderResult(doc, f, shown.terms, page));
+      for (const f of frags) shown.list.appendChild(renderResult(doc, f, shown.terms, page, m.labels));
       shown.button.hidden = shown.count >= shown.ids.length;
     }
 

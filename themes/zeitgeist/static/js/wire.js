@@ -31,6 +31,12 @@
     return e;
   }
 
+  // dir=auto isolates a record's text: a bidi override inside it cannot reorder the page.
+  function isolated(e) {
+    e.dir = 'auto';
+    return e;
+  }
+
   function card(item) {
     const li = el('li', 'record fresh src-' + item.source);
     li.dataset.source = item.source || '';
@@ -39,12 +45,15 @@
     const when = new Date(item.created_at);
     const meta = el('p', 'record-meta');
     meta.append(el('span', 'platform', platform(item.source)), ' · ');
-    const time = el('time', '', when.toUTCString().slice(5, 22) + ' UTC');
+    // Midnight UTC exactly: the source gave the date only, so show no time.
+    const dateOnly = /T00:00:00(\.0+)?Z$/.test(item.created_at);
+    const time = el('time', '', dateOnly ? when.toUTCString().slice(5, 16) : when.toUTCString().slice(5, 22) + ' UTC');
     time.dateTime = item.created_at;
     meta.append(time, ' · ', el('span', 'new-badge', 'New'));
     li.append(meta);
-    if (item.title) li.append(el('p', 'record-title', item.title));
-    if (item.text) li.append(el('p', 'record-text', item.text.length > 480 ? item.text.slice(0, 480) + '…' : item.text));
+    if (item.title) li.append(isolated(el('p', 'record-title', item.title)));
+    // wire.json's text is already cut at a word.
+    if (item.text) li.append(isolated(el('p', 'record-text', item.text)));
     const foot = el('p', 'record-foot');
     if (item.beat_name) foot.append(el('span', 'beat-tag', item.beat_name));
     if (item.sentiment_label) foot.append(el('span', 'sent s-' + item.sentiment_label, item.sentiment_label));

@@ -1,5 +1,6 @@
 //! The entity gazetteer, `data/entities.yaml`: organisations, models, products, people and laws
-//! with their spellings. Validated like the taxonomy, errors naming file, line and field.
+//! with their spellings. Validated like the taxonomy, errors naming file, line and field. A
+//! contract like `beats.yaml`: analysis classifies with it, and `check` and `build` validate it.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -7,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::beat::{parse_yaml, TaxonomyError, YamlLocator};
+use super::beat::{parse_yaml, TaxonomyError, YamlLocator};
 
 /// Where the gazetteer lives, relative to the site's `data/` folder.
 pub const ENTITIES_FILE: &str = "entities.yaml";
