@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use crate::site::data;
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::index_file;
 use crate::site::{Problem, Site};
@@ -18,11 +19,7 @@ pub const TEMPLATE: &str = "beat.html";
 
 /// One job per beat of the analysis taxonomy that has no taxonomy term page.
 pub fn jobs(site: &Site) -> Vec<Job> {
-    let Some(beats) = site
-        .data
-        .get("analysis/taxonomy.json")
-        .and_then(|t| t["beats"].as_array())
-    else {
+    let Some(taxonomy) = data::taxonomy(&site.data) else {
         return Vec::new();
     };
     let with_stories: Vec<&str> = site
@@ -32,9 +29,10 @@ pub fn jobs(site: &Site) -> Vec<Job> {
         .filter(|t| t.name == BEATS_TAXONOMY)
         .flat_map(|t| t.terms.iter().map(|term| term.slug.as_str()))
         .collect();
-    beats
+    taxonomy
+        .beats
         .iter()
-        .filter_map(|beat| beat["slug"].as_str())
+        .map(|beat| beat.slug.as_str())
         .filter(|slug| !with_stories.contains(&slugify(slug).as_str()))
         .map(|slug| {
             let slug = slug.to_string();

@@ -5,13 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
+use crate::model::analysis::TaxonomyFile;
 use crate::site::content::Document;
 use crate::site::records::JoinedRecord;
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::permalink;
-use crate::site::{beats, Problem, Site};
+use crate::site::{beats, data, Problem, Site};
 use crate::text::{shorten, slugify};
 
 use super::{build_index, DocKind, SearchDoc, BUNDLE_DIR};
@@ -42,8 +41,8 @@ pub fn jobs(site: &Site) -> Vec<Job> {
 
 fn render(site: &Site) -> Result<Vec<Output>, Problem> {
     let mut docs: Vec<SearchDoc> = site.content.pages.iter().map(|d| page_doc(d)).collect();
-    if let Some(taxonomy) = site.data.get("analysis/taxonomy.json") {
-        docs.extend(beat_docs(taxonomy, &site.base_url));
+    if let Some(taxonomy) = data::taxonomy(&site.data) {
+        docs.extend(beat_docs(&taxonomy, &site.base_url));
     }
     docs.extend(site.records.iter().filter_map(record_doc));
     let bundle = build_index(&docs).map_err(|e| Problem::new("site.toml", None, e.to_string()))?;
@@ -81,28 +80,26 @@ pub fn page_doc(doc: &Document) -> SearchDoc {
 /// Mastodon…).
 const UNTITLED_CHARS: usize = 90;
 
-/// One document per beat of `taxonomy.json` (`{beats: [{slug, name, category, description}]}`),
-/// linking to the beat's page.
-pub fn beat_docs(taxonomy: &Value, base_url: &str) -> Vec<SearchDoc> {
-    let Some(list) = taxonomy["beats"].as_array() else {
-        return Vec::new();
-    };
-    list.iter()
-        .filter_map(|beat| {
-            let slug = beat["slug"].as_str()?;
+/// One document per beat of `taxonomy.json`, linking to the beat's page.
+pub fn beat_docs(taxonomy: &TaxonomyFile, base_url: &str) -> Vec<SearchDoc> {
+    taxonomy
+        .beats
+        .iter()
+        .map(|beat| {
+            let slug = beat.slug.as_str();
             let path = format!("/{}/{}/", slugify(beats::BEATS_TAXONOMY), slugify(slug));
-            let mut filters = BTreeMap::from([("beats".to_string(), vec![slug.to_string()])]);
-            if let Some(category) = beat["category"].as_str() {
-                filters.insert("categories".to_string(), vec![category.to_string()]);
-            }
-            Some(SearchDoc {
+            let filters = BTreeMap::from([
+                ("beats".to_string(), vec![slug.to_string()]),
+                ("categories".to_string(), vec![beat.category.clone()]),
+            ]);
+            SearchDoc {
                 url: permalink(base_url, &path),
-                title: beat["name"].as_str().unwrap_or(slug).to_string(),
-                text: beat["description"].as_str().unwrap_or_default().to_string(),
+                title: beat.name.clone(),
+                text: beat.description.clone(),
                 date: None,
                 kind: DocKind::Beat,
                 filters,
-            })
+            }
         })
         .collect()
 }
@@ -142,8 +139,11 @@ mod tests {
 
     #[test]
     fn beats_link_to_their_pages_with_filters() {
-        let taxonomy = json!({"beats": [{"slug": "chips", "name": "Chips and compute",
-            "category": "industry", "description": "GPUs, fabs and export rules."}]});
+        let taxonomy: TaxonomyFile = serde_json::from_value(
+            json!({"categories": [], "beats": [{"slug": "chips", "name": "Chips and compute",
+            "category": "industry", "description": "GPUs, fabs and export rules."}]}),
+        )
+        .unwrap();
         let docs = beat_docs(&taxonomy, "https://z.example/");
         assert_eq!(docs.len(), 1);
         assert_eq!(docs[0].url, "https://z.example/beats/chips/");
