@@ -487,7 +487,7 @@ impl HttpClient {
             .bytes()
             .await
             .map_err(|e| self.transport_fault(e))?;
-        let json = check_body(request.expect, &headers, &body).map_err(|kind| Fault::new(kind))?;
+        let json = check_body(request.expect, &headers, &body).map_err(Fault::new)?;
         Ok(Response {
             url,
             status,
