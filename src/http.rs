@@ -1,10 +1,17 @@
-//! The one HTTP layer every collector uses: per-host concurrency and pacing, timeouts, bounded
-//! retries with exponential backoff and jitter that honour `Retry-After` and `X-Ratelimit-*`,
-//! a descriptive User-Agent, conditional GET, a cap on the body (streamed, never buffered past
-//! `max_body_bytes`), and checks that a 200 body is what was asked for (not an HTML error page,
-//! not truncated JSON, valid UTF-8). Too large a body and a redirect loop are not retried: the
-//! same request would meet them again. Secrets never appear in messages:
-//! every URL shown goes through [`HttpClient::redact`].
+//! The one HTTP layer every collector and model writer uses: per-host concurrency and pacing,
+//! timeouts, bounded retries with exponential backoff and jitter that honour `Retry-After` and
+//! `X-Ratelimit-*`, a descriptive User-Agent, conditional GET, a cap on the body (streamed, never
+//! buffered past the limit, a failed status's body included), and checks that a 200 body is what
+//! was asked for (not an HTML error page, not truncated JSON, valid UTF-8). Too large a body and
+//! a redirect loop are not retried: the same request would meet them again. Secrets never appear
+//! in messages: every URL shown goes through [`HttpClient::redact`], every body and library
+//! message through [`HttpClient::redact_text`].
+//!
+//! Collectors and model writers differ in four settings only: a model writer waits out a long
+//! `Retry-After` (capped) instead of failing, backs off without jitter (it is one client, and a
+//! reply costs tokens), stops retrying at an overall deadline, and reads bodies up to a fixed
+//! [`WRITER_MAX_BODY_BYTES`] rather than `[sources.http] max_body_bytes`
+//! ([`HttpClient::for_writer`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -30,6 +37,10 @@ pub const USER_AGENT: &str = concat!(
     ")"
 );
 
+/// The largest body a model writer reads: a reply of `max_tokens` tokens is kilobytes, so a
+/// larger body is not a reply (and fails unretried, like a collector's over its cap).
+pub const WRITER_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+
 /// What stands in every message where a secret was: a key, a token, a password.
 pub const REDACTED: &str = "REDACTED";
 
@@ -51,6 +62,9 @@ pub enum Expect {
     Json,
     /// An XML feed (RSS, Atom) or JSON Feed: anything but an HTML page.
     Feed,
+    /// Any UTF-8 text, which the caller reads itself (a model's reply: a malformed one is the
+    /// model's failure, not a fault worth paying for again).
+    Text,
 }
 
 /// Why a request failed, after its retries.
@@ -72,8 +86,9 @@ pub enum FaultKind {
     InvalidJson(String),
     #[error("server asked to wait {0:?}, longer than the allowed maximum")]
     WaitTooLong(Duration),
-    #[error("body is larger than the {0}-byte limit ([sources.http] max_body_bytes)")]
-    TooLarge(u64),
+    /// `setting` names where the limit comes from.
+    #[error("body is larger than the {limit}-byte limit ({setting})")]
+    TooLarge { limit: u64, setting: &'static str },
     #[error("redirects loop or go on too long: {0}")]
     Redirects(String),
 }
@@ -81,10 +96,12 @@ pub enum FaultKind {
 impl FaultKind {
     /// Client errors other than 429 say the request itself is wrong; repeating it cannot help,
     /// nor can it shrink a body or end a redirect loop.
-    fn is_retryable(&self) -> bool {
+    pub fn is_retryable(&self) -> bool {
         match self {
             FaultKind::Status(code) => *code == 429 || *code >= 500,
-            FaultKind::WaitTooLong(_) | FaultKind::TooLarge(_) | FaultKind::Redirects(_) => false,
+            FaultKind::WaitTooLong(_) | FaultKind::TooLarge { .. } | FaultKind::Redirects(_) => {
+                false
+            }
             _ => true,
         }
     }
@@ -98,6 +115,9 @@ pub struct HttpError {
     pub url: String,
     pub attempts: u32,
     pub kind: FaultKind,
+    /// The body of the last failed status (secrets redacted), for a caller that reads the
+    /// server's own error message (a model provider's `{"error": {…}}`).
+    pub body: Option<String>,
 }
 
 /// The TLS backend or system settings kept the client from starting.
@@ -232,8 +252,16 @@ struct Host {
 pub struct HttpClient {
     client: reqwest::Client,
     settings: HttpSettings,
+    /// A `Retry-After` longer than `max_wait_ms` is waited for `max_wait_ms`, not a failure.
+    cap_long_waits: bool,
+    /// Backoff without jitter: the full `base · 2^retry`.
+    jitter: bool,
+    /// No attempt starts later than this after the first.
+    deadline: Option<Duration>,
+    /// Where `max_body_bytes` comes from, for the message of too large a body.
+    body_limit: &'static str,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
-    jitter: Mutex<fastrand::Rng>,
+    rng: Mutex<fastrand::Rng>,
     secrets: RwLock<Vec<String>>,
     notify: Option<Notifier>,
 }
@@ -256,10 +284,48 @@ impl HttpClient {
             client,
             settings: settings.clone(),
             hosts: Mutex::new(HashMap::new()),
-            jitter: Mutex::new(rng),
+            rng: Mutex::new(rng),
             secrets: RwLock::new(Vec::new()),
             notify: None,
+            cap_long_waits: false,
+            jitter: true,
+            deadline: None,
+            body_limit: "[sources.http] max_body_bytes",
         })
+    }
+
+    /// The client for a model writer: one request at a time with no pause between them, the
+    /// writer's retries (`retries` after the first attempt, backing off from `backoff_base`
+    /// without jitter, a `Retry-After` or backoff capped at `max_wait`), no attempt later than
+    /// `deadline` after the first, `timeout` per request, and bodies (replies and failed
+    /// statuses' error messages alike) read up to [`WRITER_MAX_BODY_BYTES`]. Redirects are
+    /// followed, and a loop fails unretried, as for the collectors.
+    pub fn for_writer(
+        timeout: Duration,
+        retries: u32,
+        backoff_base: Duration,
+        max_wait: Duration,
+        deadline: Duration,
+    ) -> Result<HttpClient, ClientBuildError> {
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let settings = HttpSettings {
+            timeout_ms: millis(timeout),
+            max_retries: retries,
+            backoff_base_ms: millis(backoff_base),
+            backoff_max_ms: millis(max_wait),
+            max_wait_ms: millis(max_wait),
+            per_host_concurrency: 1,
+            per_host_interval_ms: 0,
+            host_interval_ms: Default::default(),
+            jitter_seed: None,
+            max_body_bytes: WRITER_MAX_BODY_BYTES,
+        };
+        let mut client = HttpClient::new(&settings)?;
+        client.cap_long_waits = true;
+        client.jitter = false;
+        client.deadline = Some(deadline);
+        client.body_limit = "model writer replies";
+        Ok(client)
     }
 
     /// Reports each retry (method, redacted URL, fault, delay) to `notify`.
@@ -314,6 +380,7 @@ impl HttpClient {
     /// Sends `request`, retrying retryable faults up to `max_retries` times.
     pub async fn send(&self, request: Request) -> Result<Response, HttpError> {
         let host = self.host(&request.url);
+        let started = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -321,20 +388,36 @@ impl HttpClient {
                 Ok(response) => return Ok(response),
                 Err(fault) => fault,
             };
+            let body = fault.body.as_deref().map(|b| self.redact_text(b));
             let error = |kind| HttpError {
                 method: request.method.to_string(),
                 url: self.redact(&request.url),
                 attempts: attempt,
                 kind,
+                body: body.clone(),
             };
             if !fault.kind.is_retryable() || attempt > self.settings.max_retries {
                 return Err(error(fault.kind));
             }
-            let unit = self.jitter.lock().expect("jitter lock").f64();
+            let unit = if self.jitter {
+                self.rng.lock().expect("jitter lock").f64()
+            } else {
+                1.0
+            };
             let backoff = backoff_delay(&self.settings, attempt - 1, unit);
-            let delay = fault.wait.map_or(backoff, |wait| wait.max(backoff));
-            if delay > Duration::from_millis(self.settings.max_wait_ms) {
-                return Err(error(FaultKind::WaitTooLong(delay)));
+            let mut delay = fault.wait.map_or(backoff, |wait| wait.max(backoff));
+            let max_wait = Duration::from_millis(self.settings.max_wait_ms);
+            if delay > max_wait {
+                if !self.cap_long_waits {
+                    return Err(error(FaultKind::WaitTooLong(delay)));
+                }
+                delay = max_wait;
+            }
+            if self
+                .deadline
+                .is_some_and(|deadline| started.elapsed() + delay > deadline)
+            {
+                return Err(error(fault.kind));
             }
             if let Some(notify) = &self.notify {
                 let (method, url, retries) = (
@@ -415,14 +498,22 @@ impl HttpClient {
             });
         }
         if !status.is_success() {
+            // The server's own account of the failure, read under the same cap; unreadable or
+            // too large bodies are left out.
+            let body = self
+                .read_body(response)
+                .await
+                .ok()
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .filter(|b| !b.is_empty());
             return Err(Fault {
                 kind: FaultKind::Status(status.as_u16()),
                 wait,
+                body,
             });
         }
         let body = self.read_body(response).await?;
-        let json = check_body(request.expect, &headers, &body)
-            .map_err(|kind| Fault { kind, wait: None })?;
+        let json = check_body(request.expect, &headers, &body).map_err(Fault::new)?;
         Ok(Response {
             url,
             status,
@@ -436,12 +527,14 @@ impl HttpClient {
     /// in advance that it will).
     async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, Fault> {
         let cap = self.settings.max_body_bytes;
-        let too_large = Fault {
-            kind: FaultKind::TooLarge(cap),
-            wait: None,
+        let too_large = || {
+            Fault::new(FaultKind::TooLarge {
+                limit: cap,
+                setting: self.body_limit,
+            })
         };
         if response.content_length().is_some_and(|length| length > cap) {
-            return Err(too_large);
+            return Err(too_large());
         }
         let mut body = Vec::new();
         while let Some(chunk) = response
@@ -450,7 +543,7 @@ impl HttpClient {
             .map_err(|e| self.transport_fault(e))?
         {
             if (body.len() + chunk.len()) as u64 > cap {
-                return Err(too_large);
+                return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }
@@ -492,7 +585,7 @@ impl HttpClient {
             }
             FaultKind::Transport(self.redact_text(&message))
         };
-        Fault { kind, wait: None }
+        Fault::new(kind)
     }
 
     /// Reddit-style `X-Ratelimit-Remaining` / `-Reset`: when the budget is spent, hold every
@@ -511,6 +604,18 @@ struct Fault {
     kind: FaultKind,
     /// What the server asked us to wait (`Retry-After`), if anything.
     wait: Option<Duration>,
+    /// The body of a failed status.
+    body: Option<String>,
+}
+
+impl Fault {
+    fn new(kind: FaultKind) -> Fault {
+        Fault {
+            kind,
+            wait: None,
+            body: None,
+        }
+    }
 }
 
 /// The delay before retry number `retry` (0-based): `base · 2^retry` capped at the maximum, then
@@ -571,12 +676,13 @@ fn check_body(
     let wanted = match expect {
         Expect::Json => "JSON",
         Expect::Feed => "a feed",
+        Expect::Text => return Ok(None),
     };
     if looks_like_html(headers, text) {
         return Err(FaultKind::HtmlPage(wanted));
     }
     match expect {
-        Expect::Feed => Ok(None),
+        Expect::Feed | Expect::Text => Ok(None),
         Expect::Json => serde_json::from_str(text).map(Some).map_err(|e| {
             if e.is_eof() {
                 FaultKind::TruncatedJson(e.to_string())

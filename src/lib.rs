@@ -6,8 +6,8 @@
 //! `collect` → `store` → `analyze` → `synthesize` → `site` → `serve`
 //!
 //! plus `config` (the whole site.toml schema), `model` (the types every stage shares, among them
-//! the files passed between stages), `pipeline` (the orchestration: run, replay, lock), `cli`
-//! (thin commands) and crate-level helpers any module may use: `text`, `http`, `atomic`, `gzip`.
+//! the files passed between stages), `pipeline` (the orchestration: run, replay, the
+//! single-stage commands, lock), `cli` (flag parsing only; it calls `pipeline`) and crate-level helpers any module may use: `text`, `http`, `atomic`, `gzip`.
 //! `tests/architecture.rs` holds the table of which module may import which.
 
 pub mod analyze;

@@ -225,6 +225,22 @@ fn nest_quotes(text: &str) -> String {
     out
 }
 
+/// Parses a date as front matter and the command line accept it: RFC 3339, `YYYY-MM-DDTHH:MM:SS`
+/// (UTC) or `YYYY-MM-DD` (midnight UTC).
+pub fn parse_date(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    let text = text.trim();
+    if let Ok(date) = DateTime::parse_from_rfc3339(text) {
+        return Some(date.with_timezone(&Utc));
+    }
+    if let Ok(naive) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S") {
+        return Some(naive.and_utc());
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

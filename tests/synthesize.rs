@@ -869,6 +869,61 @@ async fn a_malformed_reply_falls_back_with_a_clear_reason() {
 }
 
 #[tokio::test]
+async fn a_reply_over_the_body_cap_is_not_read_nor_retried_and_falls_back() {
+    let pack = pack("claude-mythos");
+    let mut huge = anthropic_message("x", "end_turn");
+    huge.body = "x".repeat(zeitgeist::http::WRITER_MAX_BODY_BYTES as usize + 1);
+    let (url, script) = serve(vec![huge]).await;
+    let writer = writer_for(WriterKind::Anthropic, &url, |_| {});
+    let composed = synthesize::compose(&pack, Some(&writer)).await.unwrap();
+    assert_eq!(
+        script.requests(),
+        1,
+        "too large a body is not asked for again"
+    );
+    let error = composed.grounding.writer_error.unwrap();
+    assert!(
+        error.contains("body is larger than the 10485760-byte limit (model writer replies)")
+            && error.contains("not retried"),
+        "{error}"
+    );
+    assert_eq!(composed.writer.kind, WriterKind::Offline);
+}
+
+#[tokio::test]
+async fn an_error_page_over_the_body_cap_is_dropped_and_its_status_still_retried() {
+    let pack = pack("claude-mythos");
+    let mut overloaded = anthropic_error(529, "overloaded_error", "Overloaded");
+    overloaded.body = "x".repeat(zeitgeist::http::WRITER_MAX_BODY_BYTES as usize + 1);
+    let (url, script) = serve(vec![
+        overloaded,
+        anthropic_message(&model_story(&pack, ""), "end_turn"),
+    ])
+    .await;
+    let writer = writer_for(WriterKind::Anthropic, &url, |c| c.retry_base_ms = 10);
+    let composed = synthesize::compose(&pack, Some(&writer)).await.unwrap();
+    assert_eq!(script.requests(), 2);
+    assert_eq!(composed.writer.kind, WriterKind::Anthropic);
+}
+
+#[tokio::test]
+async fn a_redirect_loop_is_not_retried_and_falls_back() {
+    let pack = pack("claude-mythos");
+    let looping = Reply::json(307, json!({})).header("location", "/v1/messages");
+    let (url, script) = serve(vec![looping]).await;
+    let writer = writer_for(WriterKind::Anthropic, &url, |_| {});
+    let composed = synthesize::compose(&pack, Some(&writer)).await.unwrap();
+    let error = composed.grounding.writer_error.unwrap();
+    assert!(
+        error.contains("redirects loop or go on too long") && error.contains("not retried"),
+        "{error}"
+    );
+    // One attempt, however many hops reqwest followed before it stopped.
+    assert!(script.requests() <= 11, "{} requests", script.requests());
+    assert_eq!(composed.writer.kind, WriterKind::Offline);
+}
+
+#[tokio::test]
 async fn an_invented_quote_gets_one_repair_request_listing_it() {
     let pack = pack("anthropic-pentagon");
     let invented = INVENTED.replace("{ID}", pack.records[0].id.as_str());

@@ -39,8 +39,9 @@ use crate::model::{Record, Source};
 pub const MEDIUM_FROM: f64 = 2.0;
 /// Scores from this are High.
 pub const HIGH_FROM: f64 = 4.0;
-/// Days of baseline before the current day for velocity.
-pub const BASELINE_DAYS: usize = 28;
+/// Days of baseline before the current day for velocity (a contract with the stories that
+/// state it, so it lives in `model`).
+pub use crate::model::BASELINE_DAYS;
 /// Fewest records in the window for a velocity signal on a beat.
 pub const MIN_VELOCITY_BEAT: u32 = 5;
 /// Fewest records in the window for a velocity signal on an entity or phrase.

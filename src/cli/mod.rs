@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::config::Paths;
-use crate::site::frontmatter;
 
 mod analyze;
 mod collect;
@@ -57,7 +56,7 @@ pub enum Command {
 
 /// A time flag: `YYYY-MM-DD` or RFC 3339.
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    frontmatter::parse_date(text)
+    crate::text::parse_date(text)
         .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD or RFC 3339)"))
 }
 

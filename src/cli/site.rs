@@ -2,12 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::config::Paths;
-use crate::site::{self, BuildOptions};
+use crate::pipeline::commands::{self, BuildOptions};
 
 /// Options shared by every site command.
 #[derive(Debug, Args)]
@@ -69,45 +68,15 @@ pub fn build(paths: &Paths, args: BuildArgs) -> anyhow::Result<()> {
         base_url: args.base_url,
         ..args.site.options()
     };
-    let report = site::build(paths, &options)
-        .context("build failed; the previous output was left as it was")?;
-    println!(
-        "built {} pages, {} sections, {} taxonomy terms: {} files written, {} unchanged, in {:.2?} → {}",
-        report.pages,
-        report.sections,
-        report.terms,
-        report.written,
-        report.unchanged,
-        report.elapsed,
-        report.output.display()
-    );
-    Ok(())
+    commands::build(paths, &options)
 }
 
 /// Lists every problem; fails (exit code 1) if there is any.
 pub fn check(paths: &Paths, args: CheckArgs) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    let report = site::check(paths, &args.site.options())?;
-    for problem in &report.problems {
-        println!("{problem}");
-    }
-    println!(
-        "checked {} rendered files and {} internal links in {:.2?}: {} problem(s)",
-        report.files_rendered,
-        report.links_checked,
-        started.elapsed(),
-        report.problems.len()
-    );
-    if !report.problems.is_empty() {
-        anyhow::bail!("check found {} problem(s)", report.problems.len());
-    }
-    Ok(())
+    commands::check(paths, &args.site.options())
 }
 
 /// Serves until stopped.
 pub fn serve(paths: &Paths, args: ServeArgs) -> anyhow::Result<()> {
-    let server = crate::serve::Server::start(paths, args.site.options(), args.port)?;
-    println!("serving http://{}/ (Ctrl-C to stop)", server.addr());
-    server.wait();
-    Ok(())
+    commands::serve(paths, args.site.options(), args.port)
 }

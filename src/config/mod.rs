@@ -35,77 +35,59 @@ pub enum ConfigError {
     },
 }
 
-/// The whole of `site.toml`.
+/// The whole of `site.toml`. Every key but `title` and `base_url` is optional; its default is
+/// in [`Config::default`] (the two required keys default to empty, which `validate` refuses).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// The site's name, shown in the header and feeds.
     pub title: String,
     /// One sentence about the site, for feeds and meta tags.
-    #[serde(default)]
     pub description: String,
     /// Absolute URL the site is published at; every permalink starts with it.
     pub base_url: String,
     /// BCP 47 language of the site's own pages.
-    #[serde(default = "default_language")]
     pub language: String,
     /// Where the project's source and issue tracker live (an http(s) URL), linked in the footer.
-    #[serde(default)]
     pub repository: Option<String>,
     /// Folder name under `themes/`.
-    #[serde(default = "default_theme")]
     pub theme: String,
     /// Where `zeitgeist build` writes the site, relative to the root.
-    #[serde(default = "default_output_dir")]
     pub output_dir: PathBuf,
     /// Pages per page of a section or taxonomy term listing.
-    #[serde(default = "default_paginate")]
     pub paginate: usize,
     /// Taxonomies pages may list terms for; `beats` and `categories` are always present.
-    #[serde(default = "default_taxonomies")]
     pub taxonomies: Vec<String>,
     /// Write a plain-text twin (`index.txt`) beside every page and section, for machine readers.
-    #[serde(default = "yes")]
     pub text_twins: bool,
-    #[serde(default)]
     pub feeds: FeedsConfig,
-    #[serde(default)]
     pub search: SearchConfig,
     /// `[sources.*]`: what `zeitgeist collect` reads (see [`SourcesConfig`]).
-    #[serde(default)]
     pub sources: SourcesConfig,
     /// `[synthesis]`: which writer drafts stories and how hard to try.
-    #[serde(default)]
     pub synthesis: SynthesisConfig,
     /// `[run]`: the offline replay's clock and the retention of old snapshots.
-    #[serde(default)]
     pub run: RunConfig,
     /// Free settings for templates, available as `config.extra`.
-    #[serde(default)]
     pub extra: toml::Table,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct FeedsConfig {
-    #[serde(default = "yes")]
     pub rss: bool,
-    #[serde(default = "yes")]
     pub atom: bool,
     /// JSON Feed 1.1 (`feed.json`) beside the RSS and Atom files.
-    #[serde(default = "yes")]
     pub json: bool,
     /// Most recent entries per feed.
-    #[serde(default = "default_feed_limit")]
     pub limit: usize,
 }
 
 /// `[search]`: the client-side search index under `search/`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct SearchConfig {
     /// Build the index (and so the search page's results); off for sites that need no search.
-    #[serde(default = "yes")]
     pub enabled: bool,
 }
 
@@ -121,31 +103,32 @@ impl Default for FeedsConfig {
             rss: true,
             atom: true,
             json: true,
-            limit: default_feed_limit(),
+            limit: 50,
         }
     }
 }
 
-fn default_language() -> String {
-    "en".into()
-}
-fn default_theme() -> String {
-    "zeitgeist".into()
-}
-fn default_output_dir() -> PathBuf {
-    "public".into()
-}
-fn default_paginate() -> usize {
-    10
-}
-fn default_taxonomies() -> Vec<String> {
-    vec!["beats".into(), "categories".into()]
-}
-fn default_feed_limit() -> usize {
-    50
-}
-fn yes() -> bool {
-    true
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            title: String::new(),
+            description: String::new(),
+            base_url: String::new(),
+            language: "en".into(),
+            repository: None,
+            theme: "zeitgeist".into(),
+            output_dir: "public".into(),
+            paginate: 10,
+            taxonomies: vec!["beats".into(), "categories".into()],
+            text_twins: true,
+            feeds: FeedsConfig::default(),
+            search: SearchConfig::default(),
+            sources: SourcesConfig::default(),
+            synthesis: SynthesisConfig::default(),
+            run: RunConfig::default(),
+            extra: toml::Table::new(),
+        }
+    }
 }
 
 impl Config {
@@ -184,6 +167,15 @@ impl Config {
             key: key.to_string(),
             message: message.to_string(),
         };
+        if self.title.is_empty() {
+            return Err(invalid("title", "is required: the site's name"));
+        }
+        if self.base_url.is_empty() {
+            return Err(invalid(
+                "base_url",
+                "is required: the absolute URL the site is published at",
+            ));
+        }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return Err(invalid("base_url", "must be an absolute http(s) URL"));
         }
@@ -373,6 +365,21 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "site.toml: `repository`: must be an absolute http(s) URL"
+        );
+    }
+
+    #[test]
+    fn required_keys_are_named() {
+        let err = Config::parse(Path::new("site.toml"), "base_url = \"https://e.org\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "site.toml: `title`: is required: the site's name");
+        let err = Config::parse(Path::new("site.toml"), "title = \"Z\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("site.toml: `base_url`: is required"),
+            "{err}"
         );
     }
 

@@ -13,13 +13,15 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+/// Most records per stream (subreddit, query, feed, …) per run, unless a source says otherwise.
+const DEFAULT_LIMIT: usize = 500;
+
 /// Every source's settings plus the shared HTTP settings (`[sources.http]`). A source is
 /// collected when its table is present and not `enabled = false`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct SourcesConfig {
     /// `[sources.http]`: limits of the shared HTTP layer.
-    #[serde(default)]
     pub http: HttpSettings,
     /// `[sources.reddit]`.
     pub reddit: Option<RedditConfig>,
@@ -39,235 +41,281 @@ pub struct SourcesConfig {
 
 /// The HTTP layer's limits, shared by every collector (`[sources.http]`).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct HttpSettings {
     /// Whole-request timeout (connect, headers and body), milliseconds.
-    #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Retries after the first attempt for retryable failures (timeouts, 429, 5xx, broken bodies).
-    #[serde(default = "default_max_retries")]
     pub max_retries: u32,
     /// First backoff delay; doubles each retry up to `backoff_max_ms`, then jittered.
-    #[serde(default = "default_backoff_base_ms")]
     pub backoff_base_ms: u64,
-    #[serde(default = "default_backoff_max_ms")]
     pub backoff_max_ms: u64,
     /// A `Retry-After` or rate-limit reset longer than this fails the request instead of
     /// stalling the run.
-    #[serde(default = "default_max_wait_ms")]
     pub max_wait_ms: u64,
     /// Requests in flight at once to one host.
-    #[serde(default = "default_per_host_concurrency")]
     pub per_host_concurrency: usize,
     /// Minimum gap between two requests to one host, milliseconds.
-    #[serde(default = "default_per_host_interval_ms")]
     pub per_host_interval_ms: u64,
     /// Per-host overrides of `per_host_interval_ms` (arXiv asks for 3 s between calls).
-    #[serde(default = "default_host_interval_ms")]
     pub host_interval_ms: BTreeMap<String, u64>,
     /// Fixed seed for backoff jitter (tests); random when absent.
-    #[serde(default)]
     pub jitter_seed: Option<u64>,
     /// The largest response body read, in bytes; a larger one fails the request unretried
     /// (it is streamed and abandoned at the cap, never buffered whole).
-    #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: u64,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {
-            timeout_ms: default_timeout_ms(),
-            max_retries: default_max_retries(),
-            backoff_base_ms: default_backoff_base_ms(),
-            backoff_max_ms: default_backoff_max_ms(),
-            max_wait_ms: default_max_wait_ms(),
-            per_host_concurrency: default_per_host_concurrency(),
-            per_host_interval_ms: default_per_host_interval_ms(),
-            host_interval_ms: default_host_interval_ms(),
+            timeout_ms: 20_000,
+            max_retries: 3,
+            backoff_base_ms: 500,
+            backoff_max_ms: 30_000,
+            max_wait_ms: 120_000,
+            per_host_concurrency: 2,
+            per_host_interval_ms: 1000,
+            host_interval_ms: BTreeMap::from([("export.arxiv.org".to_string(), 3000)]),
             jitter_seed: None,
-            max_body_bytes: default_max_body_bytes(),
+            max_body_bytes: 10 * 1024 * 1024,
         }
     }
 }
 
 /// `[sources.reddit]`: OAuth app-only access to subreddit listings and search.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RedditConfig {
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Subreddit names without `r/`; each is read newest-first from `/r/{name}/new`.
-    #[serde(default)]
     pub subreddits: Vec<String>,
     /// Site-wide `/search` queries, newest first.
-    #[serde(default)]
     pub queries: Vec<String>,
     /// Most records per subreddit or query per run.
-    #[serde(default = "default_limit")]
     pub limit: usize,
     /// Listing page size (Reddit allows 100).
-    #[serde(default = "hundred")]
     pub page_size: usize,
     /// Env var holding the OAuth app's client id.
-    #[serde(default = "reddit_id_env")]
     pub client_id_env: String,
     /// Env var holding the OAuth app's client secret.
-    #[serde(default = "reddit_secret_env")]
     pub client_secret_env: String,
     /// API host for listings.
-    #[serde(default = "reddit_base")]
     pub base_url: String,
     /// Host of `/api/v1/access_token`.
-    #[serde(default = "reddit_auth")]
     pub auth_url: String,
+}
+
+impl Default for RedditConfig {
+    fn default() -> Self {
+        RedditConfig {
+            enabled: true,
+            subreddits: Vec::new(),
+            queries: Vec::new(),
+            limit: DEFAULT_LIMIT,
+            page_size: 100,
+            client_id_env: "REDDIT_CLIENT_ID".into(),
+            client_secret_env: "REDDIT_CLIENT_SECRET".into(),
+            base_url: "https://oauth.reddit.com".into(),
+            auth_url: "https://www.reddit.com".into(),
+        }
+    }
 }
 
 /// `[sources.bluesky]`: `searchPosts` with an app-password session, and optionally Jetstream.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct BlueskyConfig {
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// `app.bsky.feed.searchPosts` queries (Lucene-like syntax), read with `sort=latest`.
-    #[serde(default)]
     pub queries: Vec<String>,
-    #[serde(default = "default_limit")]
     pub limit: usize,
     /// searchPosts page size (at most 100).
-    #[serde(default = "hundred")]
     pub page_size: usize,
     /// Env var holding the account handle or DID.
-    #[serde(default = "bluesky_identifier_env")]
     pub identifier_env: String,
     /// Env var holding the app password.
-    #[serde(default = "bluesky_password_env")]
     pub app_password_env: String,
     /// PDS / entryway for `createSession` and the proxied app view.
-    #[serde(default = "bluesky_base")]
     pub base_url: String,
     /// Streaming collection from Jetstream; off unless `[sources.bluesky.jetstream]` is given.
-    #[serde(default)]
     pub jetstream: Option<JetstreamConfig>,
+}
+
+impl Default for BlueskyConfig {
+    fn default() -> Self {
+        BlueskyConfig {
+            enabled: true,
+            queries: Vec::new(),
+            limit: DEFAULT_LIMIT,
+            page_size: 100,
+            identifier_env: "BLUESKY_IDENTIFIER".into(),
+            app_password_env: "BLUESKY_APP_PASSWORD".into(),
+            base_url: "https://bsky.social".into(),
+            jetstream: None,
+        }
+    }
 }
 
 /// `[sources.bluesky.jetstream]`: a bounded read of the public post stream.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct JetstreamConfig {
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// The `subscribe` endpoint (`wss://…/subscribe`).
-    #[serde(default = "jetstream_url")]
     pub url: String,
     /// Keep only posts whose text contains one of these (case-insensitive); empty keeps all.
-    #[serde(default)]
     pub keywords: Vec<String>,
     /// Stop after this many events (posts kept or not).
-    #[serde(default = "default_max_events")]
     pub max_events: usize,
     /// Stop after this many seconds of streaming.
-    #[serde(default = "default_max_seconds")]
     pub max_seconds: u64,
+}
+
+impl Default for JetstreamConfig {
+    fn default() -> Self {
+        JetstreamConfig {
+            enabled: true,
+            url: "wss://jetstream2.us-east.bsky.network/subscribe".into(),
+            keywords: Vec::new(),
+            max_events: 5000,
+            max_seconds: 60,
+        }
+    }
 }
 
 /// `[sources.hackernews]`: Algolia `search_by_date`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct HackernewsConfig {
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Full-text queries; an empty string reads everything of the tag.
-    #[serde(default)]
     pub queries: Vec<String>,
     /// Algolia tags to read, each with each query: `story` and/or `comment`.
-    #[serde(default = "hn_tags")]
     pub tags: Vec<String>,
-    #[serde(default = "default_limit")]
     pub limit: usize,
     /// `hitsPerPage` (Algolia allows up to 1000).
-    #[serde(default = "hundred")]
     pub page_size: usize,
-    #[serde(default = "hn_base")]
     pub base_url: String,
+}
+
+impl Default for HackernewsConfig {
+    fn default() -> Self {
+        HackernewsConfig {
+            enabled: true,
+            queries: Vec::new(),
+            tags: vec!["story".into(), "comment".into()],
+            limit: DEFAULT_LIMIT,
+            page_size: 100,
+            base_url: "https://hn.algolia.com/api/v1".into(),
+        }
+    }
 }
 
 /// `[sources.news]`: RSS 2.0, Atom and JSON Feed lists plus search-query feeds.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct NewsConfig {
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Feed URLs read with conditional GET.
-    #[serde(default)]
     pub feeds: Vec<String>,
     /// Feed URL templates with `{query}`, one feed per entry of `queries`.
-    #[serde(default)]
     pub search_feeds: Vec<String>,
-    #[serde(default)]
     pub queries: Vec<String>,
     /// Most entries per feed per run.
-    #[serde(default = "default_limit")]
     pub limit: usize,
+}
+
+impl Default for NewsConfig {
+    fn default() -> Self {
+        NewsConfig {
+            enabled: true,
+            feeds: Vec::new(),
+            search_feeds: Vec::new(),
+            queries: Vec::new(),
+            limit: DEFAULT_LIMIT,
+        }
+    }
 }
 
 /// `[sources.youtube]`: Data API v3 `search.list` and `videos.list`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct YoutubeConfig {
-    #[serde(default = "yes")]
     pub enabled: bool,
-    #[serde(default)]
     pub queries: Vec<String>,
-    #[serde(default = "default_limit")]
     pub limit: usize,
     /// `maxResults` (at most 50).
-    #[serde(default = "fifty")]
     pub page_size: usize,
     /// Env var holding the API key (sent as `key=`, always redacted in messages).
-    #[serde(default = "youtube_key_env")]
     pub api_key_env: String,
-    #[serde(default = "youtube_base")]
     pub base_url: String,
+}
+
+impl Default for YoutubeConfig {
+    fn default() -> Self {
+        YoutubeConfig {
+            enabled: true,
+            queries: Vec::new(),
+            limit: DEFAULT_LIMIT,
+            page_size: 50,
+            api_key_env: "YOUTUBE_API_KEY".into(),
+            base_url: "https://www.googleapis.com/youtube/v3".into(),
+        }
+    }
 }
 
 /// `[sources.mastodon]`: hashtag timelines on chosen instances.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct MastodonConfig {
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Instance base URLs, e.g. `https://mastodon.social`.
-    #[serde(default)]
     pub instances: Vec<String>,
     /// Hashtags without `#`.
-    #[serde(default)]
     pub tags: Vec<String>,
-    #[serde(default = "default_limit")]
     pub limit: usize,
     /// `limit` per page (Mastodon allows 40).
-    #[serde(default = "forty")]
     pub page_size: usize,
+}
+
+impl Default for MastodonConfig {
+    fn default() -> Self {
+        MastodonConfig {
+            enabled: true,
+            instances: Vec::new(),
+            tags: Vec::new(),
+            limit: DEFAULT_LIMIT,
+            page_size: 40,
+        }
+    }
 }
 
 /// `[sources.arxiv]`: the export API (Atom), newest submissions first.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ArxivConfig {
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Categories such as `cs.AI`, each queried as `cat:<name>`.
-    #[serde(default)]
     pub categories: Vec<String>,
     /// Raw `search_query` expressions, e.g. `abs:"large language model"`.
-    #[serde(default)]
     pub queries: Vec<String>,
-    #[serde(default = "default_limit")]
     pub limit: usize,
-    #[serde(default = "hundred")]
     pub page_size: usize,
-    #[serde(default = "arxiv_base")]
     pub base_url: String,
+}
+
+impl Default for ArxivConfig {
+    fn default() -> Self {
+        ArxivConfig {
+            enabled: true,
+            categories: Vec::new(),
+            queries: Vec::new(),
+            limit: DEFAULT_LIMIT,
+            page_size: 100,
+            base_url: "https://export.arxiv.org/api".into(),
+        }
+    }
 }
 
 /// A setting that is out of range: the dotted key and what is wrong.
@@ -496,94 +544,6 @@ fn env_names<'a>(
         )?;
     }
     Ok(())
-}
-
-fn yes() -> bool {
-    true
-}
-fn default_limit() -> usize {
-    500
-}
-fn hundred() -> usize {
-    100
-}
-fn fifty() -> usize {
-    50
-}
-fn forty() -> usize {
-    40
-}
-fn default_max_events() -> usize {
-    5000
-}
-fn default_max_seconds() -> u64 {
-    60
-}
-fn default_timeout_ms() -> u64 {
-    20_000
-}
-fn default_max_retries() -> u32 {
-    3
-}
-fn default_backoff_base_ms() -> u64 {
-    500
-}
-fn default_backoff_max_ms() -> u64 {
-    30_000
-}
-fn default_max_wait_ms() -> u64 {
-    120_000
-}
-fn default_max_body_bytes() -> u64 {
-    10 * 1024 * 1024
-}
-fn default_per_host_concurrency() -> usize {
-    2
-}
-fn default_per_host_interval_ms() -> u64 {
-    1000
-}
-fn default_host_interval_ms() -> BTreeMap<String, u64> {
-    BTreeMap::from([("export.arxiv.org".to_string(), 3000)])
-}
-fn reddit_id_env() -> String {
-    "REDDIT_CLIENT_ID".into()
-}
-fn reddit_secret_env() -> String {
-    "REDDIT_CLIENT_SECRET".into()
-}
-fn reddit_base() -> String {
-    "https://oauth.reddit.com".into()
-}
-fn reddit_auth() -> String {
-    "https://www.reddit.com".into()
-}
-fn bluesky_identifier_env() -> String {
-    "BLUESKY_IDENTIFIER".into()
-}
-fn bluesky_password_env() -> String {
-    "BLUESKY_APP_PASSWORD".into()
-}
-fn bluesky_base() -> String {
-    "https://bsky.social".into()
-}
-fn jetstream_url() -> String {
-    "wss://jetstream2.us-east.bsky.network/subscribe".into()
-}
-fn hn_tags() -> Vec<String> {
-    vec!["story".into(), "comment".into()]
-}
-fn hn_base() -> String {
-    "https://hn.algolia.com/api/v1".into()
-}
-fn youtube_key_env() -> String {
-    "YOUTUBE_API_KEY".into()
-}
-fn youtube_base() -> String {
-    "https://www.googleapis.com/youtube/v3".into()
-}
-fn arxiv_base() -> String {
-    "https://export.arxiv.org/api".into()
 }
 
 #[cfg(test)]

@@ -10,4 +10,4 @@ pub mod story;
 
 pub use beat::{Beat, BeatSlug, Category, Taxonomy};
 pub use record::{Engagement, Kind, Record, RecordId, Source};
-pub use story::{Intensity, SignalKind, Story, WriterKind};
+pub use story::{Intensity, SignalKind, Story, WriterKind, BASELINE_DAYS};

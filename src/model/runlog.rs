@@ -272,13 +272,10 @@ impl RunLog {
         })
     }
 
-    /// The most recent `n` logs under `data_dir`, newest first (for the Console page).
-    pub fn recent(data_dir: &Path, n: usize) -> Result<Vec<RunLog>, RunLogError> {
-        let root = data_dir.join(RUNS_DIR);
-        if !root.exists() {
-            return Ok(Vec::new());
-        }
-        let mut paths: Vec<PathBuf> = WalkDir::new(&root)
+    /// The log files under `data_dir`, newest first: their names are timestamps, so the path
+    /// order is the time order.
+    pub fn files(data_dir: &Path) -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = WalkDir::new(data_dir.join(RUNS_DIR))
             .into_iter()
             .filter_map(Result::ok)
             .filter(|e| {
@@ -286,10 +283,14 @@ impl RunLog {
             })
             .map(|e| e.into_path())
             .collect();
-        paths.sort();
+        paths.sort_by(|a, b| b.cmp(a));
         paths
+    }
+
+    /// The most recent `n` logs under `data_dir`, newest first.
+    pub fn recent(data_dir: &Path, n: usize) -> Result<Vec<RunLog>, RunLogError> {
+        RunLog::files(data_dir)
             .iter()
-            .rev()
             .take(n)
             .map(|p| RunLog::read(p))
             .collect()

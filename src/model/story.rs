@@ -35,6 +35,17 @@ pub enum Intensity {
     High,
 }
 
+impl Intensity {
+    /// The lowercase name used in front matter and in a story's prose ("medium intensity").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intensity::Low => "low",
+            Intensity::Medium => "medium",
+            Intensity::High => "high",
+        }
+    }
+}
+
 /// Who writes a story's text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -228,13 +239,18 @@ pub struct EarlierStory {
     pub records: u64,
 }
 
+/// Days of usual volume a window is compared with: the mean day of the 28 days before the last
+/// 24 hours, or the mean week of the four weeks before the last seven days. The analysis computes
+/// baselines over it; stories say it in words ("in the four weeks before").
+pub const BASELINE_DAYS: usize = 28;
+
 /// The length of the window a signal compares with the usual volume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Window {
-    /// The 24 hours to `as_of`, against the mean day of the 28 days before.
+    /// The 24 hours to `as_of`, against the mean day of the [`BASELINE_DAYS`] before.
     #[serde(rename = "24h")]
     Day,
-    /// The 7 days to `as_of`, against the mean week of the 4 weeks before.
+    /// The 7 days to `as_of`, against the mean week of the [`BASELINE_DAYS`] before.
     #[serde(rename = "7d")]
     Week,
 }

@@ -1,6 +1,7 @@
 //! Orchestration: the one module that drives the stages. [`run`] runs the whole pipeline live
-//! or replays the corpus offline, [`stages`] calls each stage as its own command does, and
-//! [`lock`] keeps two writers of `data/` apart. The simulated clock of a replay is here; the
+//! or replays the corpus offline, [`stages`] calls each stage as a run and its own command do,
+//! [`commands`] is each single-stage command as the command line runs it, and [`lock`] keeps
+//! two writers of `data/` apart. The simulated clock of a replay is here; the
 //! `[run]` settings are `config::run`, the run log every run leaves is `model::runlog`.
 //!
 //! ```text
@@ -16,6 +17,7 @@
 //! written. A tick whose run log exists (and did not fail) is done and skipped, so a rerun adds
 //! nothing and a killed replay resumes where it stopped; a failed tick is redone.
 
+pub mod commands;
 pub mod lock;
 pub mod run;
 pub mod stages;

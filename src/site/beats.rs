@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use crate::site::data;
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::index_file;
 use crate::site::{Problem, Site};
@@ -18,11 +19,7 @@ pub const TEMPLATE: &str = "beat.html";
 
 /// The slugs of the analysis taxonomy's beats that have no taxonomy term page (no story).
 pub fn storyless(site: &Site) -> Vec<String> {
-    let Some(beats) = site
-        .data
-        .get("analysis/taxonomy.json")
-        .and_then(|t| t["beats"].as_array())
-    else {
+    let Some(taxonomy) = data::taxonomy(&site.data) else {
         return Vec::new();
     };
     let with_stories: Vec<&str> = site
@@ -32,9 +29,10 @@ pub fn storyless(site: &Site) -> Vec<String> {
         .filter(|t| t.name == BEATS_TAXONOMY)
         .flat_map(|t| t.terms.iter().map(|term| term.slug.as_str()))
         .collect();
-    beats
+    taxonomy
+        .beats
         .iter()
-        .filter_map(|beat| beat["slug"].as_str())
+        .map(|beat| beat.slug.as_str())
         .filter(|slug| !with_stories.contains(&slugify(slug).as_str()))
         .map(str::to_string)
         .collect()

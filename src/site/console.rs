@@ -2,16 +2,18 @@
 //! logs under `data/runs/YYYY/MM/<timestamp>.json`, rendered at build time with the theme's
 //! `console.html`. Sites without that template get no Console.
 //!
-//! Run logs are read as plain JSON, newest file name first, at most [`RUNS_SHOWN`]; the
-//! template reads `status`, `mode`, `started_at`, `finished_at`, `sources.<name>.{status,
-//! fetched, new, duplicate, skipped, errors}`, `records.{new, analyzed, relevant}`, `stories[]
-//! .{title, beat, lead, writer, model}`, `writer.{kind, model}`, `tokens.{input_tokens,
-//! output_tokens, requests}` and `errors`, each with a default, so a missing folder, a missing
-//! field or an older log shows as "—" rather than failing the build. A log that is not JSON is
-//! named on the page.
+//! Run logs are read as [`RunLog`]s, the type the pipeline writes them with, newest file name
+//! first, at most [`RUNS_SHOWN`]; the template reads `status`, `mode`, `started_at`,
+//! `finished_at`, `sources.<name>.{status, fetched, new, duplicate, skipped, errors}`,
+//! `records.{new, analyzed, relevant}`, `stories[].{title, beat, lead, writer, model}`,
+//! `writer.{kind, model}`, `tokens.{input_tokens, output_tokens, requests}` and `errors`, each
+//! with a default, so a missing folder or an optional field left out shows as "—". A log that
+//! does not read as a run log (not JSON, an older schema) is named on the page rather than
+//! failing the build.
 
-use serde_json::Value;
-use walkdir::WalkDir;
+use serde::Serialize;
+
+use crate::model::runlog::{RunLog, RunLogError};
 
 use crate::site::render::{context, fingerprint, render_builtin, Job, Output};
 use crate::site::{display_path, slash_path, Problem, Site};
@@ -42,7 +44,15 @@ pub fn jobs(site: &Site) -> Vec<Job> {
     })]
 }
 
-fn render(site: &Site, runs: &[Value], problems: &[String]) -> Result<Vec<Output>, Problem> {
+/// A run log as the template sees it: the log and its path under `data/`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsoleRun {
+    #[serde(flatten)]
+    pub log: RunLog,
+    pub log_file: String,
+}
+
+fn render(site: &Site, runs: &[ConsoleRun], problems: &[String]) -> Result<Vec<Output>, Problem> {
     let mut context = context(site, CONSOLE_PATH);
     context.insert("runs", runs);
     context.insert("problems", problems);
@@ -54,30 +64,21 @@ fn render(site: &Site, runs: &[Value], problems: &[String]) -> Result<Vec<Output
 }
 
 /// The newest run logs (each with `log_file`, its path under `data/`) and the unreadable ones.
-pub fn read_runs(site: &Site) -> (Vec<Value>, Vec<String>) {
+pub fn read_runs(site: &Site) -> (Vec<ConsoleRun>, Vec<String>) {
     let data = site.paths.data();
-    let mut files: Vec<_> = WalkDir::new(data.join("runs"))
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json"))
-        .map(|e| e.into_path())
-        .collect();
-    // Log names are timestamps, so the path order is the time order.
-    files.sort_by(|a, b| b.cmp(a));
     let mut runs = Vec::new();
     let mut problems = Vec::new();
-    for file in files.into_iter().take(RUNS_SHOWN) {
+    for file in RunLog::files(&data).into_iter().take(RUNS_SHOWN) {
         let shown = display_path(&site.paths.root, &file).display().to_string();
-        let parsed = std::fs::read(&file)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(Value::Object(mut run)) => {
-                run.insert("log_file".into(), slash_path(&data, &file).into());
-                runs.push(Value::Object(run));
+        match RunLog::read(&file) {
+            Ok(log) => runs.push(ConsoleRun {
+                log,
+                log_file: slash_path(&data, &file),
+            }),
+            Err(RunLogError::Io { error, .. }) => problems.push(format!("{shown}: {error}")),
+            Err(RunLogError::Parse { message, .. }) => {
+                problems.push(format!("{shown}: run log: {message}"))
             }
-            Ok(_) => problems.push(format!("{shown}: not a JSON object")),
-            Err(e) => problems.push(format!("{shown}: {e}")),
         }
     }
     (runs, problems)

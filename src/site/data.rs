@@ -8,10 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use serde::Deserialize;
 use serde_json::Value;
 use walkdir::WalkDir;
 
 use crate::config::Paths;
+use crate::model::analysis::TaxonomyFile;
 use crate::model::beat::{Taxonomy, TaxonomyError, BEATS_FILE};
 use crate::model::gazetteer::{Gazetteer, ENTITIES_FILE};
 use crate::site::records::{self, JoinedRecords};
@@ -23,6 +25,21 @@ const EXTENSIONS: [&str; 4] = ["json", "yaml", "yml", "toml"];
 
 /// Loaded data files by path under `data/` (with `/` separators).
 pub type DataFiles = BTreeMap<String, Value>;
+
+/// The analysis taxonomy's key among the data files.
+pub const TAXONOMY_KEY: &str = "analysis/taxonomy.json";
+
+/// `analysis/taxonomy.json` as its model type: `None` when analysis has not run, or when the
+/// file does not read as one, which [`load`] reports.
+pub fn taxonomy(data: &DataFiles) -> Option<TaxonomyFile> {
+    read_taxonomy(data).ok().flatten()
+}
+
+fn read_taxonomy(data: &DataFiles) -> Result<Option<TaxonomyFile>, serde_json::Error> {
+    data.get(TAXONOMY_KEY)
+        .map(TaxonomyFile::deserialize)
+        .transpose()
+}
 
 /// Whether a path under `data/` (relative, `/`-separated) is a file templates can load
 /// (including `analysis/records.jsonl`, served through [`records`]).
@@ -74,11 +91,12 @@ pub fn load(paths: &Paths) -> (DataFiles, JoinedRecords, Vec<Problem>) {
         }
     }
     problems.extend(vocabulary_problems(paths));
-    let taxonomy = data
-        .get("analysis/taxonomy.json")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let joined = match records::load(paths, &taxonomy) {
+    let taxonomy = read_taxonomy(&data).unwrap_or_else(|e| {
+        let file = display_path(&paths.root, &data_dir.join(TAXONOMY_KEY));
+        problems.push(Problem::new(file, None, e.to_string()));
+        None
+    });
+    let joined = match records::load(paths, taxonomy.as_ref()) {
         Ok(Some(joined)) => {
             data.insert(
                 records::DATA_KEY.to_string(),

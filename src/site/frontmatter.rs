@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+
+/// Dates in front matter read as on the command line.
+pub use crate::text::parse_date;
 
 /// The keys a content file may set.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -167,20 +170,6 @@ pub fn key_line(yaml: &str, key: &str) -> usize {
                 .is_some_and(|rest| rest.trim_start().starts_with(':'))
         })
         .map_or(YAML_FIRST_LINE, |index| YAML_FIRST_LINE + index)
-}
-
-/// Parses a date in the accepted formats; a bare date means midnight UTC.
-pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(date) = DateTime::parse_from_rfc3339(text) {
-        return Some(date.with_timezone(&Utc));
-    }
-    if let Ok(naive) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S") {
-        return Some(naive.and_utc());
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc())
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::config::Paths;
+use crate::model::analysis::TaxonomyFile;
 use crate::model::{Engagement, Kind, Record, RecordId, Source};
 use crate::site::{display_path, Problem};
 use crate::store::{Store, TimeWindow};
@@ -102,7 +103,10 @@ fn main_beat(beats: &[BeatScore]) -> Option<String> {
 
 /// Loads and joins the analysis window's records, or `None` when analysis has not run (no
 /// `records.jsonl`). `taxonomy` is `analysis/taxonomy.json`, for the beats' names.
-pub fn load(paths: &Paths, taxonomy: &Value) -> Result<Option<Vec<JoinedRecord>>, Problem> {
+pub fn load(
+    paths: &Paths,
+    taxonomy: Option<&TaxonomyFile>,
+) -> Result<Option<Vec<JoinedRecord>>, Problem> {
     let file = paths.data().join(DATA_KEY);
     if !file.is_file() {
         return Ok(None);
@@ -167,12 +171,11 @@ fn read_records(
         .collect())
 }
 
-fn beat_name_map(taxonomy: &Value) -> HashMap<String, String> {
-    taxonomy["beats"]
-        .as_array()
+fn beat_name_map(taxonomy: Option<&TaxonomyFile>) -> HashMap<String, String> {
+    taxonomy
         .into_iter()
-        .flatten()
-        .filter_map(|b| Some((b["slug"].as_str()?.into(), b["name"].as_str()?.into())))
+        .flat_map(|t| &t.beats)
+        .map(|b| (b.slug.to_string(), b.name.clone()))
         .collect()
 }
 

@@ -1,20 +1,24 @@
 //! Writers over HTTP: Anthropic's Messages API and any OpenAI-compatible chat completions server.
 //!
-//! Both share one request loop: a per-request timeout; up to `retries` more attempts on 429,
-//! 5xx (529 included) and transport errors, waiting what `retry-after` says (capped) or an
-//! exponential backoff, and never past the overall deadline; no retry on other 4xx. A reply cut
-//! off by the token limit is a failure, not a story. The API key travels only in a request header;
-//! it is never formatted into an error, and any echo of it in a server's reply is redacted.
+//! Both send through the crate's one HTTP client ([`crate::http::HttpClient::for_writer`]): a
+//! per-request timeout; up to `retries` more attempts on 429, 5xx (529 included) and transport
+//! errors, waiting what `retry-after` says or an exponential backoff (whichever is longer, capped
+//! at `max_wait`), and never past the overall deadline; no retry on other 4xx, on a reply larger
+//! than [`crate::http::WRITER_MAX_BODY_BYTES`] or on a redirect loop. A reply cut off by the
+//! token limit, or one that does not parse, is a failure, not a story, and is not asked for
+//! again (it cost tokens). The API key travels only in a request header; it is never formatted
+//! into an error, and any echo of it in a server's reply is redacted.
 
 use std::fmt;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
-use reqwest::header::HeaderMap;
-use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http;
+use crate::http::{Expect, FaultKind, HttpClient, HttpError, Request};
 use crate::model::story::TokenUsage;
 use crate::model::WriterKind;
 
@@ -93,26 +97,44 @@ pub enum WriterError {
         attempts: u32,
         last: String,
     },
+    /// A fault repeating the request cannot mend (too large a body, a redirect loop).
+    #[error("{url}: {message} (not retried)")]
+    Unretried { url: String, message: String },
     #[error("{url}: the reply was cut off at the token limit (max_tokens = {max_tokens}); raise [synthesis] max_tokens")]
     Truncated { url: String, max_tokens: u32 },
     #[error("{url}: malformed reply: {message}")]
     Malformed { url: String, message: String },
     #[error("[synthesis] writer = \"{writer}\" needs an API key in the environment variable {var}, which is not set")]
     MissingKey { writer: &'static str, var: String },
+    #[error("[synthesis] base_url: `{url}` is not an absolute URL ({message})")]
+    BadUrl { url: String, message: String },
+    #[error("[synthesis]: the API key is not a valid HTTP header value (a stray newline?)")]
+    BadKey,
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
 }
 
 /// A model behind an HTTP API.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpWriter {
     provider: WriterKind,
-    client: reqwest::Client,
-    endpoint: String,
+    http: Arc<HttpClient>,
+    endpoint: Url,
     model: String,
-    api_key: Option<ApiKey>,
+    /// The provider's headers, the key among them (marked sensitive).
+    headers: HeaderMap,
     max_tokens: u32,
-    retry: RetryPolicy,
+}
+
+/// Shows neither headers nor key.
+impl fmt::Debug for HttpWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpWriter")
+            .field("provider", &self.provider)
+            .field("endpoint", &self.endpoint.as_str())
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What an [`HttpWriter`] needs to know.
@@ -131,26 +153,51 @@ pub struct HttpWriterSettings {
 
 impl HttpWriter {
     pub fn new(settings: HttpWriterSettings) -> Result<HttpWriter, WriterError> {
-        let client = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("zeitgeist/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| WriterError::Client(e.to_string()))?;
+        let retry = settings.retry;
+        let http = HttpClient::for_writer(
+            settings.timeout,
+            retry.retries,
+            retry.base_delay,
+            retry.max_wait,
+            retry.deadline,
+        )
+        .map_err(|e| WriterError::Client(e.0))?;
         let base = settings.base_url.trim_end_matches('/');
         let endpoint = match settings.provider {
             WriterKind::Anthropic => format!("{base}/v1/messages"),
             _ if base.ends_with("/v1") => format!("{base}/chat/completions"),
             _ => format!("{base}/v1/chat/completions"),
         };
+        let endpoint = Url::parse(&endpoint)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| WriterError::BadUrl {
+                url: settings.base_url.clone(),
+                message: "expected e.g. https://api.anthropic.com".into(),
+            })?;
+        let mut headers = HeaderMap::new();
+        let secret = |value: String| {
+            let mut value = HeaderValue::from_str(&value).map_err(|_| WriterError::BadKey)?;
+            value.set_sensitive(true);
+            Ok::<_, WriterError>(value)
+        };
+        if settings.provider == WriterKind::Anthropic {
+            headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
+        }
+        if let Some(key) = &settings.api_key {
+            http.register_secret(&key.0);
+            match settings.provider {
+                WriterKind::Anthropic => headers.insert("x-api-key", secret(key.0.clone())?),
+                _ => headers.insert(AUTHORIZATION, secret(format!("Bearer {}", key.0))?),
+            };
+        }
         Ok(HttpWriter {
             provider: settings.provider,
-            client,
+            http: Arc::new(http),
             endpoint,
             model: settings.model,
-            api_key: settings.api_key,
+            headers,
             max_tokens: settings.max_tokens,
-            retry: settings.retry,
         })
     }
 
@@ -168,37 +215,37 @@ impl HttpWriter {
         system: &str,
         messages: &[Message],
     ) -> Result<Completion, WriterError> {
-        let body = self.request_body(system, messages);
-        let started = Instant::now();
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let (wait, last) = match self.send(&body).await {
-                Ok((status, _, text)) if status.is_success() => return self.parse(&text),
-                Ok((status, headers, text)) if retryable(status) => (
-                    http::retry_after(&headers, SystemTime::now()),
-                    self.describe_status(status, &text),
-                ),
-                Ok((status, _, text)) => {
-                    return Err(WriterError::Status {
-                        url: self.endpoint.clone(),
-                        status: status.as_u16(),
-                        message: self.describe_status(status, &text),
-                    })
-                }
-                Err(transport) => (None, transport),
-            };
-            let wait = wait
-                .unwrap_or(self.retry.base_delay * 2u32.saturating_pow(attempts - 1))
-                .min(self.retry.max_wait);
-            if attempts > self.retry.retries || started.elapsed() + wait > self.retry.deadline {
-                return Err(WriterError::GaveUp {
-                    url: self.endpoint.clone(),
-                    attempts,
-                    last,
-                });
-            }
-            tokio::time::sleep(wait).await;
+        let mut request = Request::new(Method::POST, self.endpoint.clone(), Expect::Text);
+        request.headers = self.headers.clone();
+        request.json = Some(self.request_body(system, messages));
+        let response = self.http.send(request).await.map_err(|e| self.failure(e))?;
+        // `Expect::Text` has checked the body is UTF-8.
+        self.parse(&String::from_utf8_lossy(&response.body))
+    }
+
+    /// What a failed exchange tells the run log: the provider's refusal, or why it gave up.
+    fn failure(&self, error: HttpError) -> WriterError {
+        let url = self.endpoint.to_string();
+        let describe = |kind: &FaultKind| match kind {
+            FaultKind::Status(status) => self.describe_status(*status, error.body.as_deref()),
+            other => other.to_string(),
+        };
+        match &error.kind {
+            FaultKind::Status(status) if !error.kind.is_retryable() => WriterError::Status {
+                url,
+                status: *status,
+                message: describe(&error.kind),
+            },
+            // Too large a body, a redirect loop: sent once, as asking again would meet it again.
+            kind if !kind.is_retryable() => WriterError::Unretried {
+                url,
+                message: describe(kind),
+            },
+            kind => WriterError::GaveUp {
+                url,
+                attempts: error.attempts,
+                last: describe(kind),
+            },
         }
     }
 
@@ -225,40 +272,13 @@ impl HttpWriter {
         }
     }
 
-    /// One HTTP exchange: status, headers and body text, or a transport failure described.
-    async fn send(
-        &self,
-        body: &serde_json::Value,
-    ) -> Result<(StatusCode, HeaderMap, String), String> {
-        let mut request = self.client.post(&self.endpoint).json(body);
-        request = match (self.provider, &self.api_key) {
-            (WriterKind::Anthropic, Some(key)) => request
-                .header("x-api-key", &key.0)
-                .header("anthropic-version", "2023-06-01"),
-            (WriterKind::Anthropic, None) => request.header("anthropic-version", "2023-06-01"),
-            (_, Some(key)) => request.bearer_auth(&key.0),
-            (_, None) => request,
-        };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| self.redact(&transport_message(&e)))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| self.redact(&transport_message(&e)))?;
-        Ok((status, headers, text))
-    }
-
     fn parse(&self, text: &str) -> Result<Completion, WriterError> {
         let malformed = |message: String| WriterError::Malformed {
-            url: self.endpoint.clone(),
+            url: self.endpoint.to_string(),
             message: self.redact(&message),
         };
         let truncated = || WriterError::Truncated {
-            url: self.endpoint.clone(),
+            url: self.endpoint.to_string(),
             max_tokens: self.max_tokens,
         };
         match self.provider {
@@ -316,7 +336,8 @@ impl HttpWriter {
     }
 
     /// A failed status as a short message: the provider's error message when it sent one.
-    fn describe_status(&self, status: StatusCode, body: &str) -> String {
+    fn describe_status(&self, status: u16, body: Option<&str>) -> String {
+        let body = body.unwrap_or_default();
         let message = serde_json::from_str::<ErrorReply>(body)
             .ok()
             .map(|e| match e.error.kind {
@@ -324,34 +345,13 @@ impl HttpWriter {
                 None => e.error.message,
             })
             .unwrap_or_else(|| crate::text::cut_at_word(body.trim(), 200).to_string());
-        self.redact(&format!("{} {}", status.as_u16(), message))
+        self.redact(&format!("{status} {message}"))
     }
 
     /// Removes the key from text that came from elsewhere (a server may echo a request).
     fn redact(&self, text: &str) -> String {
-        http::blank_secrets(text, self.api_key.iter().map(|key| key.0.as_str()))
+        self.http.redact_text(text)
     }
-}
-
-fn retryable(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
-}
-
-fn transport_message(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "cannot connect"
-    } else {
-        "transport error"
-    };
-    let mut message = format!("{kind}: {error}");
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    message
 }
 
 #[derive(Deserialize)]

@@ -5,14 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
+use crate::model::analysis::TaxonomyFile;
 use crate::model::Source;
 use crate::site::content::Document;
 use crate::site::records::JoinedRecord;
 use crate::site::render::{fingerprint, Job, Output};
 use crate::site::slug::permalink;
-use crate::site::{beats, Problem, Site};
+use crate::site::{beats, data, Problem, Site};
 use crate::text::{shorten, slugify};
 
 use super::{build_labelled_index, DocKind, Labels, SearchDoc, BUNDLE_DIR, KIND_FILTER};
@@ -46,12 +45,12 @@ pub fn jobs(site: &Site) -> Vec<Job> {
 
 fn render(site: &Site) -> Result<Vec<Output>, Problem> {
     let mut docs: Vec<SearchDoc> = site.content.pages.iter().map(|d| page_doc(d)).collect();
-    let taxonomy = site.data.get("analysis/taxonomy.json");
-    if let Some(taxonomy) = taxonomy {
+    let taxonomy = data::taxonomy(&site.data);
+    if let Some(taxonomy) = &taxonomy {
         docs.extend(beat_docs(taxonomy, &site.base_url));
     }
     docs.extend(site.records.iter().filter_map(record_doc));
-    let labels = labels(site, taxonomy);
+    let labels = labels(site, taxonomy.as_ref());
     let bundle = build_labelled_index(&docs, &labels)
         .map_err(|e| Problem::new("site.toml", None, e.to_string()))?;
     Ok(bundle
@@ -66,7 +65,7 @@ fn render(site: &Site) -> Result<Vec<Output>, Problem> {
 
 /// The names readers see for filter values: the kinds, the platforms, the taxonomy terms of
 /// the content (by slug) and the beats and categories of the analysis taxonomy (which win).
-fn labels(site: &Site, taxonomy: Option<&Value>) -> Labels {
+fn labels(site: &Site, taxonomy: Option<&TaxonomyFile>) -> Labels {
     let mut labels = Labels::new();
     let kinds = [
         DocKind::Story,
@@ -93,16 +92,18 @@ fn labels(site: &Site, taxonomy: Option<&Value>) -> Labels {
             names.insert(term.slug.clone(), term.name.clone());
         }
     }
-    for (key, list) in [("beats", "beats"), ("categories", "categories")] {
-        let entries = taxonomy
-            .and_then(|t| t[list].as_array())
-            .into_iter()
-            .flatten();
-        for entry in entries {
-            if let (Some(slug), Some(name)) = (entry["slug"].as_str(), entry["name"].as_str()) {
-                let names = labels.entry(key.to_string()).or_default();
-                names.insert(slugify(slug), name.to_string());
-            }
+    if let Some(taxonomy) = taxonomy {
+        let beats = taxonomy
+            .beats
+            .iter()
+            .map(|b| ("beats", b.slug.as_str(), &b.name));
+        let categories = taxonomy
+            .categories
+            .iter()
+            .map(|c| ("categories", c.slug.as_str(), &c.name));
+        for (key, slug, name) in beats.chain(categories) {
+            let names = labels.entry(key.to_string()).or_default();
+            names.insert(slugify(slug), name.clone());
         }
     }
     labels
@@ -138,28 +139,26 @@ pub fn page_doc(doc: &Document) -> SearchDoc {
 /// Mastodon…).
 const UNTITLED_CHARS: usize = 90;
 
-/// One document per beat of `taxonomy.json` (`{beats: [{slug, name, category, description}]}`),
-/// linking to the beat's page.
-pub fn beat_docs(taxonomy: &Value, base_url: &str) -> Vec<SearchDoc> {
-    let Some(list) = taxonomy["beats"].as_array() else {
-        return Vec::new();
-    };
-    list.iter()
-        .filter_map(|beat| {
-            let slug = beat["slug"].as_str()?;
+/// One document per beat of `taxonomy.json`, linking to the beat's page.
+pub fn beat_docs(taxonomy: &TaxonomyFile, base_url: &str) -> Vec<SearchDoc> {
+    taxonomy
+        .beats
+        .iter()
+        .map(|beat| {
+            let slug = beat.slug.as_str();
             let path = format!("/{}/{}/", slugify(beats::BEATS_TAXONOMY), slugify(slug));
-            let mut filters = BTreeMap::from([("beats".to_string(), vec![slugify(slug)])]);
-            if let Some(category) = beat["category"].as_str() {
-                filters.insert("categories".to_string(), vec![slugify(category)]);
-            }
-            Some(SearchDoc {
+            let filters = BTreeMap::from([
+                ("beats".to_string(), vec![slugify(slug)]),
+                ("categories".to_string(), vec![slugify(&beat.category)]),
+            ]);
+            SearchDoc {
                 url: permalink(base_url, &path),
-                title: beat["name"].as_str().unwrap_or(slug).to_string(),
-                text: beat["description"].as_str().unwrap_or_default().to_string(),
+                title: beat.name.clone(),
+                text: beat.description.clone(),
                 date: None,
                 kind: DocKind::Beat,
                 filters,
-            })
+            }
         })
         .collect()
 }
@@ -199,8 +198,11 @@ mod tests {
 
     #[test]
     fn beats_link_to_their_pages_with_filters() {
-        let taxonomy = json!({"beats": [{"slug": "chips", "name": "Chips and compute",
-            "category": "industry", "description": "GPUs, fabs and export rules."}]});
+        let taxonomy: TaxonomyFile = serde_json::from_value(
+            json!({"categories": [], "beats": [{"slug": "chips", "name": "Chips and compute",
+            "category": "industry", "description": "GPUs, fabs and export rules."}]}),
+        )
+        .unwrap();
         let docs = beat_docs(&taxonomy, "https://z.example/");
         assert_eq!(docs.len(), 1);
         assert_eq!(docs[0].url, "https://z.example/beats/chips/");

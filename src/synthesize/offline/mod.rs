@@ -4,6 +4,14 @@
 //!
 //! Sentence shapes vary between stories: each slot has a few phrasings and the one used is
 //! chosen by a hash of the pack's topic, so the same evidence always reads the same way.
+//!
+//! This file holds the paragraphs and their order; the phrasings that vary are data in
+//! [`phrasebook`], quoting records (and naming where they came from) is [`quotes`], and figures
+//! and lists in words are [`words`].
+
+mod phrasebook;
+mod quotes;
+mod words;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,7 +21,10 @@ use super::draft::Draft;
 use super::grounding::PARAGRAPHS;
 use crate::model::evidence::{EvidencePack, EvidenceRecord, TermCount, Window};
 use crate::model::{SignalKind, Source};
-use crate::text::{content_words, escape_markdown, excerpt, number_words};
+use crate::text::{content_words, escape_markdown, number_words};
+use phrasebook::{fill, Needs, Phrasings};
+use quotes::{community_name, tidy};
+use words::{baseline_weeks, capitalise, decimal, fold, join_and, multiple, posts, signed, tone};
 
 /// Writes the story for `pack`. Always passes the grounding gate (tests hold it to that).
 pub fn write(pack: &EvidencePack) -> Draft {
@@ -58,9 +69,24 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    /// Picks one phrasing for a slot, the same one every time for this topic.
-    fn variant(&self, slot: &str, choices: usize) -> usize {
-        (fnv1a(format!("{}\u{0}{slot}", self.pack.topic).as_bytes()) % choices as u64) as usize
+    /// The phrasing `set` has for this topic, its figures filled in from `values`.
+    fn phrase(&self, set: &Phrasings, values: &[(&str, &str)]) -> String {
+        self.phrase_if(set, |_| true, values)
+    }
+
+    /// As [`Writer::phrase`], where `met` says which of a phrasing's needs the evidence meets.
+    fn phrase_if(
+        &self,
+        set: &Phrasings,
+        met: impl Fn(Needs) -> bool,
+        values: &[(&str, &str)],
+    ) -> String {
+        debug_assert!(
+            values.iter().all(|(name, _)| set.names.contains(name)),
+            "{}: a value the set does not declare",
+            set.slot
+        );
+        fill(set.choose(&self.pack.topic, met), values)
     }
 
     /// The subject as Markdown text, for the body.
@@ -90,14 +116,14 @@ impl<'a> Writer<'a> {
         if pack.signal.kind == SignalKind::Divergence {
             if let Some(((warm, high), (cool, low))) = self.sentiment_extremes() {
                 if high - low >= SAME_TONE {
-                    let (warm, cool) = (warm.display_name(), cool.display_name());
-                    return match self.variant("headline", 2) {
-                        0 => format!("{warm} and {cool} split over {}", self.subject()),
-                        _ => format!(
-                            "Talk of {} runs warmer on {warm} than on {cool}",
-                            self.subject()
-                        ),
-                    };
+                    return self.phrase(
+                        &phrasebook::HEADLINE_DIVERGENCE,
+                        &[
+                            ("subject", self.subject()),
+                            ("warm", warm.display_name()),
+                            ("cool", cool.display_name()),
+                        ],
+                    );
                 }
             }
         }
@@ -105,51 +131,47 @@ impl<'a> Writer<'a> {
         let posts = posts(window.records);
         let within = format!("in a {}", window.window.unit());
         let leader = self.leader().map(Source::display_name);
+        let beat = pack.beat.name.to_lowercase();
+        let values = [
+            ("subject", self.subject()),
+            ("Subject", subject.as_str()),
+            ("posts", posts.as_str()),
+            ("within", within.as_str()),
+            ("leader", leader.unwrap_or_default()),
+            ("beat", beat.as_str()),
+        ];
+        let has_leader = |needs| needs == Needs::Nothing || leader.is_some();
         if pack.signal.kind == SignalKind::Novelty {
-            return match (self.variant("headline", 2), leader) {
-                (0, Some(leader)) => format!(
-                    "New on the radar: {}, with {posts} {within}, most of them on {leader}",
-                    self.subject()
-                ),
-                _ => format!(
-                    "A new name on the {} beat: {subject}",
-                    pack.beat.name.to_lowercase()
-                ),
-            };
+            return self.phrase_if(&phrasebook::HEADLINE_NOVELTY, has_leader, &values);
         }
         match self.rise() {
-            Rise::FromNothing => match self.variant("headline", 2) {
-                0 => format!("{subject} draws {posts} {within} after four quiet weeks"),
-                _ => {
-                    format!("{subject} surfaces with {posts} {within}, after four weeks of silence")
-                }
-            },
-            Rise::FromTrickle => match self.variant("headline", 2) {
-                0 => format!("{subject} draws {posts} {within}, where fewer than one is usual"),
-                _ => format!(
-                    "Talk of {} jumps from a trickle to {posts} {within}",
-                    self.subject()
-                ),
-            },
-            Rise::Times(ratio) => match (self.variant("headline", 4), leader) {
-                (0, Some(leader)) => format!(
-                    "Talk of {} runs at {} its usual pace, with {leader} loudest",
-                    self.subject(),
-                    multiple(ratio)
-                ),
-                (1, Some(leader)) if ratio >= 3.0 => format!(
-                    "{leader} leads a roughly {} jump in talk of {}",
-                    fold(ratio),
-                    self.subject()
-                ),
-                (2, _) => format!(
-                    "{} on {} {within}, {} the usual number",
-                    capitalise(&posts),
-                    self.subject(),
-                    multiple(ratio)
-                ),
-                _ => format!("{subject}: {posts} {within}, {} the norm", multiple(ratio)),
-            },
+            Rise::FromNothing => {
+                let weeks = baseline_weeks();
+                self.phrase(
+                    &phrasebook::HEADLINE_FROM_NOTHING,
+                    &[&values[..], &[("weeks", weeks.as_str())]].concat(),
+                )
+            }
+            Rise::FromTrickle => self.phrase(&phrasebook::HEADLINE_FROM_TRICKLE, &values),
+            Rise::Times(ratio) => {
+                let (multiple, fold, capital_posts) =
+                    (multiple(ratio), fold(ratio), capitalise(&posts));
+                let met = |needs| match needs {
+                    Needs::Nothing => true,
+                    Needs::Leader => leader.is_some(),
+                    Needs::LeaderAndThreefold => leader.is_some() && ratio >= 3.0,
+                };
+                let extra = [
+                    ("Posts", capital_posts.as_str()),
+                    ("multiple", multiple.as_str()),
+                    ("fold", fold.as_str()),
+                ];
+                self.phrase_if(
+                    &phrasebook::HEADLINE_TIMES,
+                    met,
+                    &[&values[..], &extra[..]].concat(),
+                )
+            }
             Rise::None => match leader {
                 Some(leader) => format!(
                     "Talk of {} gathers on {leader}: {posts} {within}",
@@ -195,7 +217,10 @@ impl<'a> Writer<'a> {
         let window = self.pack.volume.window();
         let unit = window.window.unit();
         match self.rise() {
-            Rise::FromNothing => "after four weeks in which it did not come up at all".to_string(),
+            Rise::FromNothing => format!(
+                "after {} weeks in which it did not come up at all",
+                baseline_weeks()
+            ),
             Rise::FromTrickle => format!("where fewer than one a {unit} is usual"),
             Rise::Times(ratio) => format!(
                 "{} the usual {} volume",
@@ -267,7 +292,7 @@ impl<'a> Writer<'a> {
         let window = pack.volume.window();
         let unit = window.window.unit();
         let beat = &pack.beat.name;
-        let intensity = format!("{:?}", pack.intensity).to_lowercase();
+        let weeks = baseline_weeks();
         let first = if pack.signal.kind == SignalKind::Novelty {
             format!(
                 "{} had not come up in the posts we follow until this week; in {} it appeared in {}.",
@@ -277,12 +302,12 @@ impl<'a> Writer<'a> {
             )
         } else {
             let usual = match self.rise() {
-                Rise::FromNothing => "In the four weeks before, it did not come up at all.".to_string(),
+                Rise::FromNothing => format!("In the {weeks} weeks before, it did not come up at all."),
                 Rise::FromTrickle if decimal(window.baseline) == "0" => {
-                    format!("In the four weeks before, it came up in fewer than one post a {unit}.")
+                    format!("In the {weeks} weeks before, it came up in fewer than one post a {unit}.")
                 }
                 Rise::FromTrickle => format!(
-                    "In the four weeks before, it came up in fewer than one post a {unit} ({} on average).",
+                    "In the {weeks} weeks before, it came up in fewer than one post a {unit} ({} on average).",
                     decimal(window.baseline)
                 ),
                 Rise::Times(ratio) => format!(
@@ -296,31 +321,24 @@ impl<'a> Writer<'a> {
                     decimal(window.baseline)
                 ),
             };
-            match self.variant("rise", 2) {
-                0 => format!(
-                    "In {}, {} came up in {} across the platforms we follow. {usual}",
-                    self.window_span(),
-                    self.subject_md(),
-                    posts(window.records)
-                ),
-                _ => format!(
-                    "Talk of {} picked up: {} in {}. {usual}",
-                    self.subject_md(),
-                    posts(window.records),
-                    self.window_span()
-                ),
-            }
+            self.phrase(
+                &phrasebook::RISE,
+                &[
+                    ("subject", &self.subject_md()),
+                    ("posts", &posts(window.records)),
+                    ("span", &self.window_span()),
+                    ("usual", &usual),
+                ],
+            )
         };
-        let second = match self.variant("rise-beat", 2) {
-            0 => format!(
-                "The story belongs to our {beat} beat, in {}, and we rate its intensity {intensity}.",
-                pack.category
-            ),
-            _ => format!(
-                "We file it under {beat} ({}), at {intensity} intensity.",
-                pack.category
-            ),
-        };
+        let second = self.phrase(
+            &phrasebook::RISE_BEAT,
+            &[
+                ("beat", beat),
+                ("category", &pack.category),
+                ("intensity", pack.intensity.as_str()),
+            ],
+        );
         format!("{first} {second}")
     }
 
@@ -337,22 +355,16 @@ impl<'a> Writer<'a> {
         let mut text = if platforms.len() == 1 || even {
             self.platform_split()
         } else {
-            match self.variant("where", 2) {
-                0 => format!(
-                    "{} carried the most of the {} posts this story draws on: {}, or {share}%, with {}.",
-                    leader.display_name(),
-                    number_words(total),
-                    number_words(leading),
-                    join_and(&others)
-                ),
-                _ => format!(
-                    "Of the {} posts this story draws on, {} came from {} ({share}%), with {}.",
-                    number_words(total),
-                    number_words(leading),
-                    leader.display_name(),
-                    join_and(&others)
-                ),
-            }
+            self.phrase(
+                &phrasebook::WHERE,
+                &[
+                    ("leader", leader.display_name()),
+                    ("total", &number_words(total)),
+                    ("leading", &number_words(leading)),
+                    ("share", &share.to_string()),
+                    ("others", &join_and(&others)),
+                ],
+            )
         };
         let window = self.pack.volume.window();
         // The story's posts are its cluster of the past week, not the subject's mentions in the
@@ -410,10 +422,8 @@ impl<'a> Writer<'a> {
         let top = self
             .most_engaged(None)
             .expect("a pack holds at least one record");
-        let mut text = match self.variant("voices", 2) {
-            0 => format!("The most-discussed entry was {}", self.introduce(top)),
-            _ => format!("Nothing drew more attention than {}", self.introduce(top)),
-        };
+        let introduced = self.introduce(top);
+        let mut text = self.phrase(&phrasebook::VOICES, &[("introduced", &introduced)]);
         if let Some(second) = self.most_engaged(Some(top.source)) {
             text.push_str(&format!(
                 " On {}, the one that drew most was {}",
@@ -422,30 +432,6 @@ impl<'a> Writer<'a> {
             ));
         }
         text
-    }
-
-    /// "a Reddit post in r/singularity titled “…”[^id], with a score of 4,942 and 1,190 comments."
-    fn introduce(&mut self, record: &'a EvidenceRecord) -> String {
-        let kind = match (record.source, record.community.as_deref()) {
-            (Source::Reddit, Some(sub)) => {
-                format!("a post in {}", community_name(Source::Reddit, sub))
-            }
-            (Source::Hackernews, _) => "a submission".to_string(),
-            (_, _) => match record.author.as_deref() {
-                Some(author) => format!("a post by @{}", escape_markdown(author)),
-                None => "a post".to_string(),
-            },
-        };
-        let said = self.quote(record);
-        let verb = if record.title.is_empty() {
-            "reading"
-        } else {
-            "titled"
-        };
-        let attention = attention(record)
-            .map(|a| format!(", with {a}"))
-            .unwrap_or_default();
-        format!("{kind} {verb} {said}{attention}.")
     }
 
     fn most_engaged(&self, not_from: Option<Source>) -> Option<&'a EvidenceRecord> {
@@ -459,16 +445,6 @@ impl<'a> Writer<'a> {
                     .cmp(&b.engagement.total())
                     .then(b.id.cmp(&a.id))
             })
-    }
-
-    /// The record's words in quote marks with its footnote; marks the record as heard.
-    fn quote(&mut self, record: &'a EvidenceRecord) -> String {
-        self.used.insert(record.id.as_str());
-        format!(
-            "“{}”[^{}]",
-            escape_markdown(&excerpt(&record.title, &record.text)),
-            record.id
-        )
     }
 
     fn sentiment_extremes(&self) -> Option<((Source, f64), (Source, f64))> {
@@ -494,16 +470,17 @@ impl<'a> Writer<'a> {
                 signed(warm_score), signed(cool_score), tone(cool_score)
             )
         } else {
-            match self.variant("differ", 2) {
-                0 => format!(
-                    "The platforms did not sound alike. Posts on {warm_name} averaged a sentiment score of {}, {}, while {cool_name} sat at {}, {}.",
-                    signed(warm_score), tone(warm_score), signed(cool_score), tone(cool_score)
-                ),
-                _ => format!(
-                    "Tone split by platform: {warm_name} came out {} (mean sentiment score {}), {cool_name} {} ({}).",
-                    tone(warm_score), signed(warm_score), tone(cool_score), signed(cool_score)
-                ),
-            }
+            self.phrase(
+                &phrasebook::DIFFER,
+                &[
+                    ("warm", warm_name),
+                    ("warm_score", &signed(warm_score)),
+                    ("warm_tone", tone(warm_score)),
+                    ("cool", cool_name),
+                    ("cool_score", &signed(cool_score)),
+                    ("cool_tone", tone(cool_score)),
+                ],
+            )
         };
         let between: Vec<String> = self
             .pack
@@ -550,29 +527,6 @@ impl<'a> Writer<'a> {
             })
     }
 
-    /// "@nytimes.com posted “…”[^id]", "a post in r/x was titled “…”[^id]", "sweis submitted “…”[^id]".
-    fn posted(&mut self, record: &'a EvidenceRecord) -> String {
-        let said = self.quote(record);
-        match (
-            record.source,
-            record.community.as_deref(),
-            record.author.as_deref(),
-        ) {
-            (Source::Reddit, Some(sub), _) => format!(
-                "a post in {} was titled {said}",
-                community_name(Source::Reddit, sub)
-            ),
-            (Source::Hackernews, _, Some(author)) => {
-                format!("{} submitted {said}", escape_markdown(author))
-            }
-            (Source::Bluesky | Source::Mastodon, _, Some(author)) => {
-                format!("@{} posted {said}", escape_markdown(author))
-            }
-            _ if record.title.is_empty() => format!("a post read {said}"),
-            _ => format!("an item was titled {said}"),
-        }
-    }
-
     /// Other names and phrases that recur across the story's posts. A name or phrase found in a
     /// single post does not recur, and a phrase needs two content words to say anything.
     fn recurring_names(&self) -> Option<String> {
@@ -614,14 +568,13 @@ impl<'a> Writer<'a> {
                 listed.extend(rest.iter().map(|e| {
                     format!("{} ({})", escape_markdown(&e.text), number_words(e.records))
                 }));
-                Some(match self.variant("names", 2) {
-                    0 => format!("Other names recur across the posts: {}.", join_and(&listed)),
-                    _ => format!(
-                        "Beyond {}, the names that come up most are {}.",
-                        self.subject_md(),
-                        join_and(&listed)
-                    ),
-                })
+                Some(self.phrase(
+                    &phrasebook::NAMES,
+                    &[
+                        ("subject", &self.subject_md()),
+                        ("names", &join_and(&listed)),
+                    ],
+                ))
             }
         };
         let words = match phrases.as_slice() {
@@ -665,9 +618,10 @@ impl<'a> Writer<'a> {
             .map(|(s, _)| s.display_name().to_string())
             .collect();
         format!(
-            "This is a small sample: {} in all, published {span} on {}. The usual volume is the average number of posts on the subject over the four weeks before; the posts quoted here were chosen for the attention they drew, for how closely they follow the story and for a spread of platforms.",
+            "This is a small sample: {} in all, published {span} on {}. The usual volume is the average number of posts on the subject over the {} weeks before; the posts quoted here were chosen for the attention they drew, for how closely they follow the story and for a spread of platforms.",
             posts(pack.total_records()),
-            join_and(&names)
+            join_and(&names),
+            baseline_weeks()
         )
     }
 
@@ -705,56 +659,6 @@ impl<'a> Writer<'a> {
 
 /// Platforms whose mean sentiment differs by less than this sound alike.
 const SAME_TONE: f64 = 0.15;
-
-/// Drops the full stop after a footnote when the quote before it already ended the sentence.
-fn tidy(text: &str) -> String {
-    static DOUBLE_STOP: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"([.?!])”(\[\^[^\]]+\])\.").unwrap());
-    DOUBLE_STOP.replace_all(text, "$1”$2").into_owned()
-}
-
-/// The attention a record got, in its platform's terms.
-fn attention(record: &EvidenceRecord) -> Option<String> {
-    let e = &record.engagement;
-    let mut parts = Vec::new();
-    let (score_word, replies_word) = match record.source {
-        Source::Reddit => ("a score of", "comments"),
-        Source::Hackernews => ("points", "comments"),
-        Source::Bluesky | Source::Mastodon => ("likes", "replies"),
-        Source::Youtube => ("likes", "comments"),
-        _ => ("points", "replies"),
-    };
-    if let Some(score) = e.score.filter(|s| *s > 0) {
-        parts.push(if score_word == "a score of" {
-            format!("a score of {}", number_words(score as u64))
-        } else {
-            format!("{} {score_word}", number_words(score as u64))
-        });
-    }
-    if let Some(replies) = e.replies.filter(|r| *r > 0) {
-        parts.push(format!("{} {replies_word}", number_words(replies as u64)));
-    }
-    if let Some(reposts) = e.reposts.filter(|r| *r > 0) {
-        parts.push(format!("{} reposts", number_words(reposts as u64)));
-    }
-    (!parts.is_empty()).then(|| join_and(&parts))
-}
-
-/// A community as Markdown text: `r/singularity`, or a feed's name.
-fn community_name(source: Source, community: &str) -> String {
-    match source {
-        Source::Reddit => format!("r/{}", escape_markdown(community)),
-        _ => escape_markdown(community),
-    }
-}
-
-fn join_and(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
 
 /// The signal's subject as a story names it. A beat's name reads in lower case mid-sentence
 /// ("talk of open and local models"); a phrase the analysis found (kept in lower case) takes the
@@ -805,22 +709,6 @@ fn spelling_in_records(phrase: &str, records: &[EvidenceRecord]) -> Option<Strin
         .map(str::to_string)
 }
 
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
-/// "one post", "six posts", "1,204 posts".
-fn posts(n: u64) -> String {
-    match n {
-        1 => "one post".to_string(),
-        n => format!("{} posts", number_words(n)),
-    }
-}
-
 /// "All six posts this story draws on come from Reddit." / "The one post … comes from …".
 fn all_from(total: u64, source: Source) -> String {
     match total {
@@ -839,7 +727,7 @@ fn all_from(total: u64, source: Source) -> String {
 /// How a window's volume compares with its usual volume, in the terms a story can use.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Rise {
-    /// No posts at all in the four weeks before.
+    /// No posts at all in the [`BASELINE_DAYS`](crate::model::BASELINE_DAYS) before.
     FromNothing,
     /// Fewer than one post per window before: a multiple of almost nothing means little.
     FromTrickle,
@@ -851,64 +739,6 @@ enum Rise {
 
 /// Smallest multiple of the usual volume a story states; "1.3 times the norm" is not a rise.
 const MIN_STATED_RATIO: f64 = 2.0;
-
-/// A rise as readers say it: "more than twice", "about four times", "about 14 times".
-fn multiple(ratio: f64) -> String {
-    let whole = format!("{ratio:.0}");
-    match ratio {
-        r if r < 3.0 => "more than twice".to_string(),
-        r if (r - r.round()).abs() < 0.05 => format!("{} times", number(&whole)),
-        _ => format!("about {} times", number(&whole)),
-    }
-}
-
-/// "fourfold", "14-fold", for rises of three times or more.
-fn fold(ratio: f64) -> String {
-    let whole = format!("{ratio:.0}");
-    match whole.parse::<u64>() {
-        Ok(n) if n <= 9 => format!("{}fold", number_words(n)),
-        _ => format!("{whole}-fold"),
-    }
-}
-
-/// A whole number written as [`number_words`] writes it.
-fn number(whole: &str) -> String {
-    whole
-        .parse::<u64>()
-        .map(number_words)
-        .unwrap_or_else(|_| whole.to_string())
-}
-
-/// A baseline: one decimal, without a trailing `.0`.
-fn decimal(value: f64) -> String {
-    let text = format!("{value:.1}");
-    text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
-}
-
-fn signed(score: f64) -> String {
-    if score < 0.0 {
-        format!("−{:.2}", -score)
-    } else {
-        format!("{score:.2}")
-    }
-}
-
-fn tone(score: f64) -> &'static str {
-    match score {
-        s if s <= -0.35 => "clearly negative",
-        s if s <= -0.05 => "negative",
-        s if s < 0.05 => "close to neutral",
-        s if s < 0.35 => "positive",
-        _ => "clearly positive",
-    }
-}
-
-/// FNV-1a: a stable hash (std's hasher may change between releases) for choosing phrasings.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
 
 #[cfg(test)]
 mod tests {
@@ -956,23 +786,5 @@ mod tests {
             None,
             "a sentence's first word is no name"
         );
-    }
-
-    #[test]
-    fn numbers_read_naturally() {
-        assert_eq!(number_words(7), "seven");
-        assert_eq!(number_words(4942), "4,942");
-        assert_eq!(multiple(2.7), "more than twice");
-        assert_eq!(multiple(4.4), "about four times");
-        assert_eq!(multiple(5.0), "five times");
-        assert_eq!(multiple(13.6), "about 14 times");
-        assert_eq!(fold(3.9), "fourfold");
-        assert_eq!(fold(14.2), "14-fold");
-        assert_eq!(decimal(2.0), "2");
-        assert_eq!(signed(-0.314), "−0.31");
-        assert_eq!(posts(1), "one post");
-        assert_eq!(content_words("anthropic wins fair"), 3);
-        assert_eq!(content_words("the AI"), 0);
-        assert_eq!(content_words("30b a3b"), 0);
     }
 }
