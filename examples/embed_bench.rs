@@ -34,6 +34,14 @@ fn main() -> Result<()> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(2000);
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let quality_only = args.iter().any(|a| a == "--quality-only");
+    let dense_cache = flag("--dense-cache").map(std::path::PathBuf::from);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let records = Store::open(root.join("data")).read_window(&TimeWindow::all())?;
     let texts: Vec<String> = records.iter().map(|r| r.full_text()).collect();
@@ -45,13 +53,27 @@ fn main() -> Result<()> {
     );
 
     let started = Instant::now();
-    let model = StaticModel::load_bundled(root)?;
+    let model = match flag("--model") {
+        Some(path) => StaticModel::load(
+            Path::new(&path),
+            &root.join("data/embeddings/tokenizer.json"),
+            None,
+        )?,
+        None => StaticModel::load_bundled(root)?,
+    };
     println!(
         "static model: {} dims, loaded and checked in {:.0} ms",
         model.dim(),
         started.elapsed().as_secs_f64() * 1e3
     );
 
+    if !quality_only {
+        speed(root, &texts, &model)?;
+    }
+    quality(root, &texts, &model, minilm_records, dense_cache.as_deref())
+}
+
+fn speed(root: &Path, texts: &[String], model: &StaticModel) -> Result<()> {
     // 1. Tokenisers, one thread.
     let hf = tokenizers::Tokenizer::from_file(root.join("data/embeddings/tokenizer.json"))
         .map_err(anyhow::Error::msg)?;
@@ -80,7 +102,8 @@ fn main() -> Result<()> {
     let longer = ours.iter().filter(|ids| ids.len() > MAX_TOKENS).count();
     println!("  records with more than {MAX_TOKENS} tokens (truncated): {longer}");
 
-    // 2. Static model, 1M texts.
+    // 2. Static model, 1M texts, 10,000 at a time into one reused buffer (1M vectors at once
+    // would be 1 GB of f32, and page faults would dominate).
     let million: Vec<&str> = texts
         .iter()
         .map(String::as_str)
@@ -91,22 +114,75 @@ fn main() -> Result<()> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()?;
+        let mut out = vec![0f32; 10_000 * model.dim()];
         let started = Instant::now();
-        let vectors = pool.install(|| model.embed_batch(&million));
+        let mut check = 0f32;
+        for chunk in million.chunks(10_000) {
+            pool.install(|| model.embed_batch_into(chunk, &mut out[..chunk.len() * model.dim()]));
+            check += out[0];
+        }
         let secs = started.elapsed().as_secs_f64();
-        println!("static embed, {threads} thread(s): {} texts in {secs:.2} s = {:.0} texts/s ({} floats)", million.len(), million.len() as f64 / secs, vectors.len());
+        println!("static embed, {threads} thread(s): {} texts in {secs:.2} s = {:.0} texts/s (checksum {check:.3})", million.len(), million.len() as f64 / secs);
     }
+    Ok(())
+}
 
+/// MiniLM's vectors of `texts`, from `cache` when it holds them (the bench is rerun while
+/// tuning the static model; MiniLM is the slow part).
+fn dense(
+    minilm: &mut Option<MiniLm>,
+    texts: &[&str],
+    cache: Option<&Path>,
+    name: &str,
+) -> Result<(Vec<Vec<f32>>, f64)> {
+    let file = cache.map(|dir| dir.join(format!("{name}-{}.f32", texts.len())));
+    if let Some(bytes) = file.as_ref().and_then(|f| std::fs::read(f).ok()) {
+        let values: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        return Ok((values.chunks(384).map(<[f32]>::to_vec).collect(), f64::NAN));
+    }
+    if minilm.is_none() {
+        *minilm = Some(MiniLm::load(&MiniLmFiles::load(&cache::default_dir())?)?);
+    }
+    let model = minilm.as_ref().unwrap();
+    let started = Instant::now();
+    let mut out = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(32) {
+        out.extend(model.embed(chunk)?);
+    }
+    let rate = texts.len() as f64 / started.elapsed().as_secs_f64();
+    if let Some(file) = file {
+        std::fs::create_dir_all(file.parent().unwrap())?;
+        std::fs::write(
+            &file,
+            out.iter()
+                .flatten()
+                .flat_map(|x| x.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        )?;
+    }
+    Ok((out, rate))
+}
+
+fn quality(
+    root: &Path,
+    texts: &[String],
+    model: &StaticModel,
+    minilm_records: usize,
+    cache_dir: Option<&Path>,
+) -> Result<()> {
     // 3. MiniLM.
     let dir = cache::default_dir();
-    if !MiniLmFiles::present(&dir) {
+    if !MiniLmFiles::present(&dir) && cache_dir.is_none() {
         println!(
             "MiniLM: no cache in {} (run `zeitgeist model fetch`); skipping speed and quality",
             dir.display()
         );
         return Ok(());
     }
-    let minilm = MiniLm::load(&MiniLmFiles::load(&dir)?)?;
+    let mut minilm = None;
     let step = (texts.len() / minilm_records.max(1)).max(1);
     let sample: Vec<&str> = texts
         .iter()
@@ -114,18 +190,16 @@ fn main() -> Result<()> {
         .take(minilm_records)
         .map(String::as_str)
         .collect();
-    let started = Instant::now();
-    let mut dense = Vec::with_capacity(sample.len());
-    for chunk in sample.chunks(32) {
-        dense.extend(minilm.embed(chunk)?);
+    let (dense_sample, rate) = dense(&mut minilm, &sample, cache_dir, "sample")?;
+    let dense_vectors = dense_sample;
+    if rate.is_finite() {
+        println!(
+            "MiniLM embed ({} threads, batches of 32): {} texts, {rate:.1} texts/s",
+            rayon::current_num_threads(),
+            sample.len()
+        );
     }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "MiniLM embed ({} threads): {} texts in {secs:.1} s = {:.1} texts/s",
-        rayon::current_num_threads(),
-        sample.len(),
-        sample.len() as f64 / secs
-    );
+    let dense = &dense_vectors;
     let light: Vec<Vec<f32>> = sample.iter().map(|t| model.embed(t)).collect();
     // Cosines of pairs (i, j) with a fixed stride pattern: deterministic, spread over the sample.
     let n = sample.len();
@@ -162,10 +236,7 @@ fn main() -> Result<()> {
         .collect();
     let beat_texts: Vec<&str> = with_beat.iter().map(|(t, _)| t.as_str()).collect();
     let beats: Vec<&str> = with_beat.iter().map(|(_, b)| b.as_str()).collect();
-    let mut dense = Vec::new();
-    for chunk in beat_texts.chunks(32) {
-        dense.extend(minilm.embed(chunk)?);
-    }
+    let (dense, _) = self::dense(&mut minilm, &beat_texts, cache_dir, "labelled")?;
     let light: Vec<Vec<f32>> = beat_texts.iter().map(|t| model.embed(t)).collect();
     let classes = {
         let mut b = beats.clone();

@@ -57,6 +57,9 @@ pub struct DistillArgs {
     /// Tokens per MiniLM forward pass.
     #[arg(long, default_value_t = DistillOptions::default().batch)]
     pub batch: usize,
+    /// Principal components of the corpus's sentence vectors removed after centring them.
+    #[arg(long, default_value_t = DistillOptions::default().remove)]
+    pub remove: usize,
     /// Keep MiniLM's raw token vectors in this file (f32, 47 MB) and reuse them when it exists,
     /// to try other --dim/--sif values without running MiniLM again.
     #[arg(long)]
@@ -154,6 +157,7 @@ fn distill(paths: &Paths, args: DistillArgs) -> anyhow::Result<()> {
         dim: args.dim,
         sif: args.sif,
         batch: args.batch,
+        remove: args.remove,
     };
     let made = distill::distill(&vectors, &wordpiece, &texts, options, metadata);
 

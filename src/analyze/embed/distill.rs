@@ -35,14 +35,18 @@ pub struct DistillOptions {
     pub sif: f64,
     /// Tokens per MiniLM forward pass.
     pub batch: usize,
+    /// Principal components of the corpus's sentence vectors to remove after centring them
+    /// (the second step of SIF; 0 only centres).
+    pub remove: usize,
 }
 
 impl Default for DistillOptions {
     fn default() -> Self {
         DistillOptions {
             dim: 256,
-            sif: 1e-3,
+            sif: 1e-2,
             batch: 512,
+            remove: 1,
         }
     }
 }
@@ -160,6 +164,97 @@ pub fn sif_weights<S: AsRef<str> + Sync>(
     (weights, total)
 }
 
+/// Centres the corpus's sentence vectors and removes their top `k` principal components, baked
+/// into the rows: a text's vector is the sum of its rows, so subtracting the mean sentence
+/// vector `m` from every row and projecting every row off a direction `u` does the same to every
+/// text's (mean-pooled) vector. Without it, every text shares a large common direction (the
+/// frequent tokens' average), and all cosines crowd near one value.
+pub fn remove_common<S: AsRef<str> + Sync>(
+    rows: &mut [f32],
+    dim: usize,
+    wordpiece: &WordPiece,
+    texts: &[S],
+    k: usize,
+) {
+    let special: Vec<u32> = wordpiece.special_ids().collect();
+    let sentence = |rows: &[f32], text: &str| -> Option<Vec<f64>> {
+        let ids: Vec<u32> = wordpiece
+            .encode(text, MAX_TOKENS)
+            .into_iter()
+            .filter(|id| !special.contains(id))
+            .collect();
+        if ids.is_empty() {
+            return None;
+        }
+        let mut v = vec![0f64; dim];
+        for id in &ids {
+            for (o, r) in v.iter_mut().zip(&rows[*id as usize * dim..][..dim]) {
+                *o += *r as f64;
+            }
+        }
+        v.iter_mut().for_each(|x| *x /= ids.len() as f64);
+        Some(v)
+    };
+    let vectors: Vec<Vec<f64>> = texts
+        .iter()
+        .filter_map(|t| sentence(rows, t.as_ref()))
+        .collect();
+    let n = vectors.len();
+    if n < 2 {
+        return;
+    }
+    let mut mean = vec![0f64; dim];
+    for v in &vectors {
+        for (m, x) in mean.iter_mut().zip(v) {
+            *m += x / n as f64;
+        }
+    }
+    let flat: Vec<f32> = vectors
+        .iter()
+        .flat_map(|v| v.iter().zip(&mean).map(|(x, m)| (x - m) as f32))
+        .collect();
+    let directions = if k > 0 {
+        principal_directions(&flat, dim, k)
+    } else {
+        Vec::new()
+    };
+    for row in rows.chunks_exact_mut(dim) {
+        let mut r: Vec<f64> = row.iter().zip(&mean).map(|(x, m)| *x as f64 - m).collect();
+        for u in &directions {
+            let dot: f64 = r.iter().zip(u).map(|(a, b)| a * b).sum();
+            r.iter_mut().zip(u).for_each(|(a, b)| *a -= dot * b);
+        }
+        row.iter_mut().zip(&r).for_each(|(o, x)| *o = *x as f32);
+    }
+}
+
+/// The top `k` unit eigenvectors of the covariance of centred rows (`n × d`), signs fixed.
+fn principal_directions(centred: &[f32], d: usize, k: usize) -> Vec<Vec<f64>> {
+    let n = centred.len() / d;
+    let m = DMatrix::from_fn(n, d, |i, j| centred[i * d + j] as f64);
+    let eigen = SymmetricEigen::new(m.transpose() * &m);
+    let mut order: Vec<usize> = (0..d).collect();
+    order.sort_by(|&a, &b| {
+        eigen.eigenvalues[b]
+            .total_cmp(&eigen.eigenvalues[a])
+            .then(a.cmp(&b))
+    });
+    order[..k.min(d)]
+        .iter()
+        .map(|&i| {
+            let mut v: Vec<f64> = eigen.eigenvectors.column(i).iter().copied().collect();
+            let arg = (0..d).fold(
+                0,
+                |best, j| if v[j].abs() > v[best].abs() { j } else { best },
+            );
+            if v[arg] < 0.0 {
+                v.iter_mut().for_each(|x| *x = -*x);
+            }
+            v
+        })
+        .collect()
+}
+
 /// What [`distill`] made.
 #[derive(Debug, Clone)]
 pub struct Distilled {
@@ -185,6 +280,7 @@ pub fn distill<S: AsRef<str> + Sync>(
     for (row, w) in rows.chunks_exact_mut(options.dim).zip(&weights) {
         row.iter_mut().for_each(|x| *x *= w);
     }
+    remove_common(&mut rows, options.dim, wordpiece, texts, options.remove);
     let entries = [
         ("format", "zeitgeist-static-embedding/1".to_string()),
         (
@@ -196,6 +292,13 @@ pub fn distill<S: AsRef<str> + Sync>(
         (
             "weighting",
             format!("sif a={} (a / (a + p(token)))", options.sif),
+        ),
+        (
+            "common_removed",
+            format!(
+                "corpus sentence mean and top {} principal component(s)",
+                options.remove
+            ),
         ),
         ("corpus_tokens", corpus_tokens.to_string()),
         ("corpus_records", texts.len().to_string()),

@@ -350,13 +350,24 @@ impl StaticModel {
     /// floats, row-major. The same bits as [`StaticModel::embed`] on each text.
     pub fn embed_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<f32> {
         let mut out = vec![0.0; texts.len() * self.dim];
+        self.embed_batch_into(texts, &mut out);
+        out
+    }
+
+    /// [`StaticModel::embed_batch`] into a buffer of `texts.len() × dim` floats the caller
+    /// keeps (no allocation per call once rayon's threads have their scratch).
+    pub fn embed_batch_into<S: AsRef<str> + Sync>(&self, texts: &[S], out: &mut [f32]) {
+        assert_eq!(
+            out.len(),
+            texts.len() * self.dim,
+            "output length must be texts × dim"
+        );
         out.par_chunks_mut(self.dim)
             .zip(texts.par_iter())
             .with_min_len(64)
             .for_each_init(EmbedScratch::default, |scratch, (row, text)| {
                 self.embed_parts_into(&[text.as_ref()], scratch, row)
             });
-        out
     }
 
     /// The vectors of many records (title and text), like [`StaticModel::embed_batch`].
