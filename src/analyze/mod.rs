@@ -59,6 +59,7 @@
 pub mod aggregate;
 pub mod candidates;
 pub mod classify;
+pub mod embed;
 pub mod eval;
 pub mod gazetteer;
 pub mod pack;

@@ -11,6 +11,7 @@ use crate::site::frontmatter;
 
 mod analyze;
 mod collect;
+mod model;
 mod run;
 mod site;
 mod synthesize;
@@ -53,6 +54,8 @@ pub enum Command {
     Synthesize(synthesize::SynthesizeArgs),
     /// Collect, analyze, synthesize and build in one go.
     Run(run::RunArgs),
+    /// Fetch MiniLM, distill the static embedding model, check model files.
+    Model(model::ModelArgs),
 }
 
 /// A time flag: `YYYY-MM-DD` or RFC 3339.
@@ -75,5 +78,6 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => analyze::eval(&paths, args),
         Command::Synthesize(args) => synthesize::synthesize(&paths, args),
         Command::Run(args) => run::run(&paths, args),
+        Command::Model(args) => model::model(&paths, args),
     }
 }
