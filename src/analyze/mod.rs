@@ -62,6 +62,7 @@ pub mod classify;
 pub mod embed;
 pub mod eval;
 pub mod gazetteer;
+pub mod learned;
 pub mod pack;
 pub mod sentiment;
 pub mod series;
@@ -69,6 +70,7 @@ pub mod signals;
 pub mod stories;
 pub mod terms;
 pub mod text;
+pub mod train;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;

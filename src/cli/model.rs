@@ -1,4 +1,5 @@
-//! `zeitgeist model fetch | distill | check`: MiniLM's cache and the committed static model.
+//! `zeitgeist model fetch | distill | check | train`: MiniLM's cache, the committed static
+//! model, and the classifier trained over its vectors.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -8,13 +9,18 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use crate::analyze::classify::embedding_sha256;
 use crate::analyze::embed::cache::{self, MiniLmFiles};
 use crate::analyze::embed::distill::{self, DistillOptions};
 use crate::analyze::embed::minilm::{MiniLm, DIM};
 use crate::analyze::embed::wordpiece::WordPiece;
 use crate::analyze::embed::{sha256_hex, StaticModel, STATIC_MODEL, STATIC_SUMS, STATIC_TOKENIZER};
+use crate::analyze::eval::read_labelled;
+use crate::analyze::learned::CLASSIFIER_FILE;
+use crate::analyze::{train, Classifier, Gazetteer};
 use crate::atomic::write_atomic;
 use crate::config::Paths;
+use crate::model::Taxonomy;
 use crate::store::{Store, TimeWindow};
 
 #[derive(Debug, Args)]
@@ -33,6 +39,19 @@ pub enum ModelCommand {
     Distill(DistillArgs),
     /// Check the static model and, when present, the MiniLM cache.
     Check,
+    /// Train the relevance and beat models on labelled records (settings chosen on the dev
+    /// split) and write data/classifier.json.
+    Train(TrainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Labelled JSONL to train on.
+    #[arg(long, default_value = "tests/data/labelled/train.jsonl")]
+    pub train: PathBuf,
+    /// Labelled JSONL to choose settings on (never trained on).
+    #[arg(long, default_value = "tests/data/labelled/dev.jsonl")]
+    pub dev: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +93,7 @@ pub fn model(paths: &Paths, args: ModelArgs) -> anyhow::Result<()> {
         ModelCommand::Fetch(args) => fetch(args),
         ModelCommand::Distill(args) => distill(paths, args),
         ModelCommand::Check => check(paths),
+        ModelCommand::Train(args) => train(paths, args),
     }
 }
 
@@ -221,5 +241,36 @@ fn check(paths: &Paths) -> anyhow::Result<()> {
     } else {
         println!("MiniLM cache {}: not there (`zeitgeist model fetch` makes it; only distillation and quality checks need it)", dir.display());
     }
+    Ok(())
+}
+
+fn train(paths: &Paths, args: TrainArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let data = paths.data();
+    let keywords = Classifier::new(Taxonomy::load(&data)?, Gazetteer::load(&data)?);
+    let embedder = StaticModel::load_bundled(&paths.root)?;
+    let sha = embedding_sha256(&paths.root)?;
+    let train = read_labelled(&paths.root.join(&args.train))?;
+    let dev = read_labelled(&paths.root.join(&args.dev))?;
+    let mut progress = |line: &str| eprintln!("{line}");
+    let model = train::train(&keywords, &embedder, &sha, &train, &dev, &mut progress)?;
+    let out = paths.root.join(CLASSIFIER_FILE);
+    let mut json = serde_json::to_string(&model)?;
+    json.push('\n');
+    write_atomic(&out, json.as_bytes()).with_context(|| format!("{}", out.display()))?;
+    let t = &model.training;
+    println!(
+        "trained on {} records ({} dev): relevance dev F1 {:.3} (L2 {:e}), beat dev top-1 {:.3}, top-2 {:.3} (L2 {:e}); wrote {} ({} KB) in {:.1} s",
+        t.train_records,
+        t.dev_records,
+        t.dev_relevance_f1,
+        t.relevance_l2,
+        t.dev_beat_top1,
+        t.dev_beat_top2,
+        t.beats_l2,
+        out.display(),
+        json.len() / 1024,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -343,7 +343,7 @@ fn download(to: &Path, progress: &mut dyn FnMut(&str)) -> Result<String, EmbedEr
         .map_err(|e| fail(format!("cannot start the HTTP runtime: {e}")))?;
     runtime.block_on(async {
         let client = reqwest::Client::builder()
-            .user_agent(crate::collect::http::USER_AGENT)
+            .user_agent(crate::http::USER_AGENT)
             .connect_timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| fail(format!("HTTP client: {e}")))?;
