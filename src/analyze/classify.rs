@@ -1,9 +1,14 @@
 //! Per-record analysis: AI relevance, beats with their deciding terms, sentiment, entities,
 //! names, key phrases and language. [`Classifier::annotate`] is a pure function of a record.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+use super::embed::{sha256_hex, EmbedError, StaticModel, STATIC_MODEL};
+use super::learned::{self, KeywordEvidence, LearnedError, LearnedModel};
 use super::sentiment::{self, SentimentLabel};
 use super::terms::TermMatcher;
 use super::text::{self, Token};
@@ -54,8 +59,12 @@ pub struct Annotation {
     pub relevance_terms: Vec<TermIndex>,
     /// Relevance points lent by the record's community (`relevance.communities`), 0 if none.
     pub community_weight: f32,
-    /// Primary beat first; empty for records not about AI or matching no beat.
+    /// Primary beat first, then secondaries scoring at least [`SECONDARY_SHARE`] of it; empty
+    /// for records not about AI or filed under no single beat (`general`).
     pub beats: Vec<BeatScore>,
+    /// The learned model's three best classes (`None` = `general`) with their probabilities,
+    /// best first; empty from the keyword-only classifier and for records not about AI.
+    pub choices: Vec<Choice>,
     /// −1…1.
     pub sentiment: f32,
     pub entities: Vec<EntityIndex>,
@@ -65,6 +74,14 @@ pub struct Annotation {
     pub language: &'static str,
 }
 
+/// One of the learned model's best classes for a record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Choice {
+    /// `None` is `general`: about AI, no single main subject.
+    pub beat: Option<BeatIndex>,
+    pub probability: f32,
+}
+
 impl Annotation {
     /// The primary beat, if the record has one.
     pub fn primary_beat(&self) -> Option<BeatIndex> {
@@ -72,8 +89,12 @@ impl Annotation {
     }
 
     /// The choices of primary beat, best first: `Some(beat)`, or `None` for "no single beat"
-    /// (`general`), which is the only choice of a relevant record matching no beat.
+    /// (`general`), which is the keyword classifier's only choice for a relevant record
+    /// matching no beat.
     pub fn ranking(&self) -> Vec<Option<BeatIndex>> {
+        if !self.choices.is_empty() {
+            return self.choices.iter().map(|c| c.beat).collect();
+        }
         if self.beats.is_empty() {
             return vec![None];
         }
@@ -92,9 +113,64 @@ pub struct Classifier {
     community_relevance: FxHashMap<String, f32>,
     community_hints: FxHashMap<String, Vec<(BeatIndex, f32)>>,
     flair_hints: FxHashMap<String, Vec<(BeatIndex, f32)>>,
+    /// The embedding and the trained models; `None` in the keyword-only classifier that
+    /// training starts from.
+    learned: Option<Arc<Learned>>,
+}
+
+/// The semantic layer: the static embedding model and the models trained over its vectors.
+#[derive(Debug)]
+pub struct Learned {
+    pub embedder: StaticModel,
+    pub model: LearnedModel,
+}
+
+/// Why the classifier could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Taxonomy(#[from] crate::model::beat::TaxonomyError),
+    #[error(transparent)]
+    Embedding(#[from] EmbedError),
+    #[error(transparent)]
+    Learned(#[from] LearnedError),
 }
 
 impl Classifier {
+    /// The full classifier of the site at `root`: the taxonomy and gazetteer of `data/`, the
+    /// committed static embedding model and the trained weights (`data/classifier.json`). A
+    /// missing or stale file is an error naming it and the fix, never a silent fall-back to
+    /// keywords alone.
+    pub fn load(root: &Path) -> Result<Classifier, LoadError> {
+        let data = root.join("data");
+        let keywords = Classifier::new(Taxonomy::load(&data)?, Gazetteer::load(&data)?);
+        let embedder = StaticModel::load_bundled(root)?;
+        let sha = embedding_sha256(root)?;
+        let slugs = keywords.beat_slugs();
+        let model = LearnedModel::load(root, &slugs, &sha, embedder.dim())?;
+        Ok(keywords.with_learned(Learned { embedder, model }))
+    }
+
+    /// This keyword classifier with a semantic layer on top.
+    pub fn with_learned(mut self, learned: Learned) -> Classifier {
+        self.learned = Some(Arc::new(learned));
+        self
+    }
+
+    /// The semantic layer, if loaded.
+    pub fn learned(&self) -> Option<&Learned> {
+        self.learned.as_deref()
+    }
+
+    /// The taxonomy's beat slugs, in order.
+    pub fn beat_slugs(&self) -> Vec<&str> {
+        self.taxonomy
+            .beats
+            .iter()
+            .map(|b| b.slug.as_str())
+            .collect()
+    }
+
     /// Compiles every term of the taxonomy and gazetteer into one matcher.
     pub fn new(taxonomy: Taxonomy, gazetteer: Gazetteer) -> Classifier {
         let mut terms: Vec<String> = Vec::new();
@@ -185,6 +261,7 @@ impl Classifier {
             community_relevance,
             community_hints,
             flair_hints,
+            learned: None,
         }
     }
 
@@ -195,47 +272,139 @@ impl Classifier {
 
     /// Analyses one record.
     pub fn annotate(&self, record: &Record) -> Annotation {
-        let mut relevance_raw = 0.0f32;
-        let mut relevance_terms: Vec<TermIndex> = Vec::new();
-        let mut beat_scores: Vec<BeatScore> = Vec::new();
-        let mut entities: Vec<EntityIndex> = Vec::new();
+        let found = self.keyword_pass(record);
+        let evidence = found.evidence(&self.taxonomy);
+        let (relevance, relevant, beats, choices) = match &self.learned {
+            Some(learned) => {
+                let embedding = learned.embedder.embed_record(record);
+                let mut x = Vec::new();
+                learned::features(
+                    &embedding,
+                    &evidence,
+                    record,
+                    self.taxonomy.beats.len(),
+                    &mut x,
+                );
+                self.learned_decision(learned, &x, &found.beat_scores)
+            }
+            None => self.keyword_decision(&found, evidence.threshold),
+        };
+        let words = Words::of(record);
+        let lowered = words.lowered();
+        Annotation {
+            relevance,
+            relevant,
+            relevance_terms: found.relevance_terms,
+            community_weight: found.community_weight,
+            beats,
+            choices,
+            sentiment: sentiment::compound(&words.tokens, &lowered, words.exclamations),
+            names: self.unknown_names(&words.tokens),
+            phrases: text::key_phrases(&words.tokens, &lowered, MAX_PHRASES),
+            entities: found.entities,
+            language: match record.language.as_deref() {
+                Some(known) => interned_language(known),
+                None => text::guess_language(&words.tokens, &lowered),
+            },
+        }
+    }
+
+    /// The learned models' input for `record` whose embedding is `embedding` (training
+    /// computes features this way too, so training and use cannot drift apart).
+    pub fn features(&self, record: &Record, embedding: &[f32], out: &mut Vec<f32>) {
+        let found = self.keyword_pass(record);
+        let evidence = found.evidence(&self.taxonomy);
+        learned::features(embedding, &evidence, record, self.taxonomy.beats.len(), out);
+    }
+
+    /// Relevance by the summed keyword weights; beats by their keyword scores.
+    fn keyword_decision(&self, found: &KeywordPass, threshold: f32) -> Decision {
+        let relevant = found.relevance_raw >= threshold;
+        let raw = found.relevance_raw.max(0.0);
+        let relevance = (raw / (raw + threshold)).clamp(0.0, 1.0);
+        let beats = if relevant {
+            self.rank_beats(found.beat_scores.clone())
+        } else {
+            Vec::new()
+        };
+        (relevance, relevant, beats, Vec::new())
+    }
+
+    /// Relevance and beats by the trained models over the features `x`.
+    fn learned_decision(&self, learned: &Learned, x: &[f32], scores: &[BeatScore]) -> Decision {
+        let relevance = learned.model.relevance.probability(x);
+        let relevant = relevance >= learned.model.relevance.threshold;
+        if !relevant {
+            return (relevance, false, Vec::new(), Vec::new());
+        }
+        let probabilities = learned.model.beats.probabilities(x);
+        let general = self.taxonomy.beats.len();
+        let choices: Vec<Choice> = super::train::ranked(&probabilities)
+            .into_iter()
+            .take(MAX_BEATS)
+            .map(|class| Choice {
+                beat: (class != general).then_some(class as BeatIndex),
+                probability: probabilities[class],
+            })
+            .collect();
+        let mut beats = Vec::new();
+        if choices[0].beat.is_some() {
+            let floor = choices[0].probability * SECONDARY_SHARE;
+            for choice in choices.iter().filter(|c| c.probability >= floor) {
+                let Some(beat) = choice.beat else { continue };
+                let terms = scores
+                    .iter()
+                    .find(|s| s.beat == beat)
+                    .map(|s| s.terms.clone())
+                    .unwrap_or_default();
+                beats.push(BeatScore {
+                    beat,
+                    score: choice.probability,
+                    terms,
+                });
+            }
+        }
+        (relevance, true, beats, choices)
+    }
+
+    /// What the taxonomy's terms, entities, community and flair hints say about `record`.
+    fn keyword_pass(&self, record: &Record) -> KeywordPass {
+        let mut found = KeywordPass::default();
         for text in [&record.title, &record.text] {
             for (meaning, _) in self.matches_without_exclusions(text) {
                 match meaning {
                     Meaning::Relevance { weight, term } => {
-                        if !relevance_terms.contains(&term) {
-                            relevance_terms.push(term);
-                            relevance_raw += weight;
+                        if !found.relevance_terms.contains(&term) {
+                            found.relevance_terms.push(term);
+                            found.relevance_raw += weight;
                         }
                     }
                     Meaning::Beat { beat, weight, term } => {
-                        add_beat_term(&mut beat_scores, beat, weight, Some(term))
+                        add_beat_term(&mut found.beat_scores, beat, weight, Some(term))
                     }
                     Meaning::Entity(entity) => {
-                        if !entities.contains(&entity) {
-                            entities.push(entity);
+                        if !found.entities.contains(&entity) {
+                            found.entities.push(entity);
                         }
                     }
                 }
             }
         }
-
-        for &entity in &entities {
+        for &entity in &found.entities {
             if self.gazetteer.entities[entity as usize].ai {
-                relevance_raw += AI_ENTITY_WEIGHT;
+                found.relevance_raw += AI_ENTITY_WEIGHT;
+                found.ai_entities += 1;
             }
         }
-        let mut community_weight = 0.0;
-        let community = record.community.as_deref().map(str::to_lowercase);
-        if let Some(community) = &community {
-            community_weight = self
+        if let Some(community) = record.community.as_deref().map(str::to_lowercase) {
+            found.community_weight = self
                 .community_relevance
-                .get(community)
+                .get(&community)
                 .copied()
                 .unwrap_or(0.0);
-            relevance_raw += community_weight;
-            for &(beat, weight) in self.community_hints.get(community).into_iter().flatten() {
-                add_beat_term(&mut beat_scores, beat, weight, None);
+            found.relevance_raw += found.community_weight;
+            for &(beat, weight) in self.community_hints.get(&community).into_iter().flatten() {
+                add_beat_term(&mut found.beat_scores, beat, weight, None);
             }
         }
         if let Some(flair) = record.extra.get("flair").and_then(|f| f.as_str()) {
@@ -245,36 +414,10 @@ impl Classifier {
                 .into_iter()
                 .flatten()
             {
-                add_beat_term(&mut beat_scores, beat, weight, None);
+                add_beat_term(&mut found.beat_scores, beat, weight, None);
             }
         }
-        let threshold = self.taxonomy.relevance.threshold as f32;
-        let relevant = relevance_raw >= threshold;
-        let relevance =
-            (relevance_raw.max(0.0) / (relevance_raw.max(0.0) + threshold)).clamp(0.0, 1.0);
-        let beats = if relevant {
-            self.rank_beats(beat_scores)
-        } else {
-            Vec::new()
-        };
-
-        let words = Words::of(record);
-        let lowered = words.lowered();
-        Annotation {
-            relevance,
-            relevant,
-            relevance_terms,
-            community_weight,
-            beats,
-            sentiment: sentiment::compound(&words.tokens, &lowered, words.exclamations),
-            names: self.unknown_names(&words.tokens),
-            phrases: text::key_phrases(&words.tokens, &lowered, MAX_PHRASES),
-            entities,
-            language: match record.language.as_deref() {
-                Some(known) => interned_language(known),
-                None => text::guess_language(&words.tokens, &lowered),
-            },
-        }
+        found
     }
 
     /// All matches in `text`, except positive terms inside an exclusion of the same scope: in
@@ -386,6 +529,40 @@ impl Classifier {
     }
 }
 
+/// Relevance, relevance-in-[0, 1], beats and the learned model's choices.
+type Decision = (f32, bool, Vec<BeatScore>, Vec<Choice>);
+
+/// What the keyword pass over a record found.
+#[derive(Debug, Default)]
+struct KeywordPass {
+    relevance_raw: f32,
+    relevance_terms: Vec<TermIndex>,
+    entities: Vec<EntityIndex>,
+    ai_entities: usize,
+    community_weight: f32,
+    beat_scores: Vec<BeatScore>,
+}
+
+impl KeywordPass {
+    fn evidence<'a>(&'a self, taxonomy: &Taxonomy) -> KeywordEvidence<'a> {
+        KeywordEvidence {
+            relevance_raw: self.relevance_raw,
+            threshold: taxonomy.relevance.threshold as f32,
+            relevance_terms: self.relevance_terms.len(),
+            ai_entities: self.ai_entities,
+            community_weight: self.community_weight,
+            beat_scores: &self.beat_scores,
+        }
+    }
+}
+
+/// The sha256 of the committed static model file under `root`.
+pub fn embedding_sha256(root: &Path) -> Result<String, EmbedError> {
+    let path = root.join(STATIC_MODEL);
+    let bytes = super::embed::read_file(&path, super::embed::STATIC_FIX)?;
+    Ok(sha256_hex(&bytes))
+}
+
 fn add_beat_term(
     scores: &mut Vec<BeatScore>,
     beat: BeatIndex,
@@ -482,6 +659,96 @@ impl<'a> Words<'a> {
             .iter()
             .map(|&(s, e)| &self.lower[s as usize..e as usize])
             .collect()
+    }
+}
+
+/// Most labelled examples `classify` shows as the nearest to a record.
+pub const NEAREST_SHOWN: usize = 3;
+
+/// What `classify` prints: the annotation with names resolved, the learned model's three best
+/// classes with their probabilities and the terms that matched for each, and the labelled
+/// examples the record most resembles.
+#[derive(Debug, Serialize)]
+pub struct Explanation<'a> {
+    #[serde(flatten)]
+    pub view: AnnotationView<'a>,
+    pub choices: Vec<ChoiceView<'a>>,
+    pub nearest: Vec<NearestView<'a>>,
+}
+
+/// One of [`Explanation::choices`].
+#[derive(Debug, Serialize)]
+pub struct ChoiceView<'a> {
+    /// A beat slug, or `general`.
+    pub beat: &'a str,
+    pub probability: f64,
+    pub terms: Vec<&'a str>,
+}
+
+/// One of [`Explanation::nearest`]: a labelled training record and its cosine with the record.
+#[derive(Debug, Serialize)]
+pub struct NearestView<'a> {
+    pub id: &'a str,
+    pub beat: &'a str,
+    pub text: &'a str,
+    pub similarity: f64,
+}
+
+impl Classifier {
+    /// The annotation of `record` explained (see [`Explanation`]).
+    pub fn explain<'a>(
+        &'a self,
+        record: &'a Record,
+        annotation: &'a Annotation,
+    ) -> Explanation<'a> {
+        let view = self.view(&record.id, annotation);
+        let Some(learned) = self.learned() else {
+            return Explanation {
+                view,
+                choices: Vec::new(),
+                nearest: Vec::new(),
+            };
+        };
+        let found = self.keyword_pass(record);
+        let choices = annotation
+            .choices
+            .iter()
+            .map(|choice| ChoiceView {
+                beat: choice.beat.map_or(learned::GENERAL, |b| {
+                    self.taxonomy.beats[b as usize].slug.as_str()
+                }),
+                probability: round3(choice.probability),
+                terms: found
+                    .beat_scores
+                    .iter()
+                    .filter(|s| Some(s.beat) == choice.beat)
+                    .flat_map(|s| s.terms.iter().map(|&t| self.term(t)))
+                    .collect(),
+            })
+            .collect();
+        let embedding = learned.embedder.embed_record(record);
+        let mut nearest: Vec<(f32, &learned::Exemplar)> = learned
+            .model
+            .exemplars
+            .iter()
+            .map(|e| (e.similarity(&embedding), e))
+            .collect();
+        nearest.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+        let nearest = nearest
+            .into_iter()
+            .take(NEAREST_SHOWN)
+            .map(|(similarity, e)| NearestView {
+                id: &e.id,
+                beat: &e.beat,
+                text: &e.text,
+                similarity: round3(similarity),
+            })
+            .collect();
+        Explanation {
+            view,
+            choices,
+            nearest,
+        }
     }
 }
 

@@ -59,7 +59,9 @@
 pub mod aggregate;
 pub mod candidates;
 pub mod classify;
+pub mod embed;
 pub mod eval;
+pub mod learned;
 pub mod pack;
 pub mod sentiment;
 pub mod series;
@@ -67,6 +69,7 @@ pub mod signals;
 pub mod stories;
 pub mod terms;
 pub mod text;
+pub mod train;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;

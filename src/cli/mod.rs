@@ -10,6 +10,7 @@ use crate::config::Paths;
 
 mod analyze;
 mod collect;
+mod model;
 mod run;
 mod site;
 mod synthesize;
@@ -52,6 +53,8 @@ pub enum Command {
     Synthesize(synthesize::SynthesizeArgs),
     /// Collect, analyze, synthesize and build in one go.
     Run(run::RunArgs),
+    /// Fetch MiniLM, distill the static embedding model, check model files.
+    Model(model::ModelArgs),
 }
 
 /// A time flag: `YYYY-MM-DD` or RFC 3339.
@@ -74,5 +77,6 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => analyze::eval(&paths, args),
         Command::Synthesize(args) => synthesize::synthesize(&paths, args),
         Command::Run(args) => run::run(&paths, args),
+        Command::Model(args) => model::model(&paths, args),
     }
 }

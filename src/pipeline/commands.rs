@@ -142,7 +142,7 @@ pub fn classify(paths: &Paths, input: &Path, relevant_only: bool) -> anyhow::Res
         if relevant_only && !annotation.relevant {
             continue;
         }
-        serde_json::to_writer(&mut out, &classifier.view(&record.id, annotation))?;
+        serde_json::to_writer(&mut out, &classifier.explain(record, annotation))?;
         out.write_all(b"\n")?;
         printed += 1;
     }

@@ -19,6 +19,7 @@
 
 pub mod commands;
 pub mod lock;
+pub mod model;
 pub mod run;
 pub mod stages;
 

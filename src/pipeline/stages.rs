@@ -9,14 +9,13 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use crate::analyze::{
-    self, series, stories, Analysis, Annotation, CandidateConfig, Classifier, Gazetteer,
-    OutputSummary,
+    self, series, stories, Analysis, Annotation, CandidateConfig, Classifier, OutputSummary,
 };
 use crate::collect::{self, HttpClient, ProcessEnv, RunSummary, StoreSink};
 use crate::config::{Config, Paths, SourcesConfig, SynthesisConfig};
 use crate::model::evidence::EvidencePack;
 use crate::model::runlog::SourceResult;
-use crate::model::{Record, Source, Taxonomy};
+use crate::model::{Record, Source};
 use crate::store::Store;
 use crate::synthesize::{self, PackResult, RunOptions};
 
@@ -24,10 +23,7 @@ use crate::synthesize::{self, PackResult, RunOptions};
 pub const DEFAULT_PACKS: &str = "analysis/evidence_packs.json";
 
 pub fn load_classifier(paths: &Paths) -> anyhow::Result<Classifier> {
-    let data = paths.data();
-    let taxonomy = Taxonomy::load(&data)?;
-    let gazetteer = Gazetteer::load(&data)?;
-    Ok(Classifier::new(taxonomy, gazetteer))
+    Ok(Classifier::load(&paths.root)?)
 }
 
 /// Analyses `records` (with their `annotations`) as of `as_of` against the stories already in
