@@ -5,6 +5,9 @@
 
 use std::path::Path;
 
+mod common;
+use common::ANALYSIS_FILES;
+
 use zeitgeist::analyze::classify::embedding_sha256;
 use zeitgeist::analyze::embed::StaticModel;
 use zeitgeist::analyze::eval::{self, read_labelled, Labelled};
@@ -26,10 +29,6 @@ fn keywords() -> Classifier {
         Taxonomy::load(&data).unwrap(),
         Gazetteer::load(&data).unwrap(),
     )
-}
-
-fn slug<'a>(classifier: &'a Classifier, annotation: &analyze::Annotation) -> Option<&'a str> {
-    eval::ranked_slugs(classifier, annotation).first().copied()
 }
 
 /// Records whose answers a person decided by reading (tests/data/known.jsonl): a Japanese post
@@ -162,17 +161,11 @@ fn training_twice_gives_the_same_model() {
 #[test]
 fn a_bad_classifier_file_is_a_clear_error() {
     let site = tempfile::tempdir().unwrap();
-    for dir in ["data/embeddings"] {
-        std::fs::create_dir_all(site.path().join(dir)).unwrap();
-    }
-    for file in [
-        "data/beats.yaml",
-        "data/entities.yaml",
-        "data/embeddings/minilm-static.safetensors",
-        "data/embeddings/tokenizer.json",
-        "data/embeddings/SHA256SUMS",
-    ] {
-        std::fs::copy(root().join(file), site.path().join(file)).unwrap();
+    for file in ANALYSIS_FILES
+        .iter()
+        .filter(|f| !f.ends_with("classifier.json"))
+    {
+        common::copy_tree(&root().join(file), &site.path().join(file));
     }
     let error = |site: &Path| Classifier::load(site).unwrap_err().to_string();
     let missing = error(site.path());

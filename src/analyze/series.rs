@@ -228,6 +228,7 @@ mod tests {
                     terms: Vec::new(),
                 })
                 .collect(),
+            choices: Vec::new(),
             sentiment: 0.0,
             entities: Vec::new(),
             names: Vec::new(),

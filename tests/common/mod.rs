@@ -29,3 +29,21 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The files the analysis needs besides the records: the vocabulary, the static embedding model
+/// and the trained classifier.
+pub const ANALYSIS_FILES: [&str; 6] = [
+    "data/beats.yaml",
+    "data/entities.yaml",
+    "data/classifier.json",
+    "data/embeddings/minilm-static.safetensors",
+    "data/embeddings/tokenizer.json",
+    "data/embeddings/SHA256SUMS",
+];
+
+/// Copies [`ANALYSIS_FILES`] from the repository at `repo` into the site at `root`.
+pub fn copy_analysis_files(repo: &Path, root: &Path) {
+    for file in ANALYSIS_FILES {
+        copy_tree(&repo.join(file), &root.join(file));
+    }
+}

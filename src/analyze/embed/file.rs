@@ -69,7 +69,7 @@ impl StaticFile {
                            "data_offsets": [scales_len, scales_len + rows_len]},
         });
         let mut header = serde_json::to_vec(&header).expect("JSON of plain values");
-        while header.len() % 8 != 0 {
+        while !header.len().is_multiple_of(8) {
             header.push(b' ');
         }
         let mut out = Vec::with_capacity(8 + header.len() + scales_len + rows_len);

@@ -75,8 +75,8 @@ impl fmt::Display for Problem {
             Problem::Size { actual, expected } => write!(
                 f,
                 "is {} bytes, expected {} bytes (truncated or replaced?)",
-                thousands(*actual),
-                thousands(*expected)
+                crate::text::thousands(*actual as i64),
+                crate::text::thousands(*expected as i64)
             ),
             Problem::Checksum { actual, expected } => {
                 write!(f, "has sha256 {actual}, expected {expected}")
@@ -138,19 +138,6 @@ pub(crate) fn read_file(path: &Path, fix: &str) -> Result<Vec<u8>, EmbedError> {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `12345678` → `12,345,678`.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Reads `sha256sum`-style lines (`<hex>  <file name>`) into name → hex.
