@@ -3,7 +3,7 @@
 //! provider's wire format.
 //!
 //! Fixtures: `tests/data/synthesize/<name>.candidate.json` (facts + real records, made by
-//! `make_candidates.py` from ../shared/data/raw) and `<name>.pack.json`, the pack assembled from
+//! `make_candidates.py` from the raw corpora, see tests/fixtures/README.md) and `<name>.pack.json`, the pack assembled from
 //! it. Regenerate the packs with `ZEITGEIST_BLESS=1 cargo test --test synthesize`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
