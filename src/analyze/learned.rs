@@ -10,10 +10,10 @@
 //! multiply-adds per record. The file also keeps, per beat, the labelled examples nearest the
 //! beat's centre, so `classify` can show which labelled records a record resembles.
 //!
-//! Why this design (figures in `tests/data/README.md`): on the dev split a softmax over the
-//! embedding and the keyword features together beat either alone, and beat a model over
-//! MiniLM's own vectors without the keyword features; it trains in seconds, and each feature's
-//! weight can be read.
+//! Why this design (figures in `tests/data/README.md`): on the dev split the embedding and the
+//! keyword features together beat either alone, and came within a few points of the same
+//! models over MiniLM's own vectors at a thousandth of the cost per record; they train in
+//! seconds, and each feature's weight can be read.
 
 use std::path::{Path, PathBuf};
 
