@@ -1219,7 +1219,7 @@ fn every_phrasing_and_signal_kind_of_the_offline_writer_passes_the_gate() {
             // no-history sentences.
             for variant in 0..8 {
                 let mut pack = pack(name);
-                pack.topic = format!("{}#{variant}", pack.topic);
+                pack.topic = format!("{}#{variant}", pack.topic).into();
                 pack.signal.kind = kind;
                 if variant % 4 == 3 {
                     pack.volume.baseline = 0.0;

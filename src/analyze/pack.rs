@@ -66,6 +66,7 @@ pub fn assemble(
         top_entities: facts.top_entities,
         top_phrases: facts.top_phrases,
         records: chosen.into_iter().map(evidence_record).collect(),
+        event: facts.event,
     }
 }
 

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::event::{EventFacts, Topic};
 pub use crate::model::story::{Window, WindowVolume};
 use crate::model::{Engagement, Intensity, RecordId, SignalKind, Source};
 
@@ -26,9 +27,9 @@ use crate::model::{Engagement, Intensity, RecordId, SignalKind, Source};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvidencePack {
-    /// Stable key of the candidate across runs (e.g. `military/anthropic-pentagon`); dedup
-    /// compares it with earlier stories.
-    pub topic: String,
+    /// Stable key of the candidate across runs (an event's or its arc's, e.g.
+    /// `event-hackernews-41234567`); dedup compares it with earlier stories.
+    pub topic: Topic,
     /// The analysis time the figures are "as of".
     pub as_of: DateTime<Utc>,
     pub beat: BeatRef,
@@ -48,6 +49,11 @@ pub struct EvidencePack {
     pub top_phrases: Vec<TermCount>,
     /// The 10–40 records chosen by `analyze::pack::select_records`, best first.
     pub records: Vec<EvidenceRecord>,
+    /// The event the candidate is: key, lead record, attention and its baseline, records and
+    /// comments, platforms, communities, first and last seen, and the arc's earlier stories.
+    /// Absent in packs from before events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventFacts>,
 }
 
 /// The beat a candidate belongs to.
@@ -188,7 +194,7 @@ impl EvidencePack {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CandidateFacts {
-    pub topic: String,
+    pub topic: Topic,
     pub as_of: DateTime<Utc>,
     pub beat: BeatRef,
     pub category: String,
@@ -202,4 +208,6 @@ pub struct CandidateFacts {
     pub top_entities: Vec<TermCount>,
     #[serde(default)]
     pub top_phrases: Vec<TermCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventFacts>,
 }

@@ -32,7 +32,7 @@ use crate::model::story::{
     EarlierStory, FrozenEvidence, GroundingOutcome, QuotedRecord, StoryExtra, StorySignal,
     StoryTaxonomies, TokenUsage, WriterInfo,
 };
-use crate::model::{Story, WriterKind};
+use crate::model::{Story, Topic, WriterKind};
 use llm::{ApiKey, HttpWriterSettings, Message, RetryPolicy, Role};
 
 impl SynthesisConfig {
@@ -137,10 +137,10 @@ pub enum SynthesizeError {
     #[error("{path}: front matter: {message}")]
     FrontMatter { path: PathBuf, message: String },
     #[error("evidence pack `{topic}`: {problem}")]
-    InvalidPack { topic: String, problem: String },
+    InvalidPack { topic: Topic, problem: String },
     #[error("topic `{topic}`: the offline writer's story failed the grounding gate (a bug): {}", failures.join("; "))]
     OfflineUngrounded {
-        topic: String,
+        topic: Topic,
         failures: Vec<String>,
     },
 }
@@ -295,7 +295,7 @@ pub enum PackResult {
     Written { path: PathBuf, story: Box<Story> },
     /// Not written: a story on the topic exists and the evidence did not grow enough.
     Covered {
-        topic: String,
+        topic: Topic,
         earlier: EarlierStory,
     },
 }
@@ -318,10 +318,7 @@ pub async fn run(
         let date = options.as_of.unwrap_or(pack.as_of);
         let earlier = story_file::find_earlier(options.content_dir, &pack.topic, date, window)?;
         let follows_up = match earlier {
-            Some(earlier)
-                if (pack.total_records() as f64)
-                    < options.config.dedup_growth * earlier.records as f64 =>
-            {
+            Some(earlier) if !grown(pack, &earlier, options.config.dedup_growth) => {
                 results.push(PackResult::Covered {
                     topic: pack.topic.clone(),
                     earlier,
@@ -346,6 +343,17 @@ pub async fn run(
         });
     }
     Ok(results)
+}
+
+/// Whether `pack` grew enough since `earlier`, the last story on its topic, to be written
+/// again: an event's engagement grew `growth` times or reached a new platform since the last
+/// story of its arc (`EventFacts::grew_since`); a pack without an event, its records grew
+/// `growth` times.
+fn grown(pack: &EvidencePack, earlier: &EarlierStory, growth: f64) -> bool {
+    match pack.event.as_ref().and_then(|e| Some((e, e.arc.last()?))) {
+        Some((event, last)) => event.grew_since(last, growth),
+        None => pack.total_records() as f64 >= growth * earlier.records as f64,
+    }
 }
 
 fn front_matter(
@@ -394,6 +402,7 @@ fn front_matter(
             writer: composed.writer.clone(),
             grounding: composed.grounding.clone(),
             follows_up,
+            event: pack.event.clone(),
         },
     }
 }

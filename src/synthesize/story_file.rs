@@ -127,22 +127,12 @@ pub fn find_earlier(
 ) -> Result<Option<EarlierStory>, SynthesizeError> {
     let root = content_dir.join(STORIES_DIR);
     let mut best: Option<EarlierStory> = None;
-    for entry in WalkDir::new(&root).sort_by_file_name() {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e)
-                if e.io_error()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => {
-                return Err(SynthesizeError::Io {
-                    path: root.clone(),
-                    source: e.into(),
-                })
-            }
-        };
+    let folders = crate::model::story::month_folders(&root, as_of - window, as_of);
+    for entry in folders.iter().flat_map(|f| WalkDir::new(f).sort_by_file_name()) {
+        let entry = entry.map_err(|e| SynthesizeError::Io {
+            path: root.clone(),
+            source: e.into(),
+        })?;
         let path = entry.path();
         if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
             continue;
