@@ -57,7 +57,7 @@ impl Default for CandidateConfig {
 }
 
 /// Smallest lift (natural log of "times the usual event of its beat") for a story.
-pub const MIN_LIFT: f64 = 1.1;
+pub const MIN_LIFT: f64 = 0.7;
 /// Rank bonus of an event with a new name.
 pub const NOVELTY_BONUS: f64 = 0.5;
 /// Events written to `events.json`.

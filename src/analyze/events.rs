@@ -76,6 +76,11 @@ impl Default for EventConfig {
     }
 }
 
+/// The unit of attention: a record's engagement as a percentage of a usual week's on its
+/// platform.
+const PERCENT: f64 = 100.0;
+/// The fewest usual items a platform's week counts as (see [`PlatformNorm::week`]).
+pub const MIN_WEEK_ITEMS: f64 = 25.0;
 /// Share of its platform's items an item must beat to be a standout.
 pub const STANDOUT_QUANTILE: f64 = 0.99;
 /// Weight of each platform beyond the first in an event's attention.
@@ -147,8 +152,8 @@ pub fn find(
         .iter()
         .map(|&i| {
             let record = &records[i];
-            let median = platforms.get(&record.source).map_or(0.0, |p| p.median);
-            record_attention(&record.engagement) - median
+            let week = platforms.get(&record.source).map_or(0.0, |p| p.week);
+            record_attention(&record.engagement) - week + PERCENT.ln()
         })
         .collect();
     let mut sets = UnionFind::new(scope.len());
@@ -224,8 +229,8 @@ fn in_baseline(event: &Event, as_of: DateTime<Utc>, config: &EventConfig) -> boo
     age(event.facts.first_seen, as_of).is_some_and(|a| a >= config.window)
 }
 
-/// Each platform's median and 99th percentile of record attention over its top-level records
-/// of `span` to `as_of`.
+/// Each platform's yardsticks over its top-level records of `span` to `as_of`: the median and
+/// 99th percentile of record attention, and the log of a usual week's engagement.
 fn platform_norms(
     records: &[Record],
     as_of: DateTime<Utc>,
@@ -240,14 +245,22 @@ fn platform_norms(
                 .push(record_attention(&record.engagement));
         }
     }
+    let weeks = span.num_days() as f64 / 7.0;
     values
         .into_iter()
         .map(|(source, mut v)| {
             v.sort_by(f64::total_cmp);
+            // Summed in sorted order, so the input order cannot change the last bits.
+            let total: f64 = v.iter().map(|a| a.exp()).sum();
+            let median = quantile(&v, 0.5);
+            // A platform with few items (a new source, a thin feed) still has a week of at
+            // least this many usual items, so no item of it claims most of a week alone.
+            let floor = MIN_WEEK_ITEMS * median.exp();
             let norm = PlatformNorm {
                 items: v.len() as u64,
-                median: round3(quantile(&v, 0.5)),
+                median: round3(median),
                 p99: round3(quantile(&v, STANDOUT_QUANTILE)),
+                week: round3((total / weeks).max(floor).ln()),
             };
             (source, norm)
         })
@@ -415,10 +428,7 @@ pub fn canonical_url(raw: &str) -> Option<String> {
     let mut path = parsed.path().trim_end_matches('/').to_string();
     let mut query: Vec<(String, String)> = parsed
         .query_pairs()
-        .filter(|(k, _)| {
-            let k = k.to_ascii_lowercase();
-            !k.starts_with("utm_") && !TRACKING.contains(&k.as_str())
-        })
+        .filter(|(k, _)| !is_tracking(k))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     if host == "youtu.be" && path.len() > 1 {
@@ -443,6 +453,16 @@ pub fn canonical_url(raw: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// A query parameter that tracks a click rather than names a page: `utm_*`, the names in
+/// [`TRACKING`], and click ids made of a short prefix and a long number (`sf180690117`).
+fn is_tracking(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    let digits = key.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    key.starts_with("utm_")
+        || TRACKING.contains(&key.as_str())
+        || (digits.len() >= 6 && key.len() - digits.len() <= 3 && digits.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `/pdf/2401.01234v2.pdf`, `/abs/2401.01234v3` → `/abs/2401.01234`.
@@ -723,7 +743,7 @@ mod tests {
             );
         }
         assert_eq!(
-            canonical_url("https://example.com/watch?z=1&a=2&fbclid=x").as_deref(),
+            canonical_url("https://example.com/watch?z=1&a=2&fbclid=x&sf180690117=1").as_deref(),
             Some("https://example.com/watch?a=2&z=1")
         );
         assert_eq!(

@@ -121,8 +121,8 @@ pub struct EventFacts {
     pub lead: RecordId,
     /// The lead's title or opening words (record text: escape it).
     pub headline: String,
-    /// The event's attention `A`, in natural-log units of "a usual item of its platform"
-    /// (see `analyze::events` for the formula): `e^A` usual items' worth of engagement.
+    /// The event's attention `A`: `e^A` is its engagement as a percentage of a usual week's on
+    /// its platforms (see `analyze::events` for the formula).
     pub attention: f64,
     /// The usual attention of an event on the same beat: the median `A` of its beat's events
     /// first seen in the 28 days before the event window.
@@ -187,6 +187,10 @@ pub struct PlatformNorm {
     pub median: f64,
     /// Their 99th percentile: an item at or above it is a standout.
     pub p99: f64,
+    /// `ln` of a usual week's engagement on the platform: the sum of `e^a` over those records,
+    /// divided by the weeks they span (`e^a = (1 + points)(1 + comments)`), and at least 25
+    /// usual items' (`25 e^median`), so a thin platform's items do not each claim a week.
+    pub week: f64,
 }
 
 /// One beat's usual event attention.
