@@ -533,6 +533,35 @@ fn a_covered_topic_is_skipped_until_its_evidence_grows_then_followed_up() {
 }
 
 #[test]
+fn a_story_that_cannot_be_written_is_skipped_and_the_others_are_published() {
+    let content = tempfile::tempdir().unwrap();
+    let mut broken = pack(NAMES[0]);
+    for record in &mut broken.records {
+        record.title.clear();
+        record.text.clear();
+    }
+    let packs = vec![broken.clone(), pack(NAMES[1]), pack(NAMES[2])];
+    let results = run_offline(content.path(), &packs, None);
+    let PackResult::Skipped { topic, reason } = &results[0] else {
+        panic!("{results:?}")
+    };
+    assert_eq!(topic, &broken.topic);
+    assert!(reason.contains("has neither title nor text"), "{reason}");
+    let written: Vec<_> = results
+        .iter()
+        .filter_map(|r| match r {
+            PackResult::Written { story, .. } => Some(story.extra.lead),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        written,
+        [true, false],
+        "both others written, the first as lead"
+    );
+}
+
+#[test]
 fn a_broken_story_file_is_named_in_the_error() {
     let content = tempfile::tempdir().unwrap();
     let bad = content.path().join("stories/2026/04/broken.md");

@@ -63,6 +63,9 @@ pub struct RunLog {
     pub stories: Vec<StoryEntry>,
     /// Candidates not written because a recent story covers them.
     pub covered: usize,
+    /// Candidates whose story could not be written, with the reason; the run is then `partial`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedStory>,
     pub writer: WriterSummary,
     /// Tokens spent by model writers in this run.
     pub tokens: TokenUsage,
@@ -159,6 +162,14 @@ pub struct StoryEntry {
     pub fell_back: bool,
 }
 
+/// A candidate whose story was not written, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedStory {
+    pub topic: String,
+    pub reason: String,
+}
+
 /// The configured writer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -209,6 +220,7 @@ impl RunLog {
             analysis: None,
             stories: Vec::new(),
             covered: 0,
+            skipped: Vec::new(),
             writer,
             tokens: TokenUsage::default(),
             stages: Vec::new(),
@@ -225,7 +237,7 @@ impl RunLog {
     }
 
     /// The run's overall status: failed on a stage error or when every source failed; partial
-    /// when some source did not fully succeed.
+    /// when some source did not fully succeed or some story was skipped.
     pub fn judge(&mut self) {
         let failed_sources = self
             .sources
@@ -236,7 +248,9 @@ impl RunLog {
             || (!self.sources.is_empty() && failed_sources == self.sources.len())
         {
             RunStatus::Failed
-        } else if self.sources.values().any(|s| s.status != RunStatus::Ok) {
+        } else if self.sources.values().any(|s| s.status != RunStatus::Ok)
+            || !self.skipped.is_empty()
+        {
             RunStatus::Partial
         } else {
             RunStatus::Ok
@@ -359,6 +373,12 @@ mod tests {
         run.sources.clear();
         run.judge();
         assert_eq!(run.status, RunStatus::Ok);
+        run.skipped.push(SkippedStory {
+            topic: "models-capabilities/gpt-5".into(),
+            reason: "failed the grounding gate".into(),
+        });
+        run.judge();
+        assert_eq!(run.status, RunStatus::Partial);
         run.errors.push("analyze: data/beats.yaml: bad".into());
         run.judge();
         assert_eq!(run.status, RunStatus::Failed);

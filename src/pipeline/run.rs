@@ -19,8 +19,8 @@ use crate::analyze::{self, Annotation, CandidateConfig, Classifier};
 use crate::collect;
 use crate::config::{Config, Paths, Step};
 use crate::model::runlog::{
-    round2, AnalysisCounts, RunLog, RunMode, RunStatus, SourceResult, StageResult, StoryEntry,
-    WriterSummary,
+    round2, AnalysisCounts, RunLog, RunMode, RunStatus, SkippedStory, SourceResult, StageResult,
+    StoryEntry, WriterSummary,
 };
 use crate::model::{Record, Source};
 use crate::site::{self, BuildOptions};
@@ -181,6 +181,10 @@ impl Stages<'_> {
                     });
                 }
                 PackResult::Covered { .. } => log.covered += 1,
+                PackResult::Skipped { topic, reason } => {
+                    eprintln!("synthesize: skipped {topic}: {reason}");
+                    log.skipped.push(SkippedStory { topic, reason });
+                }
             }
         }
         log.stages.push(StageResult {

@@ -298,11 +298,16 @@ pub enum PackResult {
         topic: String,
         earlier: EarlierStory,
     },
+    /// Not written: the pack is unusable or the offline writer's story failed its own gate.
+    /// The run goes on with the next pack; the reason goes in the run log.
+    Skipped { topic: String, reason: String },
 }
 
 /// Writes stories for `packs` (ranked, best first) until `max_stories` are written. The first
 /// written is the lead. Each file is written atomically as soon as it is ready, so a failure
-/// later in the run keeps the stories already written.
+/// later in the run keeps the stories already written. A pack whose story cannot be written
+/// (an unusable pack, a story that fails the gate) is skipped with its reason: one bad story
+/// never stops the others; only a file that cannot be read or written fails the run.
 pub async fn run(
     packs: &[EvidencePack],
     writer: Option<&HttpWriter>,
@@ -330,7 +335,17 @@ pub async fn run(
             }
             other => other,
         };
-        let composed = compose(pack, writer).await?;
+        let composed = match compose(pack, writer).await {
+            Ok(composed) => composed,
+            Err(error @ SynthesizeError::Io { .. }) => return Err(error),
+            Err(error) => {
+                results.push(PackResult::Skipped {
+                    topic: pack.topic.clone(),
+                    reason: error.to_string(),
+                });
+                continue;
+            }
+        };
         let mut story = front_matter(pack, &composed, written == 0, date, follows_up);
         story.slug = unique_slug(options.content_dir, &story)?;
         let path = story_file::story_path(story.date, &story.slug);
