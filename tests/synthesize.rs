@@ -61,7 +61,7 @@ fn assemble(name: &str) -> EvidencePack {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut facts = candidate.facts;
     facts.sentiment = platform_sentiment(&candidate.records);
-    zeitgeist::analyze::pack::assemble(facts, &candidate.records, &HashMap::new())
+    zeitgeist::analyze::pack::assemble(facts, &candidate.records, &HashMap::new(), None)
 }
 
 fn pack(name: &str) -> EvidencePack {
@@ -1325,4 +1325,146 @@ fn nested_and_single_quotes_are_checked_too() {
         failures[0].starts_with("headline: quote “last stand”"),
         "{failures:#?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real conversation: r/LocalLLaMA posts with their comment trees
+
+const THREADS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/localllama-thread"
+);
+
+/// The static embedding model the classifier loads, once per test binary.
+fn embedder() -> &'static zeitgeist::analyze::embed::StaticModel {
+    static MODEL: std::sync::OnceLock<zeitgeist::analyze::embed::StaticModel> =
+        std::sync::OnceLock::new();
+    MODEL.get_or_init(|| {
+        zeitgeist::analyze::embed::StaticModel::load_bundled(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+    })
+}
+
+/// A fixture line's Reddit fields as a record: `reddit:<id>`, a post or a comment of its thread.
+fn reddit_record(line: &Value, comment: bool) -> Record {
+    let id = line["id"].as_str().unwrap();
+    let created = line["created_iso"].as_str().unwrap();
+    let strip = |v: &Value| v.as_str().map(|s| s[3..].to_string());
+    let mut record = json!({
+        "id": format!("reddit:{id}"),
+        "source": "reddit",
+        "kind": if comment { "comment" } else { "post" },
+        "url": line["permalink"].as_str().map(|p| if p.starts_with("http") { p.to_string() } else { format!("https://www.reddit.com{p}") }),
+        "author": line["author"],
+        "community": line["subreddit"],
+        "created_at": created,
+        "collected_at": created,
+        "engagement": {"score": line["score"]},
+    });
+    if comment {
+        record["text"] = line["body"].clone();
+        record["parent_id"] = json!(format!("reddit:{}", strip(&line["parent_id"]).unwrap()));
+        record["thread_id"] = json!(format!("reddit:{}", strip(&line["link_id"]).unwrap()));
+    } else {
+        record["title"] = line["title"].clone();
+        record["text"] = line["selftext"].clone();
+        record["engagement"]["replies"] = line["num_comments"].clone();
+    }
+    serde_json::from_value(record).unwrap()
+}
+
+/// The post `post` and its comments, as the store would hold them.
+fn thread_records(post: &str) -> Vec<Record> {
+    let read = |file: &str| std::fs::read_to_string(format!("{THREADS}/{file}")).unwrap();
+    let mut records: Vec<Record> = Vec::new();
+    for line in read("posts.jsonl").lines() {
+        let value: Value = serde_json::from_str(line).unwrap();
+        if value["id"] == post {
+            records.push(reddit_record(&value, false));
+        }
+    }
+    for line in read("comments.jsonl").lines() {
+        let value: Value = serde_json::from_str(line).unwrap();
+        if value["link_id"].as_str() == Some(&format!("t3_{post}")) {
+            records.push(reddit_record(&value, true));
+        }
+    }
+    records.sort_by(|a, b| a.id.cmp(&b.id));
+    records
+}
+
+/// The pack the analysis stage makes of a thread, with facts as a weekly velocity signal on
+/// `subject` would give them.
+fn thread_pack(post: &str, subject: &str) -> EvidencePack {
+    let records = thread_records(post);
+    let as_of = records.iter().map(|r| r.created_at).max().unwrap();
+    let facts: CandidateFacts = serde_json::from_value(json!({
+        "topic": format!("open-local-models/{}", subject.to_lowercase().replace(' ', "-")),
+        "as_of": as_of,
+        "beat": {"slug": "open-local-models", "name": "Open and local models"},
+        "category": "Technical",
+        "signal": {"kind": "velocity", "strength": 4.2, "subject": subject, "reason": "r"},
+        "intensity": "medium",
+        "volume": {"last_24h": 9, "baseline": 1.5, "fired": {"window": "7d", "records": 21, "baseline": 5.0}},
+        "sentiment": {"reddit": 0.12},
+        "top_entities": [{"text": subject, "records": 14}],
+        "top_phrases": [],
+    }))
+    .unwrap();
+    zeitgeist::analyze::pack::assemble(facts, &records, &HashMap::new(), Some(embedder()))
+}
+
+#[test]
+fn strands_of_a_real_thread_quote_its_comments_word_for_word() {
+    for (post, subject) in [
+        ("1m5owi8", "Qwen3"),
+        ("1m7o3u8", "local models"),
+        ("1m04a20", "EXAONE"),
+    ] {
+        let pack = thread_pack(post, subject);
+        let comments = pack.records.iter().filter(|r| r.is_comment()).count();
+        println!(
+            "== {post}: {} records, {comments} comments, {} strands",
+            pack.records.len(),
+            pack.strands.len()
+        );
+        for strand in &pack.strands {
+            println!(
+                "  [{}] {} records ({} comments), warmth {}",
+                strand.terms.join(" | "),
+                strand.records.len(),
+                strand.comments,
+                strand.warmth
+            );
+            for quote in &strand.quotes {
+                println!("     “{}” — {}", quote.text, quote.record);
+            }
+        }
+        assert!(
+            (2..=4).contains(&pack.strands.len()),
+            "{post}: {} strands",
+            pack.strands.len()
+        );
+        for strand in &pack.strands {
+            assert!(
+                !strand.terms.is_empty() && !strand.quotes.is_empty(),
+                "{post}: {strand:?}"
+            );
+            for quote in &strand.quotes {
+                let record = pack
+                    .record(&quote.record)
+                    .expect("a quote names a pack record");
+                assert!(strand.records.contains(&quote.record));
+                assert!(
+                    record.text.contains(&quote.text) || record.title == quote.text,
+                    "{post}: {quote:?}"
+                );
+                assert!(
+                    !quote.text.contains("&gt;") && !quote.text.contains("**"),
+                    "{quote:?}"
+                );
+            }
+        }
+        assert_eq!(pack, thread_pack(post, subject), "{post}: deterministic");
+    }
 }
