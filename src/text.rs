@@ -13,9 +13,7 @@
 
 mod clean;
 
-pub use clean::{
-    clean, clean_lines, clean_title, decode_entities, own_lines, sentences, CleanLine,
-};
+pub use clean::{clean, clean_lines, clean_title, decode_entities, own_text, sentences, CleanLine};
 
 /// The small words a headline's slug does not end on ("…-jump-in").
 const SLUG_TAIL_WORDS: [&str; 10] = [
@@ -227,7 +225,7 @@ fn quoted_words(text: &str) -> Option<String> {
 
 /// Double quotation marks inside a quote become single ones, as house style nests quotes; the
 /// grounding gate treats all quote marks alike, so the quote stays verbatim.
-fn nest_quotes(text: &str) -> String {
+pub fn nest_quotes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut previous = ' ';
     for c in text.chars() {

@@ -1468,3 +1468,46 @@ fn strands_of_a_real_thread_quote_its_comments_word_for_word() {
         assert_eq!(pack, thread_pack(post, subject), "{post}: deterministic");
     }
 }
+
+/// Words of a story's prose and quotes, footnote labels left out.
+fn word_count(draft: &zeitgeist::synthesize::Draft) -> usize {
+    let plain = regex::Regex::new(r"\[\^[^\]]+\]").unwrap();
+    [&draft.headline, &draft.dek, &draft.body]
+        .iter()
+        .map(|t| plain.replace_all(t, "").split_whitespace().count())
+        .sum()
+}
+
+#[test]
+fn the_offline_writer_reports_what_a_real_conversation_says() {
+    for (post, subject) in [
+        ("1m5owi8", "Qwen3"),
+        ("1m7o3u8", "local models"),
+        ("1m04a20", "EXAONE"),
+    ] {
+        let pack = thread_pack(post, subject);
+        let draft = offline::write(&pack);
+        println!(
+            "# {}\n\n*{}*\n\n{}\n\n({} words)\n",
+            draft.headline,
+            draft.dek,
+            draft.body,
+            word_count(&draft)
+        );
+        let report = grounding::check(&draft, &pack);
+        assert!(report.passed(), "{post}: {:#?}", report.failures);
+        assert_eq!(draft, offline::write(&pack), "{post}: deterministic");
+        let quoted_comments = grounding::footnote_labels(&draft.body)
+            .filter_map(|l| pack.record(&l.parse().unwrap()))
+            .filter(|r| r.is_comment())
+            .map(|r| r.id.clone())
+            .collect::<std::collections::BTreeSet<_>>();
+        assert!(
+            quoted_comments.len() >= 3,
+            "{post}: quotes {} comments",
+            quoted_comments.len()
+        );
+        let words = word_count(&draft);
+        assert!((350..=800).contains(&words), "{post}: {words} words");
+    }
+}

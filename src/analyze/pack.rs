@@ -4,13 +4,14 @@
 //! into strands ([`super::strands`]). The pack itself is a contract between stages and lives in
 //! `model/evidence.rs`; choosing its records is the analysis stage's work.
 //!
-//! Text enters the pack cleaned (`text::clean`: entities decoded, Markdown removed), so what a
-//! writer quotes is what a reader sees.
+//! Text enters the pack cleaned (`text::own_text`: entities decoded, Markdown removed, and the
+//! lines a record quotes from someone else left out), so what a writer quotes is what a reader
+//! sees, and nobody is quoted saying what they only cited.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::embed::StaticModel;
-use super::strands::{self, Member};
+use super::strands;
 use crate::model::evidence::{CandidateFacts, EvidencePack, EvidenceRecord, PlatformStats};
 use crate::model::{Kind, Record, RecordId, Source};
 
@@ -29,7 +30,7 @@ const MAX_RECORD_CHARS: usize = 1200;
 const MIN_COMMENT_WORDS: usize = 4;
 
 /// The writer's view of a stored record: title and text cleaned (`text::clean_title`,
-/// `text::clean`), the text cut to [`MAX_RECORD_CHARS`].
+/// `text::own_text`), the text cut to [`MAX_RECORD_CHARS`].
 pub fn evidence_record(record: &Record) -> EvidenceRecord {
     EvidenceRecord {
         id: record.id.clone(),
@@ -38,7 +39,7 @@ pub fn evidence_record(record: &Record) -> EvidenceRecord {
         created_at: record.created_at,
         url: record.url.clone(),
         title: crate::text::clean_title(&record.title),
-        text: crate::text::cut_at_word(&crate::text::clean(&record.text), MAX_RECORD_CHARS)
+        text: crate::text::cut_at_word(&crate::text::own_text(&record.text), MAX_RECORD_CHARS)
             .to_string(),
         author: record.author.as_deref().map(crate::text::clean_title),
         community: record.community.clone(),
@@ -75,17 +76,7 @@ pub fn assemble(
     let chosen = select_records(records, centrality, MAX_PACK_RECORDS);
     let evidence: Vec<EvidenceRecord> = chosen.iter().map(|r| evidence_record(r)).collect();
     let strands = model
-        .map(|model| {
-            let members: Vec<Member> = chosen
-                .iter()
-                .zip(&evidence)
-                .map(|(raw, record)| Member {
-                    record,
-                    own_lines: crate::text::own_lines(&raw.text),
-                })
-                .collect();
-            strands::find(&members, model)
-        })
+        .map(|model| strands::find(&evidence, model))
         .unwrap_or_default();
     EvidencePack {
         topic: facts.topic,

@@ -15,10 +15,10 @@
 //!    logarithm alone let "model" name every strand of a model thread); a term must occur in
 //!    two of the strand's records, and conversational filler never names one. A group no term
 //!    names is no strand.
-//! 4. **Quotes.** Candidate quotes are sentences (6–40 words) of the records' own lines — not
-//!    the lines a comment quotes from another (`text::own_lines`) — or, for a record with no
-//!    such sentence, its title, at a penalty of [`TITLE_PENALTY`]: bodies and comments come
-//!    first, and the record's attention (its engagement percentile in the strand) adds up to
+//! 4. **Quotes.** Candidate quotes are sentences (6–40 words) of the records' text — their own
+//!    words: the pack leaves out the lines a record quotes from another (`text::own_text`) — or,
+//!    for a record with no such sentence, its title, at a penalty of [`TITLE_PENALTY`]: bodies
+//!    and comments come first, and the record's attention (its engagement percentile in the strand) adds up to
 //!    [`ENGAGEMENT_BONUS`]. Maximal marginal relevance picks 1–2 per strand: that relevance,
 //!    less [`1 − MMR_LAMBDA`](MMR_LAMBDA) times the closeness to any quote already chosen, in
 //!    this strand or an earlier one, one quote per record.
@@ -270,21 +270,14 @@ pub fn min_strand(n: usize) -> usize {
     (n / 10).max(2)
 }
 
-/// A pack record as strands see it: the record, and the lines it wrote itself (cleaned, each a
-/// verbatim line of its text; see `text::own_lines`).
-pub struct Member<'a> {
-    pub record: &'a EvidenceRecord,
-    pub own_lines: Vec<String>,
-}
-
-/// The strands of `members` (the pack's records, in pack order), largest first.
-pub fn find(members: &[Member<'_>], model: &StaticModel) -> Vec<Strand> {
-    let texts: Vec<String> = members.iter().map(member_words).collect();
+/// The strands of `records` (the pack's, in pack order), largest first.
+pub fn find(records: &[EvidenceRecord], model: &StaticModel) -> Vec<Strand> {
+    let texts: Vec<String> = records.iter().map(EvidenceRecord::words).collect();
     let flat = model.embed_batch(&texts);
     let dim = model.dim();
     let vectors: Vec<&[f32]> = flat.chunks(dim).collect();
     // A record with no known token has a zero vector and no meaning to group by.
-    let usable: Vec<usize> = (0..members.len())
+    let usable: Vec<usize> = (0..records.len())
         .filter(|&i| vectors[i].iter().any(|x| *x != 0.0))
         .collect();
     if usable.is_empty() {
@@ -295,7 +288,7 @@ pub fn find(members: &[Member<'_>], model: &StaticModel) -> Vec<Strand> {
         .into_iter()
         .map(|g| g.into_iter().map(|p| usable[p]).collect())
         .collect();
-    let names = name_groups(members, &groups);
+    let names = name_groups(&texts, &groups);
     let named = names.iter().filter(|n| !n.is_empty()).count();
     let (groups, names): (Vec<Vec<usize>>, Vec<Vec<String>>) = groups
         .into_iter()
@@ -310,29 +303,20 @@ pub fn find(members: &[Member<'_>], model: &StaticModel) -> Vec<Strand> {
         order.sort_by(|&a, &b| {
             cosine(vectors[b], &centre)
                 .total_cmp(&cosine(vectors[a], &centre))
-                .then(members[a].record.id.cmp(&members[b].record.id))
+                .then(records[a].id.cmp(&records[b].id))
         });
-        let quotes = pick_quotes(members, &order, &centre, model, &mut chosen_quotes);
+        let quotes = pick_quotes(records, &order, &centre, model, &mut chosen_quotes);
         let warmth = order
             .iter()
             .map(|&i| f64::from(sentiment::score(&texts[i])))
             .sum::<f64>()
             / order.len() as f64;
-        let attention = order
-            .iter()
-            .map(|&i| members[i].record.engagement.total())
-            .sum();
+        let attention = order.iter().map(|&i| records[i].engagement.total()).sum();
         strands.push((
             Strand {
                 terms,
-                comments: order
-                    .iter()
-                    .filter(|&&i| members[i].record.is_comment())
-                    .count() as u64,
-                records: order
-                    .iter()
-                    .map(|&i| members[i].record.id.clone())
-                    .collect(),
+                comments: order.iter().filter(|&&i| records[i].is_comment()).count() as u64,
+                records: order.iter().map(|&i| records[i].id.clone()).collect(),
                 warmth: (warmth * 1000.0).round() / 1000.0,
                 quotes,
             },
@@ -347,16 +331,6 @@ pub fn find(members: &[Member<'_>], model: &StaticModel) -> Vec<Strand> {
             .then(a.0.records[0].cmp(&b.0.records[0]))
     });
     strands.into_iter().map(|(s, _)| s).collect()
-}
-
-/// What a member says, as one text: its title and its own lines.
-fn member_words(member: &Member<'_>) -> String {
-    let mut words = member.record.title.clone();
-    for line in &member.own_lines {
-        words.push('\n');
-        words.push_str(line);
-    }
-    words
 }
 
 /// The groups of `points` (indices into it), each sorted; see the module docs.
@@ -496,10 +470,24 @@ fn terms_of(text: &str) -> Vec<(String, String)> {
             meaningful.then_some((lower, t.text))
         })
         .collect();
+    // A capital that only opens a sentence is no part of a name's spelling.
+    let opens_sentence = |i: usize| {
+        let at = tokens[i].text.as_ptr() as usize - text.as_ptr() as usize;
+        text[..at]
+            .trim_end_matches([' ', '"', '“', '(', '*'])
+            .chars()
+            .next_back()
+            .is_none_or(|c| matches!(c, '.' | '!' | '?' | ':' | '\n'))
+    };
     let mut found = Vec::new();
     for (i, token) in content.iter().enumerate() {
         let Some((lower, surface)) = token else {
             continue;
+        };
+        let surface = if opens_sentence(i) && surface.chars().skip(1).all(|c| !c.is_uppercase()) {
+            lower.as_str()
+        } else {
+            surface
         };
         found.push((lower.clone(), surface.to_string()));
         if let Some(Some((next, next_surface))) = content.get(i + 1) {
@@ -516,14 +504,14 @@ fn terms_of(text: &str) -> Vec<(String, String)> {
 
 /// Each group's key phrases by class-based TF-IDF (see the module docs), in its most common
 /// spelling.
-fn name_groups(members: &[Member<'_>], groups: &[Vec<usize>]) -> Vec<Vec<String>> {
+fn name_groups(texts: &[String], groups: &[Vec<usize>]) -> Vec<Vec<String>> {
     // term → (per group: occurrences, records holding it); spellings per term.
     let mut counts: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
     let mut spellings: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut words = vec![0usize; groups.len()];
     for (g, group) in groups.iter().enumerate() {
         for &i in group {
-            let found = terms_of(&member_words(&members[i]));
+            let found = terms_of(&texts[i]);
             let mut seen: Vec<&str> = Vec::new();
             for (lower, surface) in &found {
                 words[g] += usize::from(!lower.contains(' '));
@@ -585,11 +573,20 @@ fn name_groups(members: &[Member<'_>], groups: &[Vec<usize>]) -> Vec<Vec<String>
         .collect()
 }
 
-/// The spelling used most; on a tie the first in byte order (capitals before small letters).
+/// The spelling used most; on a tie one that is not merely capitalised ("Creative writing" in a
+/// list is no name), then the first in byte order (capitals before small letters: "GPU").
 fn most_common_spelling(spellings: &BTreeMap<String, usize>) -> String {
+    let merely_capitalised = |s: &str| {
+        let mut chars = s.chars();
+        chars.next().is_some_and(char::is_uppercase) && chars.all(|c| !c.is_uppercase())
+    };
     spellings
         .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .max_by(|a, b| {
+            a.1.cmp(b.1)
+                .then(merely_capitalised(b.0).cmp(&merely_capitalised(a.0)))
+                .then(b.0.cmp(a.0))
+        })
         .map(|(s, _)| s.clone())
         .unwrap_or_default()
 }
@@ -606,7 +603,7 @@ struct Candidate<'a> {
 /// 1–2 quotes for the strand whose members are `order` (most central first); `chosen` holds
 /// the vectors of quotes already taken by earlier strands and gains this strand's.
 fn pick_quotes(
-    members: &[Member<'_>],
+    members: &[EvidenceRecord],
     order: &[usize],
     centre: &[f32],
     model: &StaticModel,
@@ -614,7 +611,7 @@ fn pick_quotes(
 ) -> Vec<StrandQuote> {
     let mut totals: Vec<i64> = order
         .iter()
-        .map(|&i| members[i].record.engagement.total())
+        .map(|&i| members[i].engagement.total())
         .collect();
     totals.sort_unstable();
     let percentile = |total: i64| -> f32 {
@@ -625,13 +622,11 @@ fn pick_quotes(
     };
     let mut candidates: Vec<Candidate> = Vec::new();
     for &i in order {
-        let record = members[i].record;
+        let record = &members[i];
         let attention = ENGAGEMENT_BONUS * percentile(record.engagement.total());
-        let mut own: Vec<&str> = members[i]
-            .own_lines
-            .iter()
-            .flat_map(|line| crate::text::sentences(line))
-            .filter(|s| quotable(s) && record.text.contains(*s))
+        let mut own: Vec<&str> = crate::text::sentences(&record.text)
+            .into_iter()
+            .filter(|s| quotable(s))
             .collect();
         let mut penalty = 0.0;
         if own.is_empty() && quotable(&record.title) {
@@ -673,19 +668,14 @@ fn pick_quotes(
             })
             .max_by(|a, b| {
                 a.0.total_cmp(&b.0)
-                    .then(
-                        members[b.1.member]
-                            .record
-                            .id
-                            .cmp(&members[a.1.member].record.id),
-                    )
+                    .then(members[b.1.member].id.cmp(&members[a.1.member].id))
                     .then(b.1.text.cmp(a.1.text))
             });
         let Some((_, best)) = best else { break };
         used.push(best.member);
         chosen.push(best.vector.clone());
         quotes.push(StrandQuote {
-            record: members[best.member].record.id.clone(),
+            record: members[best.member].id.clone(),
             text: best.text.to_string(),
         });
     }

@@ -11,7 +11,9 @@
 //!    writer's story is published instead. The outcome is recorded in the front matter.
 //! 4. The story file is written atomically ([`story_file`]).
 
+mod claims;
 pub mod draft;
+pub mod figures;
 pub mod grounding;
 pub mod llm;
 pub mod offline;

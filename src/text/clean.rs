@@ -5,7 +5,7 @@
 //! feeds' HTML-escaped titles (`&#124;`, `&nbsp;`), and plain text. [`clean`] turns all three into
 //! plain text; it is what an evidence pack stores, so a story's quote is a verbatim span of it
 //! ([`sentences`] cuts it into the spans a quote may take). Lines a comment quotes from the
-//! comment it answers (Markdown `>` lines) are someone else's words: [`own_lines`] leaves them
+//! comment it answers (Markdown `>` lines) are someone else's words: [`own_text`] leaves them
 //! out, so nobody is quoted saying what they only cited.
 
 use std::sync::LazyLock;
@@ -214,14 +214,22 @@ pub fn clean(text: &str) -> String {
     join(clean_lines(text).iter())
 }
 
-/// The author's own lines of `text` (those not quoted from someone else), cleaned: each is a
-/// verbatim line of [`clean`]`(text)`.
-pub fn own_lines(text: &str) -> Vec<String> {
-    clean_lines(text)
-        .into_iter()
-        .filter(|l| !l.quoted && !l.text.is_empty())
-        .map(|l| l.text)
-        .collect()
+/// The author's own words of `text`, cleaned as [`clean`] cleans them: the lines it quotes from
+/// someone else (`> …`) are left out, and with them the blank line they leave behind.
+pub fn own_text(text: &str) -> String {
+    let lines = clean_lines(text);
+    let mut own: Vec<&CleanLine> = Vec::new();
+    for line in lines.iter().filter(|l| !l.quoted) {
+        let blank_after_blank =
+            line.text.is_empty() && own.last().is_none_or(|l| l.text.is_empty());
+        if !blank_after_blank {
+            own.push(line);
+        }
+    }
+    while own.last().is_some_and(|l| l.text.is_empty()) {
+        own.pop();
+    }
+    join(own.into_iter())
 }
 
 fn join<'a>(lines: impl Iterator<Item = &'a CleanLine>) -> String {
@@ -382,8 +390,8 @@ mod tests {
             "Qwen churns out models\n\nShows you how much they have their shit together.\nSee the blog and *not* this, snake_case_name stays.\n\na list item\nHeading"
         );
         assert_eq!(
-            own_lines(text)[0],
-            "Shows you how much they have their shit together."
+            own_text(text),
+            "Shows you how much they have their shit together.\nSee the blog and *not* this, snake_case_name stays.\n\na list item\nHeading"
         );
         assert_eq!(
             clean("I have \\~25 years, at \\~55t/s"),
