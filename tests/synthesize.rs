@@ -61,7 +61,7 @@ fn assemble(name: &str) -> EvidencePack {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut facts = candidate.facts;
     facts.sentiment = platform_sentiment(&candidate.records);
-    zeitgeist::analyze::pack::assemble(facts, &candidate.records, &HashMap::new(), None)
+    zeitgeist::analyze::pack::assemble(facts, &candidate.records, &HashMap::new(), Some(embedder()))
 }
 
 fn pack(name: &str) -> EvidencePack {
@@ -240,15 +240,19 @@ fn offline_stories_state_the_window_that_fired_in_plain_words() {
                 );
             }
         }
-        // The dek names the window that fired, with its count.
+        // The body names the window that fired, with its count, and never the other window's.
         assert!(
-            draft.dek.contains(window.window.span()),
+            draft.body.contains(window.window.span()),
             "{name}: {}",
-            draft.dek
+            draft.body
         );
         if window.window == Window::Week {
-            assert!(draft.dek.contains("30 posts"), "{name}: {}", draft.dek);
-            assert!(!draft.dek.contains("two posts"), "{name}: {}", draft.dek);
+            assert!(draft.body.contains("30 posts"), "{name}: {}", draft.body);
+            assert!(
+                !draft.body.contains("two posts in"),
+                "{name}: {}",
+                draft.body
+            );
         }
     }
 }
@@ -304,7 +308,7 @@ fn offline_stories_on_real_records_keep_every_invariant() {
 
         let paragraphs = draft.paragraphs();
         assert!(
-            (4..=6).contains(&paragraphs.len()),
+            grounding::PARAGRAPHS.contains(&paragraphs.len()),
             "{name}: {} paragraphs",
             paragraphs.len()
         );

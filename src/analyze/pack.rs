@@ -76,7 +76,7 @@ pub fn assemble(
     let chosen = select_records(records, centrality, MAX_PACK_RECORDS);
     let evidence: Vec<EvidenceRecord> = chosen.iter().map(|r| evidence_record(r)).collect();
     let strands = model
-        .map(|model| strands::find(&evidence, model))
+        .map(|model| strands::find(&evidence, &facts.signal.subject, model))
         .unwrap_or_default();
     EvidencePack {
         topic: facts.topic,

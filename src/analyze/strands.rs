@@ -271,7 +271,8 @@ pub fn min_strand(n: usize) -> usize {
 }
 
 /// The strands of `records` (the pack's, in pack order), largest first.
-pub fn find(records: &[EvidenceRecord], model: &StaticModel) -> Vec<Strand> {
+/// `subject` is the signal's subject: a strand is never named after what the whole story is about.
+pub fn find(records: &[EvidenceRecord], subject: &str, model: &StaticModel) -> Vec<Strand> {
     let texts: Vec<String> = records.iter().map(EvidenceRecord::words).collect();
     let flat = model.embed_batch(&texts);
     let dim = model.dim();
@@ -288,7 +289,7 @@ pub fn find(records: &[EvidenceRecord], model: &StaticModel) -> Vec<Strand> {
         .into_iter()
         .map(|g| g.into_iter().map(|p| usable[p]).collect())
         .collect();
-    let names = name_groups(&texts, &groups);
+    let names = name_groups(&texts, &groups, subject);
     let named = names.iter().filter(|n| !n.is_empty()).count();
     let (groups, names): (Vec<Vec<usize>>, Vec<Vec<String>>) = groups
         .into_iter()
@@ -484,6 +485,8 @@ fn terms_of(text: &str) -> Vec<(String, String)> {
         let Some((lower, surface)) = token else {
             continue;
         };
+        let (lower, surface) = (possessive_stem(lower).to_string(), possessive_stem(surface));
+        let lower = &lower;
         let surface = if opens_sentence(i) && surface.chars().skip(1).all(|c| !c.is_uppercase()) {
             lower.as_str()
         } else {
@@ -491,6 +494,7 @@ fn terms_of(text: &str) -> Vec<(String, String)> {
         };
         found.push((lower.clone(), surface.to_string()));
         if let Some(Some((next, next_surface))) = content.get(i + 1) {
+            let (next, next_surface) = (possessive_stem(next), possessive_stem(next_surface));
             if !tokens[i + 1].after_break {
                 found.push((
                     format!("{lower} {next}"),
@@ -502,9 +506,24 @@ fn terms_of(text: &str) -> Vec<(String, String)> {
     found
 }
 
+/// A word without its possessive ending: "Preview's" names what "Preview" names.
+fn possessive_stem(word: &str) -> &str {
+    word.strip_suffix("'s")
+        .or_else(|| word.strip_suffix("’s"))
+        .unwrap_or(word)
+}
+
 /// Each group's key phrases by class-based TF-IDF (see the module docs), in its most common
 /// spelling.
-fn name_groups(texts: &[String], groups: &[Vec<usize>]) -> Vec<Vec<String>> {
+fn name_groups(texts: &[String], groups: &[Vec<usize>], subject: &str) -> Vec<Vec<String>> {
+    let subject_words: Vec<String> = tokenize(subject)
+        .iter()
+        .map(|t| possessive_stem(&t.text.to_lowercase()).to_string())
+        .collect();
+    let of_subject = |term: &str| {
+        term.split(' ')
+            .all(|w| subject_words.iter().any(|s| s == w))
+    };
     // term → (per group: occurrences, records holding it); spellings per term.
     let mut counts: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
     let mut spellings: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
@@ -536,7 +555,7 @@ fn name_groups(texts: &[String], groups: &[Vec<usize>]) -> Vec<Vec<String>> {
         .map(|g| {
             let mut ranked: Vec<(f64, &String)> = counts
                 .iter()
-                .filter(|(_, per)| per[g].1 >= 2)
+                .filter(|(term, per)| per[g].1 >= 2 && !of_subject(term))
                 .map(|(term, per)| {
                     let all: usize = per.iter().map(|(n, _)| n).sum();
                     let tf = per[g].0 as f64 / words[g].max(1) as f64;

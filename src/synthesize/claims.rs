@@ -261,7 +261,7 @@ fn check_orderings(
             }
             Order::Most => {
                 let Some(record) = cited else { continue };
-                let named = sentence.contains(record.source.display_name());
+                let named = names_platform(sentence, record.source).is_some();
                 let comment = record.is_comment();
                 let peers = |r: &EvidenceRecord| {
                     r.is_comment() == comment && (!named || r.source == record.source)
@@ -437,10 +437,25 @@ fn check_attribution(
     }
 }
 
+/// Where `text` last names `source` as a platform: "News" inside "Hacker News" is not News.
+fn names_platform(text: &str, source: Source) -> Option<usize> {
+    let name = source.display_name();
+    text.match_indices(name)
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + name.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric)
+                && !after.is_some_and(char::is_alphanumeric)
+                && !(source == Source::News && text[..at].ends_with("Hacker "))
+        })
+        .last()
+}
+
 fn check_speaker(segment: &str, record: &EvidenceRecord, part: &str, report: &mut GateReport) {
     let named = Source::ALL
         .iter()
-        .filter_map(|s| segment.rfind(s.display_name()).map(|at| (at, *s)))
+        .filter_map(|s| names_platform(segment, *s).map(|at| (at, *s)))
         .max_by_key(|(at, _)| *at);
     if let Some((_, source)) = named {
         report.check(source == record.source, || {

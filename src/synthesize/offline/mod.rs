@@ -106,6 +106,18 @@ impl<'a> Writer<'a> {
         escape_markdown(&self.subject)
     }
 
+    /// What the pack's records are, as a story counts them: "posts and comments", "posts".
+    fn records_noun(&self) -> &'static str {
+        match (
+            self.figures.read_comments,
+            self.figures.read - self.figures.read_comments,
+        ) {
+            (0, _) => "posts",
+            (_, 0) => "comments",
+            _ => "posts and comments",
+        }
+    }
+
     /// The strongest strand: the largest (the pack orders them so).
     fn strongest(&self) -> Option<&'a StrandFigures<'a>> {
         self.figures.strands.first()
@@ -163,7 +175,12 @@ impl<'a> Writer<'a> {
         let subject = self.subject.clone();
         let capital = capitalise(&subject);
         let place = self.lead_place();
-        let place_capital = capitalise(&place);
+        // A subreddit is written `r/…` even at the start of a headline.
+        let place_capital = if place.starts_with("r/") {
+            place.clone()
+        } else {
+            capitalise(&place)
+        };
         let title = self.headline_title();
         let (terms, term) = self
             .strongest()
@@ -199,7 +216,11 @@ impl<'a> Writer<'a> {
     /// One or two sentences: what happened, and how people took it.
     fn dek(&self) -> String {
         let lead = self.figures.lead;
-        let item = self.item(lead, false);
+        let item = if plain(&lead.title) && plain(&lead.text) {
+            self.item(lead, false)
+        } else {
+            format!("a {} post", lead.source.display_name())
+        };
         let attention = quotes::attention(lead);
         let first = match attention {
             Some(attention) => format!("{} drew {attention}.", capitalise(&item)),
@@ -457,9 +478,10 @@ impl<'a> Writer<'a> {
             String::new()
         } else {
             format!(
-                ", {} of the {} posts and comments,",
+                ", {} of the {} {},",
                 number_words(strand.size),
-                number_words(f.read)
+                number_words(f.read),
+                self.records_noun()
             )
         };
         let tone = Tone::of(strand.strand.warmth);
@@ -474,16 +496,25 @@ impl<'a> Writer<'a> {
             }
             self.used.insert(record.id.as_str());
             let quoted = quotes::quoted(&quote.text, record);
+            let from_title = quote.text == record.title;
+            let again = n > 0 && previous == Some(record.source);
             text.push(' ');
-            text.push_str(&self.voice(record, &quoted, n > 0 && previous == Some(record.source)));
+            text.push_str(&self.voice(record, &quoted, from_title, again));
             previous = Some(record.source);
         }
         text
     }
 
     /// A quote with who said it and where: "In r/LocalLLaMA, one commenter wrote: “…”[^id]".
-    /// `again` when the quote before came from the same platform, so its place is not repeated.
-    fn voice(&self, record: &EvidenceRecord, quoted: &str, again: bool) -> String {
+    /// `from_title` when the quote is the record's title; `again` when the quote before came
+    /// from the same platform, so its place is not repeated.
+    fn voice(
+        &self,
+        record: &EvidenceRecord,
+        quoted: &str,
+        from_title: bool,
+        again: bool,
+    ) -> String {
         let where_ = place(record);
         if record.is_comment() {
             if again {
@@ -494,20 +525,23 @@ impl<'a> Writer<'a> {
                 &[("where", &where_), ("quote", quoted)],
             );
         }
-        let from_body =
-            !record.title.is_empty() && !quoted.contains(&escape_markdown(&record.title));
-        if record.id == self.figures.lead.id {
+        if record.id == self.figures.lead.id && !from_title {
             return format!("The post's author wrote: {quoted}");
         }
-        match (record.source, from_body) {
-            (Source::Reddit, true) => format!("{where_}, a post read: {quoted}"),
-            (Source::Reddit, false) => format!("{where_}, a post was titled {quoted}"),
-            (Source::Hackernews, _) => format!("{where_}, a submission read {quoted}"),
-            (Source::Bluesky | Source::Mastodon, _) => match record.author.as_deref() {
+        let said = if from_title { "was titled" } else { "read:" };
+        if again {
+            return format!("Another there {said} {quoted}");
+        }
+        match record.source {
+            Source::Reddit => format!("{where_}, a post {said} {quoted}"),
+            Source::Hackernews => format!("{where_}, a submission {said} {quoted}"),
+            Source::Bluesky | Source::Mastodon => match record.author.as_deref() {
                 Some(author) => format!("{where_}, @{} wrote: {quoted}", escape_markdown(author)),
                 None => format!("{where_}, a post read: {quoted}"),
             },
-            _ => format!("{where_}, an item read {quoted}"),
+            Source::News => format!("{where_}, an item {said} {quoted}"),
+            Source::Youtube => format!("{where_}, a video {said} {quoted}"),
+            Source::Arxiv => format!("{where_}, a paper {said} {quoted}"),
         }
     }
 
@@ -537,10 +571,9 @@ impl<'a> Writer<'a> {
             }
             sources.push(record.source);
             self.used.insert(record.id.as_str());
-            let words =
-                crate::text::nest_quotes(&crate::text::excerpt(&record.title, &record.text));
+            let words = crate::text::excerpt(&record.title, &record.text);
             let quoted = quotes::quoted(&words, record);
-            voices.push(self.voice(record, &quoted, false));
+            voices.push(self.voice(record, &quoted, !record.title.is_empty(), false));
         }
         if voices.is_empty() {
             return format!(
@@ -617,7 +650,8 @@ impl<'a> Writer<'a> {
             );
         }
         format!(
-            "The earliest of the posts and comments here is from {}[^{}]; the latest is from {}[^{}].",
+            "The earliest of the {} here is from {}[^{}]; the latest is from {}[^{}].",
+            self.records_noun(),
             self.date(earliest.created_at),
             earliest.id,
             self.date(latest.created_at),
@@ -639,6 +673,12 @@ impl<'a> Writer<'a> {
             baseline_weeks()
         )
     }
+}
+
+/// Text the headline and dek may carry as it is: nothing Markdown or HTML would read as markup
+/// (the body escapes such text; the headline and dek are plain).
+fn plain(text: &str) -> bool {
+    !text.contains(['<', '>', '[', ']', '*', '_', '`', '|', '\\', '#', '~'])
 }
 
 /// The signal's subject as a story names it. A beat's name reads in lower case mid-sentence
