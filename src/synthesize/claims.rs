@@ -493,3 +493,15 @@ fn check_speaker(segment: &str, record: &EvidenceRecord, part: &str, report: &mu
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_and_multiples_are_found() {
+        assert!(PERCENT.is_match("Some 85% of them agree."));
+        let c = MULTIPLE.captures("That is nine times the usual").unwrap();
+        assert_eq!(multiple_claim(&c).unwrap().1, 9.0);
+    }
+}
