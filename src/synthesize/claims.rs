@@ -125,7 +125,9 @@ static MULTIPLE: LazyLock<Regex> = LazyLock::new(|| {
 static PERCENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b([0-9]+(?:\.[0-9]+)?) ?(?:%|per cent\b|percent\b)").unwrap()
 });
-static COMMUNITY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\br/([A-Za-z0-9_]+)").unwrap());
+/// `r/name`, Markdown-escaped or not (`r/AI\_Agents`).
+static COMMUNITY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\br/((?:[A-Za-z0-9_]|\\_)+)").unwrap());
 static COMMENTER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(?:commenter|commented|comment|replied|reply)\b").unwrap());
 
@@ -468,12 +470,12 @@ fn check_speaker(segment: &str, record: &EvidenceRecord, part: &str, report: &mu
         });
     }
     if let Some(community) = COMMUNITY.captures_iter(segment).last() {
-        let said = &community[1];
+        let said = community[1].replace('\\', "");
         report.check(
             record
                 .community
                 .as_deref()
-                .is_some_and(|c| c.eq_ignore_ascii_case(said)),
+                .is_some_and(|c| c.eq_ignore_ascii_case(&said)),
             || {
                 format!(
                     "{part}: a quote is put on r/{said}, but the record it cites ({}) is from {}",
@@ -499,7 +501,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percentages_and_multiples_are_found() {
+    fn percentages_multiples_and_communities_are_found() {
+        let c = COMMUNITY.captures("In r/AI\\_Agents, one").unwrap();
+        assert_eq!(&c[1], "AI\\_Agents");
         assert!(PERCENT.is_match("Some 85% of them agree."));
         let c = MULTIPLE.captures("That is nine times the usual").unwrap();
         assert_eq!(multiple_claim(&c).unwrap().1, 9.0);

@@ -36,12 +36,19 @@ const HEADLINE_TITLE_WORDS: usize = 9;
 
 /// Writes the story for `pack`. Always passes the grounding gate (tests hold it to that).
 pub fn write(pack: &EvidencePack) -> Draft {
+    write_variant(pack, 0)
+}
+
+/// The story for `pack` with its headline chosen as variant `variant` (0 is [`write`]'s): the
+/// caller asks for the next variant while a headline repeats an earlier story's.
+pub fn write_variant(pack: &EvidencePack, variant: u32) -> Draft {
     let figures = Figures::of(pack);
     let mut writer = Writer {
         pack,
         figures: &figures,
         subject: subject_of(pack),
         used: BTreeSet::new(),
+        variant,
     };
     let mut paragraphs: Vec<String> = Vec::new();
     paragraphs.push(writer.the_happening());
@@ -78,6 +85,8 @@ struct Writer<'a> {
     subject: String,
     /// Records already quoted, so each voice is heard once.
     used: BTreeSet<&'a str>,
+    /// Which headline phrasing to prefer (see [`write_variant`]).
+    variant: u32,
 }
 
 impl<'a> Writer<'a> {
@@ -98,7 +107,12 @@ impl<'a> Writer<'a> {
             "{}: a value the set does not declare",
             set.slot
         );
-        fill(set.choose(&self.pack.topic, met), values)
+        let key = match self.variant {
+            0 => self.pack.topic.clone(),
+            n if set.slot == "headline" => format!("{}#{n}", self.pack.topic),
+            _ => self.pack.topic.clone(),
+        };
+        fill(set.choose(&key, met), values)
     }
 
     /// The subject as Markdown text, for the body.
