@@ -1681,3 +1681,66 @@ fn a_story_that_fails_the_gate_is_an_error_the_caller_can_skip() {
     );
     assert!(err.to_string().contains(&pack.topic), "{err}");
 }
+
+#[tokio::test]
+async fn prompt_v2_gives_the_strands_and_quotes_as_data_and_the_gate_still_decides() {
+    let pack = thread_pack("1m5owi8", "Qwen3");
+    let (url, script) = serve(vec![anthropic_message(&model_story(&pack, ""), "end_turn")]).await;
+    let writer = writer_for(WriterKind::Anthropic, &url, |_| {});
+    let composed = synthesize::compose(&pack, Some(&writer)).await.unwrap();
+    assert_eq!(composed.writer.prompt_version, "story-v2");
+    // The model states the day's figures of a pack whose signal fired on the week: the gate
+    // rejects both drafts, the offline story stands in, and both requests' tokens are counted.
+    assert!(composed.grounding.fell_back, "{:?}", composed.grounding);
+    assert!(
+        composed
+            .grounding
+            .rejected
+            .iter()
+            .any(|f| f.contains("figure 1.5 matches no figure")),
+        "{:?}",
+        composed.grounding.rejected
+    );
+    let usage = composed.writer.usage.unwrap();
+    assert_eq!(
+        (usage.input_tokens, usage.output_tokens, usage.requests),
+        (4190, 1006, 2),
+        "prompt and reply tokens per story"
+    );
+
+    let sent = script.request(0);
+    let message = sent["messages"][0]["content"].as_str().unwrap();
+    let open = message.find("<untrusted_records>").unwrap();
+    let close = message.find("</untrusted_records>").unwrap();
+    let figures = &message[..open];
+    assert!(
+        figures.contains("\"ratio_to_usual\": 4.2") && figures.contains("\"earliest\""),
+        "{figures}"
+    );
+    let data = &message[open..close];
+    assert!(
+        data.contains("\"key_phrases\""),
+        "the strands are inside the data block"
+    );
+    for strand in &pack.strands {
+        for quote in &strand.quotes {
+            let json = serde_json::to_string(&quote.text)
+                .unwrap()
+                .replace('<', "\\u003c")
+                .replace('>', "\\u003e");
+            assert!(
+                data.contains(json.trim_matches('"')),
+                "quote {:?} sent as data",
+                quote.text
+            );
+            assert!(
+                !figures.contains(json.trim_matches('"')),
+                "no record words among the figures"
+            );
+        }
+    }
+    assert!(
+        !figures.contains("strength"),
+        "the signal's score is no figure to state"
+    );
+}

@@ -30,6 +30,34 @@ pub const MIN_STATED_RATIO: f64 = 2.0;
 /// Fewest records of each of two platforms before a story compares them.
 pub const MIN_PLATFORM_RECORDS: u64 = 5;
 
+/// How people took something, from a mean sentiment score (VADER's compound, −1…1). Comment
+/// threads score above zero on average, so "warm" starts at 0.3, not at VADER's 0.05.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Warm,
+    Even,
+    Cool,
+}
+
+impl Tone {
+    pub fn of(score: f64) -> Tone {
+        match score {
+            s if s >= 0.3 => Tone::Warm,
+            s if s <= 0.0 => Tone::Cool,
+            _ => Tone::Even,
+        }
+    }
+
+    /// The tone in a word, as a sentence ends on it ("its tone is warm").
+    pub fn word(self) -> &'static str {
+        match self {
+            Tone::Warm => "warm",
+            Tone::Even => "mixed",
+            Tone::Cool => "cool",
+        }
+    }
+}
+
 /// One platform's share of the conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlatformFigures {
@@ -232,6 +260,19 @@ impl<'a> Figures<'a> {
     /// The as-of time, which dates without a year are read against.
     pub fn as_of(&self) -> DateTime<Utc> {
         self.pack.as_of
+    }
+}
+
+/// `part` of `whole` in whole per cent (0 when `whole` is 0).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tones_read_as_words() {
+        assert_eq!(Tone::of(0.45).word(), "warm");
+        assert_eq!(Tone::of(0.1).word(), "mixed");
+        assert_eq!(Tone::of(-0.2).word(), "cool");
     }
 }
 

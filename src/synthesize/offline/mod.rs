@@ -21,15 +21,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use super::draft::Draft;
-use super::figures::{Figures, Rise, StrandFigures};
+use super::figures::{Figures, Rise, StrandFigures, Tone};
 use crate::model::evidence::{EvidencePack, EvidenceRecord};
 use crate::model::Source;
 use crate::text::{escape_markdown, number_words};
 use phrasebook::{fill, Needs, Phrasings};
 use quotes::{community_name, place, tidy};
-use words::{
-    baseline_weeks, capitalise, decimal, join_and, multiple, posts, records_in_words, Tone,
-};
+use words::{baseline_weeks, capitalise, decimal, join_and, multiple, posts, records_in_words};
 
 /// Longest lead title a headline carries, in words.
 const HEADLINE_TITLE_WORDS: usize = 9;

@@ -47,34 +47,6 @@ pub(super) fn decimal(value: f64) -> String {
     text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
 }
 
-/// How people took something, from a mean sentiment score (VADER's compound, −1…1). Comment
-/// threads score above zero on average, so "warm" starts at 0.3, not at VADER's 0.05.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Tone {
-    Warm,
-    Even,
-    Cool,
-}
-
-impl Tone {
-    pub fn of(score: f64) -> Tone {
-        match score {
-            s if s >= 0.3 => Tone::Warm,
-            s if s <= 0.0 => Tone::Cool,
-            _ => Tone::Even,
-        }
-    }
-
-    /// The tone in a word, as a sentence ends on it ("its tone is warm").
-    pub fn word(self) -> &'static str {
-        match self {
-            Tone::Warm => "warm",
-            Tone::Even => "mixed",
-            Tone::Cool => "cool",
-        }
-    }
-}
-
 /// "one post and 40 comments", "12 posts", "three comments".
 pub(super) fn records_in_words(posts_n: u64, comments: u64) -> String {
     let comments_words = match comments {
@@ -121,7 +93,6 @@ mod tests {
         assert_eq!(decimal(2.0), "2");
         assert_eq!(records_in_words(1, 40), "one post and 40 comments");
         assert_eq!(records_in_words(0, 1), "one comment");
-        assert_eq!(Tone::of(0.45).word(), "warm");
         assert_eq!(posts(1), "one post");
         assert_eq!(baseline_weeks(), "four");
         assert_eq!(content_words("anthropic wins fair"), 3);
