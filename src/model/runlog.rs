@@ -13,7 +13,8 @@
 //!  "analysis": {"signals": 41, "candidates": 17, "suppressed": 3},
 //!  "stories": [{"path": "stories/2026/03/….md", "title": "…", "beat": "agents", "lead": true,
 //!               "writer": "offline", "grounding_checks": 23, "repaired": false,
-//!               "fell_back": false}],
+//!               "fell_back": false, "tokens"?: {"input_tokens": 2095, "output_tokens": 503,
+//!               "requests": 1}}],
 //!  "covered": 2,
 //!  "writer": {"kind": "offline"}, "tokens": {"input_tokens": 0, "output_tokens": 0, "requests": 0},
 //!  "stages": [{"stage": "collect", "count": 120}, {"stage": "analyze", "count": 17}, …],
@@ -160,6 +161,9 @@ pub struct StoryEntry {
     pub grounding_checks: u32,
     pub repaired: bool,
     pub fell_back: bool,
+    /// Prompt and reply tokens the story cost, when a model was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<TokenUsage>,
 }
 
 /// A candidate whose story was not written, and why.

@@ -9,7 +9,15 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{RecordId, Source};
+use super::{Kind, RecordId, Source};
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_post(kind: &Kind) -> bool {
+    *kind == Kind::Post
+}
 
 /// Why a topic became a story candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -136,6 +144,9 @@ pub struct FrozenEvidence {
     pub records: Vec<RecordId>,
     /// Records of the whole candidate, by platform.
     pub counts: BTreeMap<Source, u64>,
+    /// How many of them are comments (stories from before it was recorded: 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub comments: u64,
     /// Records on the subject in the 24 hours to the as-of time.
     pub volume_24h: u64,
     /// The subject's usual records per day.
@@ -155,6 +166,9 @@ pub struct FrozenEvidence {
 pub struct QuotedRecord {
     pub id: RecordId,
     pub source: Source,
+    /// Post, comment, article… (cards of stories from before it was recorded: post).
+    #[serde(default, skip_serializing_if = "is_post")]
+    pub kind: Kind,
     pub url: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub title: String,

@@ -178,6 +178,7 @@ impl Stages<'_> {
                         grounding_checks: extra.grounding.checks,
                         repaired: extra.grounding.repaired,
                         fell_back: extra.grounding.fell_back,
+                        tokens: extra.writer.usage,
                     });
                 }
                 PackResult::Covered { .. } => log.covered += 1,

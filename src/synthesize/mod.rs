@@ -11,7 +11,9 @@
 //!    writer's story is published instead. The outcome is recorded in the front matter.
 //! 4. The story file is written atomically ([`story_file`]).
 
+mod claims;
 pub mod draft;
+pub mod figures;
 pub mod grounding;
 pub mod llm;
 pub mod offline;
@@ -304,7 +306,8 @@ pub enum PackResult {
 }
 
 /// Writes stories for `packs` (ranked, best first) until `max_stories` are written. The first
-/// written is the lead. Each file is written atomically as soon as it is ready, so a failure
+/// written is the lead, unless its UTC day has one already; each links the latest earlier
+/// stories of its beat. Each file is written atomically as soon as it is ready, so a failure
 /// later in the run keeps the stories already written. A pack whose story cannot be written
 /// (an unusable pack, a story that fails the gate) is skipped with its reason: one bad story
 /// never stops the others; only a file that cannot be read or written fails the run.
@@ -335,7 +338,7 @@ pub async fn run(
             }
             other => other,
         };
-        let composed = match compose(pack, writer).await {
+        let mut composed = match compose(pack, writer).await {
             Ok(composed) => composed,
             Err(error @ SynthesizeError::Io { .. }) => return Err(error),
             Err(error) => {
@@ -346,11 +349,18 @@ pub async fn run(
                 continue;
             }
         };
-        let mut story = front_matter(pack, &composed, written == 0, date, follows_up);
+        avoid_repeated_headline(pack, &mut composed, options.content_dir, date)?;
+        // The lead is the first story of its UTC day, not of each run: with a run every few
+        // hours, a lead per run would crown nearly every story.
+        let lead =
+            written == 0 && !story_file::day_has_lead(options.content_dir, &pack.topic, date)?;
+        let context =
+            story_file::earlier_on_beat(options.content_dir, &pack.beat.slug, &pack.topic, date)?;
+        let mut story = front_matter(pack, &composed, lead, date, follows_up);
         story.slug = unique_slug(options.content_dir, &story)?;
         let path = story_file::story_path(story.date, &story.slug);
         let body = composed.draft.paragraphs().join("\n\n");
-        let text = story_file::render(&story, &body, pack, options.site_base_url);
+        let text = story_file::render(&story, &body, pack, &context, options.site_base_url);
         let full = options.content_dir.join(&path);
         crate::atomic::write_atomic(&full, text.as_bytes())
             .map_err(|source| SynthesizeError::Io { path: full, source })?;
@@ -361,6 +371,33 @@ pub async fn run(
         });
     }
     Ok(results)
+}
+
+/// Headline variants the offline writer tries before giving up on a headline of its own.
+const HEADLINE_VARIANTS: u32 = 12;
+
+/// Rewrites an offline story's headline while it repeats an earlier story's: two stories should
+/// not read the same at the top. A model's headline is its own and stays.
+fn avoid_repeated_headline(
+    pack: &EvidencePack,
+    composed: &mut Composed,
+    content_dir: &Path,
+    date: DateTime<Utc>,
+) -> Result<(), SynthesizeError> {
+    if composed.writer.kind != WriterKind::Offline {
+        return Ok(());
+    }
+    let taken = story_file::headlines(content_dir, &pack.topic, date)?;
+    for variant in 1..=HEADLINE_VARIANTS {
+        if !taken.contains(&composed.draft.headline) {
+            break;
+        }
+        let draft = offline::write_variant(pack, variant);
+        if grounding::check(&draft, pack).passed() {
+            composed.draft = draft;
+        }
+    }
+    Ok(())
 }
 
 fn front_matter(
@@ -401,6 +438,7 @@ fn front_matter(
                     .iter()
                     .map(|(s, p)| (*s, p.records))
                     .collect(),
+                comments: pack.platforms.values().map(|p| p.comments).sum(),
                 volume_24h: pack.volume.last_24h,
                 baseline: pack.volume.baseline,
                 window: Some(pack.volume.window()),
@@ -424,6 +462,7 @@ fn quoted_records(pack: &EvidencePack, citations: &[String]) -> Vec<QuotedRecord
         .map(|r| QuotedRecord {
             id: r.id.clone(),
             source: r.source,
+            kind: r.kind,
             url: r.url.clone(),
             title: r.title.clone(),
             text: crate::text::shorten(&r.text, QUOTED_CHARS),

@@ -28,9 +28,16 @@ pub fn story_path(date: DateTime<Utc>, slug: &str) -> PathBuf {
         .join(format!("{slug}.md"))
 }
 
-/// The whole file: front matter, optional follow-up note, body with numbered footnotes and
-/// their definitions. `site_base_url` ends with `/` and prefixes the link to an earlier story.
-pub fn render(story: &Story, body: &str, pack: &EvidencePack, site_base_url: &str) -> String {
+/// The whole file: front matter, optional follow-up note, body with numbered footnotes, the
+/// earlier stories of the beat (`context`, newest first) and the footnote definitions.
+/// `site_base_url` ends with `/` and prefixes the links to earlier stories.
+pub fn render(
+    story: &Story,
+    body: &str,
+    pack: &EvidencePack,
+    context: &[EarlierStory],
+    site_base_url: &str,
+) -> String {
     let front = serde_yaml::to_string(story).expect("front matter always serialises");
     let mut out = format!("---\n{front}---\n\n");
     if let Some(earlier) = &story.extra.follows_up {
@@ -47,6 +54,26 @@ pub fn render(story: &Story, body: &str, pack: &EvidencePack, site_base_url: &st
     let (numbered, order) = number_footnotes(body);
     out.push_str(&numbered);
     out.push_str("\n\n");
+    if !context.is_empty() {
+        let links: Vec<String> = context
+            .iter()
+            .map(|earlier| {
+                format!(
+                    "[{}]({}{}) ({})",
+                    escape_markdown(&earlier.title),
+                    site_base_url,
+                    page_url_path(&earlier.path),
+                    earlier.date.format("%-d %B %Y")
+                )
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "*Earlier on the {} beat:* {}.\n\n",
+            escape_markdown(&story.extra.beat_name.to_lowercase()),
+            links.join("; ")
+        );
+    }
     for (n, id) in order.iter().enumerate() {
         if let Some(record) = pack.record(id) {
             let _ = writeln!(out, "[^{}]: {}", n + 1, footnote_definition(record));
@@ -125,8 +152,31 @@ pub fn find_earlier(
     as_of: DateTime<Utc>,
     window: Duration,
 ) -> Result<Option<EarlierStory>, SynthesizeError> {
-    let root = content_dir.join(STORIES_DIR);
     let mut best: Option<EarlierStory> = None;
+    for (path, story) in stories(content_dir)? {
+        let in_window = story.date <= as_of && story.date > as_of - window;
+        if story.extra.topic != topic || !in_window {
+            continue;
+        }
+        if best.as_ref().is_none_or(|b| story.date > b.date) {
+            best = Some(EarlierStory {
+                title: story.title.clone(),
+                path,
+                date: story.date,
+                records: story.extra.evidence.counts.values().sum(),
+            });
+        }
+    }
+    Ok(best)
+}
+
+/// Most earlier stories of the beat a story links to.
+pub const CONTEXT_STORIES: usize = 3;
+
+/// Every story file under `content/stories/` with its path under `content/`, in file-name order.
+fn stories(content_dir: &Path) -> Result<Vec<(String, Story)>, SynthesizeError> {
+    let root = content_dir.join(STORIES_DIR);
+    let mut found = Vec::new();
     for entry in WalkDir::new(&root).sort_by_file_name() {
         let entry = match entry {
             Ok(entry) => entry,
@@ -134,7 +184,7 @@ pub fn find_earlier(
                 if e.io_error()
                     .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
             {
-                return Ok(None)
+                return Ok(Vec::new())
             }
             Err(e) => {
                 return Err(SynthesizeError::Io {
@@ -147,24 +197,60 @@ pub fn find_earlier(
         if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
             continue;
         }
-        let Some(story) = read_front_matter(path)? else {
-            continue;
-        };
-        let in_window = story.date <= as_of && story.date > as_of - window;
-        if story.extra.topic != topic || !in_window {
-            continue;
-        }
-        if best.as_ref().is_none_or(|b| story.date > b.date) {
+        if let Some(story) = read_front_matter(path)? {
             let relative = path.strip_prefix(content_dir).unwrap_or(path);
-            best = Some(EarlierStory {
-                title: story.title.clone(),
-                path: relative.to_string_lossy().replace('\\', "/"),
-                date: story.date,
-                records: story.extra.evidence.counts.values().sum(),
-            });
+            found.push((relative.to_string_lossy().replace('\\', "/"), story));
         }
     }
-    Ok(best)
+    Ok(found)
+}
+
+/// The [`CONTEXT_STORIES`] latest stories of `beat` before `as_of`, newest first, other than
+/// the one on `topic` a story follows up (it is linked already).
+pub fn earlier_on_beat(
+    content_dir: &Path,
+    beat: &str,
+    topic: &str,
+    as_of: DateTime<Utc>,
+) -> Result<Vec<EarlierStory>, SynthesizeError> {
+    let mut earlier: Vec<EarlierStory> = stories(content_dir)?
+        .into_iter()
+        .filter(|(_, s)| s.date < as_of && s.extra.topic != topic)
+        .filter(|(_, s)| s.taxonomies.beats.iter().any(|b| b == beat))
+        .map(|(path, s)| EarlierStory {
+            title: s.title.clone(),
+            path,
+            date: s.date,
+            records: s.extra.evidence.counts.values().sum(),
+        })
+        .collect();
+    earlier.sort_by(|a, b| b.date.cmp(&a.date).then(a.path.cmp(&b.path)));
+    earlier.truncate(CONTEXT_STORIES);
+    Ok(earlier)
+}
+
+/// The headlines of every story but a rewrite of this one (same topic and date).
+pub fn headlines(
+    content_dir: &Path,
+    topic: &str,
+    date: DateTime<Utc>,
+) -> Result<std::collections::BTreeSet<String>, SynthesizeError> {
+    Ok(stories(content_dir)?
+        .into_iter()
+        .filter(|(_, s)| !(s.extra.topic == topic && s.date == date))
+        .map(|(_, s)| s.title)
+        .collect())
+}
+
+/// Whether a story other than one on `topic` is already the lead of `date`'s UTC day.
+pub fn day_has_lead(
+    content_dir: &Path,
+    topic: &str,
+    date: DateTime<Utc>,
+) -> Result<bool, SynthesizeError> {
+    Ok(stories(content_dir)?.iter().any(|(_, s)| {
+        s.extra.lead && s.extra.topic != topic && s.date.date_naive() == date.date_naive()
+    }))
 }
 
 /// A story file's front matter; `None` for Markdown files that are not synthesised stories
