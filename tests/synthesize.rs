@@ -1251,7 +1251,7 @@ fn every_phrasing_and_signal_kind_of_the_offline_writer_passes_the_gate() {
             // no-history sentences.
             for variant in 0..8 {
                 let mut pack = pack(name);
-                pack.topic = format!("{}#{variant}", pack.topic);
+                pack.topic = format!("{}#{variant}", pack.topic).into();
                 pack.signal.kind = kind;
                 if variant % 4 == 3 {
                     pack.volume.baseline = 0.0;
@@ -1708,7 +1708,7 @@ fn a_story_that_fails_the_gate_is_an_error_the_caller_can_skip() {
         matches!(err, synthesize::SynthesizeError::InvalidPack { .. }),
         "{err}"
     );
-    assert!(err.to_string().contains(&pack.topic), "{err}");
+    assert!(err.to_string().contains(pack.topic.as_str()), "{err}");
 }
 
 #[tokio::test]

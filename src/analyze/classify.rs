@@ -72,6 +72,23 @@ pub struct Annotation {
     pub names: Vec<String>,
     pub phrases: Vec<String>,
     pub language: &'static str,
+    /// The record's embedding (static model), quantised to `i8` per dimension (scaled so the
+    /// largest component is ±127): 256 bytes instead of 1 KB, enough for the cosines that join
+    /// records into events (`analyze::events`). Empty from the keyword-only classifier.
+    pub vector: Vec<i8>,
+}
+
+/// `embedding` scaled so its largest component is ±127 and rounded; all zeros stay zeros.
+fn quantise(embedding: &[f32]) -> Vec<i8> {
+    let top = embedding.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    if top == 0.0 {
+        return vec![0; embedding.len()];
+    }
+    let scale = 127.0 / top;
+    embedding
+        .iter()
+        .map(|x| (x * scale).round().clamp(-127.0, 127.0) as i8)
+        .collect()
 }
 
 /// One of the learned model's best classes for a record.
@@ -274,9 +291,11 @@ impl Classifier {
     pub fn annotate(&self, record: &Record) -> Annotation {
         let found = self.keyword_pass(record);
         let evidence = found.evidence(&self.taxonomy);
+        let mut vector = Vec::new();
         let (relevance, relevant, beats, choices) = match &self.learned {
             Some(learned) => {
                 let embedding = learned.embedder.embed_record(record);
+                vector = quantise(&embedding);
                 let mut x = Vec::new();
                 learned::features(
                     &embedding,
@@ -306,6 +325,7 @@ impl Classifier {
                 Some(known) => interned_language(known),
                 None => text::guess_language(&words.tokens, &lowered),
             },
+            vector,
         }
     }
 

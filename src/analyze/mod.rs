@@ -61,6 +61,7 @@ pub mod candidates;
 pub mod classify;
 pub mod embed;
 pub mod eval;
+pub mod events;
 pub mod learned;
 pub mod pack;
 pub mod sentiment;
@@ -92,6 +93,7 @@ use crate::atomic::write_atomic;
 use crate::model::analysis::{
     Aggregates, AggregatesFile, BeatEntry, CategoryEntry, InputSummary, TaxonomyFile,
 };
+use crate::model::event::EventsFile;
 use crate::model::evidence::EvidencePack;
 use crate::model::{Record, RecordId, Source};
 
@@ -121,6 +123,7 @@ pub struct Analysis {
     pub input: InputSummary,
     pub aggregates: Aggregates,
     pub signals: Vec<Signal>,
+    pub events: EventsFile,
     pub candidates: Candidates,
 }
 
@@ -133,15 +136,15 @@ pub fn analyze(
     as_of: DateTime<Utc>,
     config: &CandidateConfig,
 ) -> Analysis {
-    let (aggregates, signals) = rayon::join(
+    let (aggregates, detected) = rayon::join(
         || aggregate::aggregate(classifier, records, annotations, as_of),
         || signals::detect(classifier, records, annotations, as_of),
     );
-    let candidates = candidates::find(
+    let ranked = candidates::find(
         classifier,
         records,
         annotations,
-        &signals,
+        &detected,
         stories,
         as_of,
         config,
@@ -150,8 +153,9 @@ pub fn analyze(
         as_of,
         input: summarize(records, annotations, as_of),
         aggregates,
-        signals,
-        candidates,
+        signals: detected.signals,
+        events: ranked.events,
+        candidates: ranked.candidates,
     }
 }
 
@@ -303,6 +307,7 @@ pub fn write_outputs(
                 signals: &analysis.signals,
             }),
         ),
+        ("events.json", to_json(&analysis.events)),
         ("candidates.json", to_json(&analysis.candidates)),
         (
             "evidence_packs.json",

@@ -91,6 +91,7 @@ pub fn assemble(
         top_phrases: facts.top_phrases,
         records: evidence,
         strands,
+        event: facts.event,
     }
 }
 

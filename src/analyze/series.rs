@@ -234,6 +234,7 @@ mod tests {
             names: Vec::new(),
             phrases: Vec::new(),
             language: "en",
+            vector: Vec::new(),
         }
     }
 

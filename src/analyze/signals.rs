@@ -118,7 +118,27 @@ struct Series {
     beats: FxHashMap<u16, u32>,
 }
 
-type SubjectKey = (SubjectKind, String);
+/// A subject: its kind and its text (beat slug, entity name, phrase).
+pub type SubjectKey = (SubjectKind, String);
+
+/// A subject's record counts, whether or not a signal fired on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SubjectVolume {
+    /// Records in the last 24 h and in the last 7 days.
+    pub last_24h: u64,
+    pub last_7d: u64,
+    /// Mean records per day over the [`BASELINE_DAYS`] before the last 24 h, and per week over
+    /// the 4 weeks before the last 7 days.
+    pub baseline: f64,
+    pub baseline_7d: f64,
+}
+
+/// Signals, strongest first, and the volume of every subject seen in the last 7 days.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Detected {
+    pub signals: Vec<Signal>,
+    pub volumes: FxHashMap<SubjectKey, SubjectVolume>,
+}
 
 /// Every record's subjects, as (kind, text).
 fn subjects_of(
@@ -151,13 +171,13 @@ fn subjects_of(
     subjects
 }
 
-/// Finds all signals as of `as_of`, strongest first.
+/// Finds all signals as of `as_of`, strongest first, and every recent subject's volume.
 pub fn detect(
     classifier: &Classifier,
     records: &[Record],
     annotations: &[Annotation],
     as_of: DateTime<Utc>,
-) -> Vec<Signal> {
+) -> Detected {
     let names = recurring_names(records, annotations, as_of);
     let relevant_ages = || {
         records
@@ -205,6 +225,7 @@ pub fn detect(
         .unwrap_or(Duration::zero())
         .num_days();
     let mut signals = Vec::new();
+    let mut volumes = FxHashMap::default();
     for ((kind, subject), s) in series {
         let beat = match kind {
             SubjectKind::Beat => Some(subject.clone()),
@@ -215,6 +236,7 @@ pub fn detect(
                 .map(|(b, _)| classifier.taxonomy.beats[*b as usize].slug.to_string()),
         };
         let base = SignalBase::new(kind, &subject, beat, &s.days);
+        volumes.insert((kind, subject.clone()), base.volume());
         signals.extend(velocity(&base, history_days));
         if kind != SubjectKind::Beat {
             signals.extend(novelty(&base, &s.days, history_days));
@@ -231,7 +253,7 @@ pub fn detect(
             .then_with(|| a.subject.cmp(&b.subject))
     });
     signals.truncate(MAX_SIGNALS);
-    signals
+    Detected { signals, volumes }
 }
 
 /// What every signal on one subject shares.
@@ -266,6 +288,15 @@ impl<'a> SignalBase<'a> {
                     .sum::<f64>()
                     / 4.0,
             ),
+        }
+    }
+
+    fn volume(&self) -> SubjectVolume {
+        SubjectVolume {
+            last_24h: self.last_24h,
+            last_7d: self.last_7d,
+            baseline: self.baseline,
+            baseline_7d: self.baseline_7d,
         }
     }
 

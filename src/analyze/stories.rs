@@ -1,13 +1,22 @@
-//! What recent stories already covered, so the same candidate is not written up twice.
+//! What recent stories already covered: the arcs candidates continue.
 //!
 //! Reads the front matter of `content/stories/**/*.md` (YAML between `---` lines, or TOML
-//! between `+++` lines) leniently: only `date`, `taxonomies.beats[0]`, `extra.topic`,
-//! `extra.evidence.records` and `extra.evidence.counts` are used, and a file without them is
-//! skipped. A candidate is **suppressed** when a story dated within [`RECENT_DAYS`] before
-//! `as_of` has the same topic, or the same beat and at least [`MIN_OVERLAP`] of the story's
-//! evidence records among the candidate's — **unless** the candidate has grown to at least
-//! [`GROWTH_FACTOR`] times the story's records, which makes it a follow-up.
+//! between `+++` lines) leniently: only `title`, `date`, `taxonomies.beats[0]`, `extra.topic`,
+//! `extra.evidence.records`, `extra.evidence.counts` and `extra.event` (`lead`, `attention`,
+//! `platforms`) are used, and a file without a date is skipped.
+//!
+//! **Arcs.** A story dated within the arc span before `as_of` (the event scan: 35 days) is on
+//! a candidate's arc when it has the candidate's topic, or its event's lead is one of the
+//! candidate's records, or at least [`MIN_OVERLAP`] of its evidence records are. The candidate
+//! then takes the arc's key (the latest such story's topic, so an arc keeps one key however
+//! its records move through the window) and lists the arc's stories, oldest first. It is
+//! **suppressed** unless it grew since the latest: its engagement `growth` times what it was
+//! (`e^(A − A₀) ≥ growth`, `[synthesis] dedup_growth`, 1.5 by default) or a platform the story
+//! did not have (`EventFacts::grew_since`); a story without event facts (written before events)
+//! counts as grown past when the candidate has [`GROWTH_FACTOR`] times its records. Two
+//! candidates on one arc: the better ranked is kept.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -15,27 +24,37 @@ use chrono::{DateTime, Duration, Utc};
 use walkdir::WalkDir;
 
 use super::candidates::{Candidate, Suppressed};
-use crate::model::RecordId;
+use crate::model::event::ArcStory;
+use crate::model::{RecordId, Source, Topic};
 
-/// A story is recent when dated within this many days before `as_of`.
-pub const RECENT_DAYS: i64 = 7;
-/// Share of a same-beat story's evidence records that makes it cover a candidate.
+/// Share of a story's evidence records that puts it on a candidate's arc.
 pub const MIN_OVERLAP: f64 = 0.3;
-/// A candidate this many times its story's size is a follow-up, not a repeat.
+/// A candidate this many times the size of a story without event facts is a follow-up.
 pub const GROWTH_FACTOR: f64 = 2.0;
 
-/// The parts of a story's front matter that matter for suppression.
+/// The parts of a story's front matter that matter for arcs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecentStory {
     /// The file, relative to the stories folder given to [`load`].
     pub path: PathBuf,
+    pub title: String,
     pub date: DateTime<Utc>,
     pub beat: Option<String>,
-    pub topic: Option<String>,
+    pub topic: Option<Topic>,
     pub records: Vec<RecordId>,
     /// The candidate's size when the story was written (sum of `evidence.counts`, else the
     /// number of evidence records).
     pub size: u64,
+    /// The story's event when it was written: lead, attention, platforms.
+    pub event: Option<StoryEvent>,
+}
+
+/// A story's event as the arc rule needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryEvent {
+    pub lead: RecordId,
+    pub attention: f64,
+    pub platforms: Vec<Source>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,14 +65,13 @@ pub struct StoryReadError {
     pub source: std::io::Error,
 }
 
-/// Reads every story under `stories_dir` (missing folder = no stories), sorted by path.
-pub fn load(stories_dir: &Path) -> Result<Vec<RecentStory>, StoryReadError> {
-    if !stories_dir.exists() {
-        return Ok(Vec::new());
-    }
-    let mut paths: Vec<PathBuf> = WalkDir::new(stories_dir)
-        .into_iter()
-        .filter_map(Result::ok)
+/// Reads the stories under `stories_dir` filed in the months from `since` on (missing folder
+/// = no stories), sorted by path.
+pub fn load(stories_dir: &Path, since: DateTime<Utc>) -> Result<Vec<RecentStory>, StoryReadError> {
+    let folders = crate::model::story::month_folders(stories_dir, since, DateTime::<Utc>::MAX_UTC);
+    let mut paths: Vec<PathBuf> = folders
+        .iter()
+        .flat_map(|f| WalkDir::new(f).into_iter().filter_map(Result::ok))
         .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
         .map(|e| e.into_path())
         .collect();
@@ -71,7 +89,7 @@ pub fn load(stories_dir: &Path) -> Result<Vec<RecentStory>, StoryReadError> {
     Ok(stories)
 }
 
-/// The story's suppression facts, or `None` when its front matter lacks a date.
+/// The story's arc facts, or `None` when its front matter lacks a date.
 pub fn parse(path: &Path, text: &str) -> Option<RecentStory> {
     let front = front_matter(text)?;
     let date = date_of(front.get("date")?)?;
@@ -89,8 +107,20 @@ pub fn parse(path: &Path, text: &str) -> Option<RecentStory> {
         .and_then(|c| c.as_object())
         .map(|c| c.values().filter_map(|v| v.as_u64()).sum())
         .unwrap_or(0);
+    let event = extra.and_then(|e| e.get("event")).and_then(|e| {
+        Some(StoryEvent {
+            lead: e.get("lead")?.as_str()?.parse().ok()?,
+            attention: e.get("attention")?.as_f64()?,
+            platforms: serde_json::from_value(e.get("platforms")?.clone()).ok()?,
+        })
+    });
     Some(RecentStory {
         path: path.to_path_buf(),
+        title: front
+            .get("title")
+            .and_then(|t| t.as_str())
+            .unwrap_or_default()
+            .to_string(),
         date,
         beat: front
             .pointer("/taxonomies/beats/0")
@@ -99,9 +129,10 @@ pub fn parse(path: &Path, text: &str) -> Option<RecentStory> {
         topic: extra
             .and_then(|e| e.get("topic"))
             .and_then(|t| t.as_str())
-            .map(str::to_string),
+            .map(Topic::new),
         size: counted.max(records.len() as u64),
         records,
+        event,
     })
 }
 
@@ -129,63 +160,104 @@ fn front_matter(text: &str) -> Option<serde_json::Value> {
     }
 }
 
-/// Splits candidates into kept and suppressed (see the module docs for the rule).
-pub fn suppress(
+/// Puts each candidate (ranked best first) on its arc and splits them into kept and
+/// suppressed (see the module docs). `span` is how far back a story can be on an arc.
+pub fn follow_arcs(
     candidates: Vec<Candidate>,
     stories: &[RecentStory],
     as_of: DateTime<Utc>,
+    span: Duration,
+    growth: f64,
 ) -> (Vec<Candidate>, Vec<Suppressed>) {
     let recent: Vec<&RecentStory> = stories
         .iter()
-        .filter(|s| s.date <= as_of && as_of - s.date <= Duration::days(RECENT_DAYS))
+        .filter(|s| s.date <= as_of && as_of - s.date <= span)
         .collect();
     let mut kept = Vec::new();
     let mut suppressed = Vec::new();
-    for candidate in candidates {
-        match recent
+    let mut topics: BTreeSet<Topic> = BTreeSet::new();
+    for mut candidate in candidates {
+        let mut arc: Vec<&RecentStory> = recent
             .iter()
-            .find_map(|story| covered_by(&candidate, story))
-        {
-            Some(reason) => suppressed.push(reason),
-            None => kept.push(candidate),
+            .copied()
+            .filter(|story| on_arc(&candidate, story))
+            .collect();
+        arc.sort_by(|a, b| (a.date, &a.path).cmp(&(b.date, &b.path)));
+        if let Some(latest) = arc.last() {
+            if let Some(topic) = &latest.topic {
+                candidate.facts.topic = topic.clone();
+            }
+            let reason = covered(&candidate, latest, growth);
+            if let Some(event) = candidate.facts.event.as_mut() {
+                event.key = candidate.facts.topic.clone();
+                event.arc = arc.iter().map(|s| arc_story(s)).collect();
+            }
+            if let Some(reason) = reason {
+                suppressed.push(Suppressed {
+                    topic: candidate.facts.topic.clone(),
+                    story: latest.path.display().to_string(),
+                    reason,
+                });
+                continue;
+            }
         }
+        if !topics.insert(candidate.facts.topic.clone()) {
+            suppressed.push(Suppressed {
+                topic: candidate.facts.topic.clone(),
+                story: String::new(),
+                reason: "a better ranked event continues the same arc".into(),
+            });
+            continue;
+        }
+        kept.push(candidate);
     }
     (kept, suppressed)
 }
 
-fn covered_by(candidate: &Candidate, story: &RecentStory) -> Option<Suppressed> {
-    let size = candidate.record_ids.len() as f64;
-    if story.size > 0 && size >= GROWTH_FACTOR * story.size as f64 {
-        return None;
+fn on_arc(candidate: &Candidate, story: &RecentStory) -> bool {
+    let has = |id: &RecordId| candidate.record_ids.binary_search(id).is_ok();
+    if story.topic.as_ref() == Some(&candidate.facts.topic)
+        || story.event.as_ref().is_some_and(|e| has(&e.lead))
+    {
+        return true;
     }
-    let same_topic = story.topic.as_deref() == Some(candidate.facts.topic.as_str());
-    let overlap = if story.records.is_empty() {
-        0.0
-    } else {
-        let shared = story
-            .records
-            .iter()
-            .filter(|id| candidate.record_ids.binary_search(id).is_ok())
-            .count();
-        shared as f64 / story.records.len() as f64
-    };
-    let same_beat = story.beat.as_deref() == Some(candidate.facts.beat.slug.as_str());
-    if !(same_topic || (same_beat && overlap >= MIN_OVERLAP)) {
-        return None;
+    let shared = story.records.iter().filter(|id| has(id)).count();
+    !story.records.is_empty() && shared as f64 / story.records.len() as f64 >= MIN_OVERLAP
+}
+
+/// Why the latest story of its arc still covers the candidate, if it does.
+fn covered(candidate: &Candidate, latest: &RecentStory, growth: f64) -> Option<String> {
+    let day = latest.date.format("%Y-%m-%d");
+    match (&candidate.facts.event, &latest.event) {
+        (Some(event), Some(_)) => {
+            let earlier = arc_story(latest);
+            (!event.grew_since(&earlier, growth)).then(|| {
+                format!(
+                    "on the arc of a story of {day}: engagement {:.2} times what it was then, no new platform",
+                    (event.attention - earlier.attention).exp()
+                )
+            })
+        }
+        _ => {
+            let size = candidate.record_ids.len() as f64;
+            (latest.size == 0 || size < GROWTH_FACTOR * latest.size as f64)
+                .then(|| format!("on the arc of a story of {day}, and not twice its records"))
+        }
     }
-    let reason = if same_topic {
-        format!("same topic as a story of {}", story.date.format("%Y-%m-%d"))
-    } else {
-        format!(
-            "{:.0}% of the story's evidence is in this candidate",
-            overlap * 100.0
-        )
-    };
-    Some(Suppressed {
-        topic: candidate.facts.topic.clone(),
-        story: story.path.display().to_string(),
-        reason,
-    })
+}
+
+fn arc_story(story: &RecentStory) -> ArcStory {
+    ArcStory {
+        title: story.title.clone(),
+        path: format!("stories/{}", story.path.display()).replace('\\', "/"),
+        date: story.date,
+        attention: story.event.as_ref().map_or(0.0, |e| e.attention),
+        platforms: story
+            .event
+            .as_ref()
+            .map(|e| e.platforms.clone())
+            .unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]

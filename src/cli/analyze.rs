@@ -18,10 +18,10 @@ pub struct AnalyzeArgs {
     /// the store, the records of the 90 days up to it are read.
     #[arg(long)]
     pub as_of: Option<DateTime<Utc>>,
-    /// Hours of records clustered into candidate stories.
+    /// Hours of records whose events are candidate stories.
     #[arg(long, default_value_t = 168)]
     pub window_hours: i64,
-    /// Cosine similarity a record needs to join a candidate cluster.
+    /// Cosine similarity (static embeddings) two records sharing an entity need to join one event.
     #[arg(long, default_value_t = default_similarity())]
     pub similarity: f64,
     /// Where to write; default `<root>/data/analysis`.

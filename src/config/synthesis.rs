@@ -35,7 +35,9 @@ pub struct SynthesisConfig {
     pub retry_deadline_ms: u64,
     /// A topic with a story in the last this-many hours is not written again…
     pub dedup_window_hours: u32,
-    /// …unless its candidate records grew by at least this factor; then a follow-up is written.
+    /// …unless it grew by at least this factor; then a follow-up is written. For an event (every
+    /// candidate since events), growth is its engagement, `e^(A − A₀)` with `A` the event's
+    /// attention, or reaching a new platform counts as well; for older packs, its records.
     pub dedup_growth: f64,
     /// Fewest distinct posts a story rests on: a story needs at least this many records in its
     /// evidence and in the window its signal fired on. One or two posts are an anecdote.
@@ -60,7 +62,7 @@ impl Default for SynthesisConfig {
             retry_max_wait_ms: 30_000,
             retry_deadline_ms: 180_000,
             dedup_window_hours: 48,
-            dedup_growth: 2.0,
+            dedup_growth: crate::model::event::ARC_GROWTH,
             min_posts: 4,
             min_ratio: 2.0,
         }

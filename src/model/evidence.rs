@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::event::{EventFacts, Topic};
 pub use crate::model::story::{Window, WindowVolume};
 use crate::model::{Engagement, Intensity, Kind, RecordId, SignalKind, Source};
 
@@ -26,9 +27,9 @@ use crate::model::{Engagement, Intensity, Kind, RecordId, SignalKind, Source};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvidencePack {
-    /// Stable key of the candidate across runs (e.g. `military/anthropic-pentagon`); dedup
-    /// compares it with earlier stories.
-    pub topic: String,
+    /// Stable key of the candidate across runs (an event's or its arc's, e.g.
+    /// `event-hackernews-41234567`); dedup compares it with earlier stories.
+    pub topic: Topic,
     /// The analysis time the figures are "as of".
     pub as_of: DateTime<Utc>,
     pub beat: BeatRef,
@@ -49,6 +50,11 @@ pub struct EvidencePack {
     /// The records chosen by `analyze::pack::select_records`: up to 40 posts, best first, then
     /// up to 40 comments of their threads.
     pub records: Vec<EvidenceRecord>,
+    /// The event the candidate is: key, lead record, attention and its baseline, records and
+    /// comments, platforms, communities, first and last seen, and the arc's earlier stories.
+    /// Absent in packs from before events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventFacts>,
     /// The conversation's strands: 2–4 groups of the records by meaning, largest first, each
     /// with its key phrases and verbatim quotes (`analyze::strands`). Empty for packs made
     /// without the embedding model, or with too few records to group.
@@ -247,7 +253,7 @@ impl EvidencePack {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CandidateFacts {
-    pub topic: String,
+    pub topic: Topic,
     pub as_of: DateTime<Utc>,
     pub beat: BeatRef,
     pub category: String,
@@ -261,4 +267,6 @@ pub struct CandidateFacts {
     pub top_entities: Vec<TermCount>,
     #[serde(default)]
     pub top_phrases: Vec<TermCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventFacts>,
 }

@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod beat;
+pub mod event;
 pub mod evidence;
 pub mod gazetteer;
 pub mod record;
@@ -9,5 +10,6 @@ pub mod runlog;
 pub mod story;
 
 pub use beat::{Beat, BeatSlug, Category, Taxonomy};
+pub use event::Topic;
 pub use record::{Engagement, Kind, Record, RecordId, Source};
 pub use story::{Intensity, SignalKind, Story, WriterKind, BASELINE_DAYS};

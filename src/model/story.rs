@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Kind, RecordId, Source};
+use super::event::EventFacts;
+use super::{Kind, RecordId, Source, Topic};
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
@@ -109,7 +110,7 @@ pub struct StoryTaxonomies {
 #[serde(deny_unknown_fields)]
 pub struct StoryExtra {
     /// The candidate's stable topic key; dedup compares it across runs.
-    pub topic: String,
+    pub topic: Topic,
     /// The beat's display name.
     pub beat_name: String,
     /// True for the run's lead story.
@@ -122,6 +123,10 @@ pub struct StoryExtra {
     /// The earlier story on the same topic this one follows up, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follows_up: Option<EarlierStory>,
+    /// The event the story is about, as it stood when written (its `arc` lists the earlier
+    /// stories: "the story so far"); the next runs compare their event with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventFacts>,
 }
 
 /// The signal that made the topic a story.
@@ -251,6 +256,44 @@ pub struct EarlierStory {
     pub date: DateTime<Utc>,
     /// Candidate records the earlier story counted, across platforms.
     pub records: u64,
+}
+
+/// The month folders of `stories_dir` (`YYYY/MM`, as stories are filed by date) that may hold
+/// stories dated from `from` to `to`, oldest first: readers of recent stories walk these
+/// instead of every story ever written. Only folders that exist are listed.
+pub fn month_folders(
+    stories_dir: &std::path::Path,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<std::path::PathBuf> {
+    use chrono::Datelike;
+    let numbered = |dir: &std::path::Path| -> Vec<(u32, std::path::PathBuf)> {
+        let mut found: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path())))
+            .collect();
+        found.sort();
+        found
+    };
+    let (first, last) = (
+        (from.year() as u32, from.month()),
+        (to.year() as u32, to.month()),
+    );
+    let mut folders = Vec::new();
+    for (year, year_dir) in numbered(stories_dir) {
+        if year < first.0 || year > last.0 {
+            continue;
+        }
+        for (month, month_dir) in numbered(&year_dir) {
+            if (year, month) >= first && (year, month) <= last {
+                folders.push(month_dir);
+            }
+        }
+    }
+    folders
 }
 
 /// Days of usual volume a window is compared with: the mean day of the 28 days before the last

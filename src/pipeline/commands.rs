@@ -28,9 +28,9 @@ use crate::synthesize::PackResult;
 pub use crate::site::BuildOptions;
 pub use crate::store::import::ImportFormat;
 
-/// The similarity a record needs to join a candidate cluster, unless `--similarity` says.
+/// The cosine a record needs to join an event by meaning, unless `--similarity` says.
 pub fn default_similarity() -> f64 {
-    CandidateConfig::default().similarity
+    f64::from(CandidateConfig::default().events.similarity)
 }
 
 /// `zeitgeist analyze`.
@@ -40,7 +40,7 @@ pub struct AnalyzeOptions {
     pub input: Option<PathBuf>,
     /// Default: the newest record's time.
     pub as_of: Option<DateTime<Utc>>,
-    /// Hours of records clustered into candidate stories.
+    /// Hours of records whose events are candidate stories.
     pub window_hours: i64,
     pub similarity: f64,
     /// Default `<root>/data/analysis`.
@@ -71,10 +71,15 @@ pub fn analyze(paths: &Paths, args: AnalyzeOptions) -> anyhow::Result<()> {
     let read_time = started.elapsed();
     let annotations = analyze::annotate_all(&classifier, &records);
     let annotate_time = started.elapsed();
+    let defaults = CandidateConfig::default();
     let config = CandidateConfig {
-        window: Duration::hours(args.window_hours),
-        similarity: args.similarity,
-        ..CandidateConfig::default()
+        events: analyze::events::EventConfig {
+            window: Duration::hours(args.window_hours),
+            similarity: args.similarity as f32,
+            ..defaults.events
+        },
+        arc_growth: Config::load(&paths.root)?.synthesis.dedup_growth,
+        ..defaults
     };
     let out = args
         .out

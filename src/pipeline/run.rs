@@ -184,7 +184,10 @@ impl Stages<'_> {
                 PackResult::Covered { .. } => log.covered += 1,
                 PackResult::Skipped { topic, reason } => {
                     eprintln!("synthesize: skipped {topic}: {reason}");
-                    log.skipped.push(SkippedStory { topic, reason });
+                    log.skipped.push(SkippedStory {
+                        topic: topic.to_string(),
+                        reason,
+                    });
                 }
             }
         }

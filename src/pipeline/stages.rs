@@ -37,7 +37,9 @@ pub fn analyze_records(
     config: &CandidateConfig,
     out: &Path,
 ) -> anyhow::Result<(Analysis, OutputSummary)> {
-    let recent = stories::load(&paths.content().join("stories"))?;
+    let since =
+        as_of - config.events.window - chrono::Duration::days(crate::model::BASELINE_DAYS as i64);
+    let recent = stories::load(&paths.content().join("stories"), since)?;
     let analysis = analyze::analyze(classifier, records, annotations, &recent, as_of, config);
     let written = analyze::write_outputs(out, classifier, records, annotations, &analysis)
         .with_context(|| format!("{}: cannot write analysis", out.display()))?;
@@ -126,7 +128,9 @@ pub fn write_stories(
     Ok(runtime.block_on(synthesize::run(&packs, writer.as_ref(), &options))?)
 }
 
-/// The packs worth a story, in rank order: those whose candidate has a signal of its own (a
+/// The packs worth a story, in rank order. An event's pack was judged by the analysis (its
+/// attention over its beat's usual, or a standout lead: `analyze::candidates`), so its records,
+/// however few, are not an anecdote. A pack without an event needs a signal of its own (a
 /// cluster of posts nothing unusual is happening to is not news) that clears the bar of
 /// [`SynthesisConfig::falls_short`] (enough distinct posts, a real rise) — and only the best
 /// pack of each signal, since candidates sharing one signal would get the same headline. A
@@ -135,12 +139,16 @@ fn newsworthy(packs: &[EvidencePack], config: &SynthesisConfig) -> Vec<EvidenceP
     let mut seen = std::collections::BTreeSet::new();
     packs
         .iter()
-        .filter(|p| !p.signal.subject.trim().is_empty() && p.signal.strength > 0.0)
-        .filter(|p| config.falls_short(p).is_none())
-        .filter(|p| seen.insert((p.signal.kind, p.signal.subject.to_lowercase())))
+        .filter(|p| {
+            p.event.is_some()
+                || (!p.signal.subject.trim().is_empty()
+                    && p.signal.strength > 0.0
+                    && config.falls_short(p).is_none()
+                    && seen.insert((p.signal.kind, p.signal.subject.to_lowercase())))
+        })
         .map(|p| {
             let mut pack = p.clone();
-            if pack.signal.subject == pack.beat.slug {
+            if pack.signal.subject == pack.beat.slug || pack.signal.subject.is_empty() {
                 pack.signal.subject = pack.beat.name.clone();
             }
             pack

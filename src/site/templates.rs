@@ -194,8 +194,14 @@ impl Templates {
 
 /// `json_ld`: a value as JSON safe inside `<script>` (no `<`, `>` or `&` that could end it);
 /// `code_spans`: plain text escaped for HTML, with `` `code` `` spans as `<code>` (for the
-/// OpenAPI document's descriptions); `shorten(length=N)`: text cut at a word, with `…`.
+/// OpenAPI document's descriptions); `shorten(length=N)`: text cut at a word, with `…`; `exp`:
+/// `e` to the power of a number (an event's lift is a natural log: `lift | exp` is "times the
+/// usual").
 fn register_filters(tera: &mut Tera) {
+    tera.register_filter("exp", |value: &Value, _: &HashMap<String, Value>| {
+        let x = value.as_f64().ok_or("exp: needs a number")?;
+        Ok(serde_json::json!(x.exp()))
+    });
     tera.register_filter("shorten", |value: &Value, args: &HashMap<String, Value>| {
         let length = args
             .get("length")
@@ -351,8 +357,10 @@ impl Lookup {
         Ok(self.content.pages[index].value.clone())
     }
 
-    /// `get_section(path="posts/_index.md", pages=true, required=false)`: the section, with its
-    /// pages' summaries when `pages` is true; `null` when it is missing and not required.
+    /// `get_section(path="posts/_index.md", pages=true, limit=10, required=false)`: the
+    /// section, with its pages' summaries when `pages` is true (the first `limit` of them, in
+    /// the section's order, when given: a story page listing a few others must not copy
+    /// thousands); `null` when it is missing and not required.
     fn get_section(&self, args: &Args) -> tera::Result<Value> {
         let path = string_arg(args, "get_section", "path")?;
         let Some(index) = self.content.section_by_rel.get(path) else {
@@ -364,9 +372,14 @@ impl Lookup {
         let section = &self.content.sections[*index];
         let mut value = section.value.clone();
         if args.get("pages").and_then(Value::as_bool).unwrap_or(false) {
+            let limit = args
+                .get("limit")
+                .and_then(Value::as_u64)
+                .map_or(usize::MAX, |n| n as usize);
             let pages: Vec<&Value> = section
                 .pages
                 .iter()
+                .take(limit)
                 .map(|&p| &self.content.pages[p].summary)
                 .collect();
             value["pages"] = json!(pages);

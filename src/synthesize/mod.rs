@@ -34,7 +34,7 @@ use crate::model::story::{
     EarlierStory, FrozenEvidence, GroundingOutcome, QuotedRecord, StoryExtra, StorySignal,
     StoryTaxonomies, TokenUsage, WriterInfo,
 };
-use crate::model::{Story, WriterKind};
+use crate::model::{Story, Topic, WriterKind};
 use llm::{ApiKey, HttpWriterSettings, Message, RetryPolicy, Role};
 
 impl SynthesisConfig {
@@ -139,12 +139,9 @@ pub enum SynthesizeError {
     #[error("{path}: front matter: {message}")]
     FrontMatter { path: PathBuf, message: String },
     #[error("evidence pack `{topic}`: {problem}")]
-    InvalidPack { topic: String, problem: String },
+    InvalidPack { topic: Topic, problem: String },
     #[error("topic `{topic}`: the offline writer's story failed the grounding gate (a bug): {}", failures.join("; "))]
-    OfflineUngrounded {
-        topic: String,
-        failures: Vec<String>,
-    },
+    OfflineUngrounded { topic: Topic, failures: Vec<String> },
 }
 
 /// A draft that passed the gate, and how it came to be.
@@ -296,13 +293,10 @@ pub enum PackResult {
     /// Written to this path under `content/`.
     Written { path: PathBuf, story: Box<Story> },
     /// Not written: a story on the topic exists and the evidence did not grow enough.
-    Covered {
-        topic: String,
-        earlier: EarlierStory,
-    },
+    Covered { topic: Topic, earlier: EarlierStory },
     /// Not written: the pack is unusable or the offline writer's story failed its own gate.
     /// The run goes on with the next pack; the reason goes in the run log.
-    Skipped { topic: String, reason: String },
+    Skipped { topic: Topic, reason: String },
 }
 
 /// Writes stories for `packs` (ranked, best first) until `max_stories` are written. The first
@@ -319,17 +313,15 @@ pub async fn run(
     let mut results = Vec::new();
     let mut written = 0;
     let window = chrono::Duration::hours(i64::from(options.config.dedup_window_hours));
+    let mut shelf = story_file::Shelf::load(options.content_dir)?;
     for pack in packs {
         if written == options.config.max_stories {
             break;
         }
         let date = options.as_of.unwrap_or(pack.as_of);
-        let earlier = story_file::find_earlier(options.content_dir, &pack.topic, date, window)?;
+        let earlier = shelf.find_earlier(&pack.topic, date, window);
         let follows_up = match earlier {
-            Some(earlier)
-                if (pack.total_records() as f64)
-                    < options.config.dedup_growth * earlier.records as f64 =>
-            {
+            Some(earlier) if !grown(pack, &earlier, options.config.dedup_growth) => {
                 results.push(PackResult::Covered {
                     topic: pack.topic.clone(),
                     earlier,
@@ -349,13 +341,11 @@ pub async fn run(
                 continue;
             }
         };
-        avoid_repeated_headline(pack, &mut composed, options.content_dir, date)?;
+        avoid_repeated_headline(pack, &mut composed, &shelf, date);
         // The lead is the first story of its UTC day, not of each run: with a run every few
         // hours, a lead per run would crown nearly every story.
-        let lead =
-            written == 0 && !story_file::day_has_lead(options.content_dir, &pack.topic, date)?;
-        let context =
-            story_file::earlier_on_beat(options.content_dir, &pack.beat.slug, &pack.topic, date)?;
+        let lead = written == 0 && !shelf.day_has_lead(&pack.topic, date);
+        let context = shelf.earlier_on_beat(&pack.beat.slug, &pack.topic, date);
         let mut story = front_matter(pack, &composed, lead, date, follows_up);
         story.slug = unique_slug(options.content_dir, &story)?;
         let path = story_file::story_path(story.date, &story.slug);
@@ -365,6 +355,7 @@ pub async fn run(
         crate::atomic::write_atomic(&full, text.as_bytes())
             .map_err(|source| SynthesizeError::Io { path: full, source })?;
         written += 1;
+        shelf.add(path.to_string_lossy().replace('\\', "/"), story.clone());
         results.push(PackResult::Written {
             path,
             story: Box::new(story),
@@ -381,15 +372,15 @@ const HEADLINE_VARIANTS: u32 = 12;
 fn avoid_repeated_headline(
     pack: &EvidencePack,
     composed: &mut Composed,
-    content_dir: &Path,
+    shelf: &story_file::Shelf,
     date: DateTime<Utc>,
-) -> Result<(), SynthesizeError> {
+) {
     if composed.writer.kind != WriterKind::Offline {
-        return Ok(());
+        return;
     }
-    let taken = story_file::headlines(content_dir, &pack.topic, date)?;
+    let taken = shelf.headlines(&pack.topic, date);
     for variant in 1..=HEADLINE_VARIANTS {
-        if !taken.contains(&composed.draft.headline) {
+        if !taken.contains(composed.draft.headline.as_str()) {
             break;
         }
         let draft = offline::write_variant(pack, variant);
@@ -397,7 +388,17 @@ fn avoid_repeated_headline(
             composed.draft = draft;
         }
     }
-    Ok(())
+}
+
+/// Whether `pack` grew enough since `earlier`, the last story on its topic, to be written
+/// again: an event's engagement grew `growth` times or reached a new platform since the last
+/// story of its arc (`EventFacts::grew_since`); a pack without an event, its records grew
+/// `growth` times.
+fn grown(pack: &EvidencePack, earlier: &EarlierStory, growth: f64) -> bool {
+    match pack.event.as_ref().and_then(|e| Some((e, e.arc.last()?))) {
+        Some((event, last)) => event.grew_since(last, growth),
+        None => pack.total_records() as f64 >= growth * earlier.records as f64,
+    }
 }
 
 fn front_matter(
@@ -447,6 +448,7 @@ fn front_matter(
             writer: composed.writer.clone(),
             grounding: composed.grounding.clone(),
             follows_up,
+            event: pack.event.clone(),
         },
     }
 }

@@ -145,112 +145,117 @@ fn safe_url(url: &str) -> Option<String> {
     })
 }
 
-/// The most recent story on `topic` written in the `window` before `as_of`, if any.
-pub fn find_earlier(
-    content_dir: &Path,
-    topic: &str,
-    as_of: DateTime<Utc>,
-    window: Duration,
-) -> Result<Option<EarlierStory>, SynthesizeError> {
-    let mut best: Option<EarlierStory> = None;
-    for (path, story) in stories(content_dir)? {
-        let in_window = story.date <= as_of && story.date > as_of - window;
-        if story.extra.topic != topic || !in_window {
-            continue;
-        }
-        if best.as_ref().is_none_or(|b| story.date > b.date) {
-            best = Some(EarlierStory {
-                title: story.title.clone(),
-                path,
-                date: story.date,
-                records: story.extra.evidence.counts.values().sum(),
-            });
-        }
-    }
-    Ok(best)
-}
-
 /// Most earlier stories of the beat a story links to.
 pub const CONTEXT_STORIES: usize = 3;
 
-/// Every story file under `content/stories/` with its path under `content/`, in file-name order.
-fn stories(content_dir: &Path) -> Result<Vec<(String, Story)>, SynthesizeError> {
-    let root = content_dir.join(STORIES_DIR);
-    let mut found = Vec::new();
-    for entry in WalkDir::new(&root).sort_by_file_name() {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e)
-                if e.io_error()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
-            {
-                return Ok(Vec::new())
+/// The stories already under `content/stories/`, read once per synthesis run (a run asks them
+/// four questions per pack; reading the folder for each would make a long replay quadratic in
+/// its stories) and told of each story the run writes.
+#[derive(Debug, Default)]
+pub struct Shelf {
+    /// Path under `content/` and front matter, in file-name order, then in the order written.
+    stories: Vec<(String, Story)>,
+}
+
+impl Shelf {
+    /// Every story file under `content/stories/`; an empty shelf when the folder is missing.
+    pub fn load(content_dir: &Path) -> Result<Shelf, SynthesizeError> {
+        let root = content_dir.join(STORIES_DIR);
+        let mut stories = Vec::new();
+        for entry in WalkDir::new(&root).sort_by_file_name() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e)
+                    if e.io_error()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
+                {
+                    return Ok(Shelf::default())
+                }
+                Err(e) => {
+                    return Err(SynthesizeError::Io {
+                        path: root.clone(),
+                        source: e.into(),
+                    })
+                }
+            };
+            let path = entry.path();
+            if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
+                continue;
             }
-            Err(e) => {
-                return Err(SynthesizeError::Io {
-                    path: root.clone(),
-                    source: e.into(),
-                })
+            if let Some(story) = read_front_matter(path)? {
+                let relative = path.strip_prefix(content_dir).unwrap_or(path);
+                stories.push((relative.to_string_lossy().replace('\\', "/"), story));
             }
-        };
-        let path = entry.path();
-        if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
-            continue;
         }
-        if let Some(story) = read_front_matter(path)? {
-            let relative = path.strip_prefix(content_dir).unwrap_or(path);
-            found.push((relative.to_string_lossy().replace('\\', "/"), story));
-        }
+        Ok(Shelf { stories })
     }
-    Ok(found)
-}
 
-/// The [`CONTEXT_STORIES`] latest stories of `beat` before `as_of`, newest first, other than
-/// the one on `topic` a story follows up (it is linked already).
-pub fn earlier_on_beat(
-    content_dir: &Path,
-    beat: &str,
-    topic: &str,
-    as_of: DateTime<Utc>,
-) -> Result<Vec<EarlierStory>, SynthesizeError> {
-    let mut earlier: Vec<EarlierStory> = stories(content_dir)?
-        .into_iter()
-        .filter(|(_, s)| s.date < as_of && s.extra.topic != topic)
-        .filter(|(_, s)| s.taxonomies.beats.iter().any(|b| b == beat))
-        .map(|(path, s)| EarlierStory {
-            title: s.title.clone(),
-            path,
-            date: s.date,
-            records: s.extra.evidence.counts.values().sum(),
+    /// Records a story just written at `path` (under `content/`).
+    pub fn add(&mut self, path: String, story: Story) {
+        self.stories.push((path, story));
+    }
+
+    /// The most recent story on `topic` written in the `window` before `as_of`, if any.
+    pub fn find_earlier(
+        &self,
+        topic: &str,
+        as_of: DateTime<Utc>,
+        window: Duration,
+    ) -> Option<EarlierStory> {
+        self.stories
+            .iter()
+            .filter(|(_, s)| s.extra.topic == topic && s.date <= as_of && s.date > as_of - window)
+            .fold(None, |best: Option<&(String, Story)>, item| match best {
+                Some(b) if item.1.date <= b.1.date => Some(b),
+                _ => Some(item),
+            })
+            .map(|(path, s)| earlier_story(path, s))
+    }
+
+    /// The [`CONTEXT_STORIES`] latest stories of `beat` before `as_of`, newest first, other
+    /// than the one on `topic` a story follows up (it is linked already).
+    pub fn earlier_on_beat(
+        &self,
+        beat: &str,
+        topic: &str,
+        as_of: DateTime<Utc>,
+    ) -> Vec<EarlierStory> {
+        let mut earlier: Vec<EarlierStory> = self
+            .stories
+            .iter()
+            .filter(|(_, s)| s.date < as_of && s.extra.topic != topic)
+            .filter(|(_, s)| s.taxonomies.beats.iter().any(|b| b == beat))
+            .map(|(path, s)| earlier_story(path, s))
+            .collect();
+        earlier.sort_by(|a, b| b.date.cmp(&a.date).then(a.path.cmp(&b.path)));
+        earlier.truncate(CONTEXT_STORIES);
+        earlier
+    }
+
+    /// The headlines of every story but a rewrite of this one (same topic and date).
+    pub fn headlines(&self, topic: &str, date: DateTime<Utc>) -> std::collections::BTreeSet<&str> {
+        self.stories
+            .iter()
+            .filter(|(_, s)| !(s.extra.topic == topic && s.date == date))
+            .map(|(_, s)| s.title.as_str())
+            .collect()
+    }
+
+    /// Whether a story other than one on `topic` is already the lead of `date`'s UTC day.
+    pub fn day_has_lead(&self, topic: &str, date: DateTime<Utc>) -> bool {
+        self.stories.iter().any(|(_, s)| {
+            s.extra.lead && s.extra.topic != topic && s.date.date_naive() == date.date_naive()
         })
-        .collect();
-    earlier.sort_by(|a, b| b.date.cmp(&a.date).then(a.path.cmp(&b.path)));
-    earlier.truncate(CONTEXT_STORIES);
-    Ok(earlier)
+    }
 }
 
-/// The headlines of every story but a rewrite of this one (same topic and date).
-pub fn headlines(
-    content_dir: &Path,
-    topic: &str,
-    date: DateTime<Utc>,
-) -> Result<std::collections::BTreeSet<String>, SynthesizeError> {
-    Ok(stories(content_dir)?
-        .into_iter()
-        .filter(|(_, s)| !(s.extra.topic == topic && s.date == date))
-        .map(|(_, s)| s.title)
-        .collect())
-}
-
-/// Whether a story other than one on `topic` is already the lead of `date`'s UTC day.
-pub fn day_has_lead(
-    content_dir: &Path,
-    topic: &str,
-    date: DateTime<Utc>,
-) -> Result<bool, SynthesizeError> {
-    Ok(stories(content_dir)?.iter().any(|(_, s)| {
-        s.extra.lead && s.extra.topic != topic && s.date.date_naive() == date.date_naive()
-    }))
+fn earlier_story(path: &str, story: &Story) -> EarlierStory {
+    EarlierStory {
+        title: story.title.clone(),
+        path: path.to_string(),
+        date: story.date,
+        records: story.extra.evidence.counts.values().sum(),
+    }
 }
 
 /// A story file's front matter; `None` for Markdown files that are not synthesised stories

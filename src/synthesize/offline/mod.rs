@@ -106,9 +106,8 @@ impl<'a> Writer<'a> {
             set.slot
         );
         let key = match self.variant {
-            0 => self.pack.topic.clone(),
-            n if set.slot == "headline" => format!("{}#{n}", self.pack.topic),
-            _ => self.pack.topic.clone(),
+            n if n > 0 && set.slot == "headline" => format!("{}#{n}", self.pack.topic),
+            _ => self.pack.topic.to_string(),
         };
         fill(set.choose(&key, met), values)
     }

@@ -1,0 +1,796 @@
+//! Events: the records of one happening, joined, with the attention they drew.
+//!
+//! Records of the [`EventConfig::window`] (7 days) and of the [`EventConfig::baseline`]
+//! (28 days) before it are joined with a union–find, three ways:
+//!
+//! 1. **Thread**: a reply or comment joins its parent and its thread's root (`parent_id`,
+//!    `thread_id`); replies of one thread join each other even when the root is older.
+//! 2. **Link**: records pointing at the same canonical URL ([`canonical_url`]: the submitted
+//!    link of a Hacker News story, a Reddit link post's target, a news article, a paper).
+//! 3. **Meaning**: a top-level record about AI joins the earlier one it is most similar to
+//!    (cosine of the static embeddings ≥ [`EventConfig::similarity`]) among those sharing a
+//!    gazetteer entity with it, created at most [`EventConfig::meaning_hours`] before it. Each
+//!    entity's records are scanned in time order and a record is compared with at most
+//!    [`EventConfig::neighbours`] earlier records per entity, so the work is linear in the
+//!    window (≤ 32 cosines per entity of a record), never quadratic.
+//!
+//! Replies join whatever their thread is; an event must hold at least one record about AI.
+//!
+//! # Attention
+//!
+//! A record's attention is `a = ln(1 + points or likes) + ln(1 + comments or replies)`, and
+//! `ã = a − m_p`, where `m_p` is the median `a` of its platform's top-level records of the
+//! 28 days to `as_of` ([`PlatformNorm`]): `e^ã` is the record's engagement in units of "a usual
+//! item of its platform", which makes a Reddit score and a Hacker News point comparable. An
+//! event's attention adds engagement, not records, then rewards spread:
+//!
+//! `A = ln(Σ_r e^ã(r)) + ln(1 + 0.5 (P − 1)) + ln(1 + 0.1 (min(C, 11) − 1))`
+//!
+//! over every member `r` (the replies actually in the store included, each with its own
+//! engagement), with `P` platforms and `C` communities. Ten usual posts weigh `ln 10 = 2.3`;
+//! one post with a hundred times the usual engagement weighs `4.6`. A second platform adds
+//! `ln 1.5 = 0.41`.
+//!
+//! The **baseline** of an event is the median `A` of the events of its beat first seen in the
+//! 28 days before the window ([`BeatNorm`]; all events' median when the beat had none), and
+//! its **lift** is `A − baseline`. A lead whose `a` reaches its platform's 99th percentile of
+//! the last 28 days is a **standout**: an event on its own, however few records joined it.
+//!
+//! Everything is deterministic: records are visited in (time, id) order, union–find roots are
+//! the smallest index, ties break on record ids.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use rustc_hash::FxHashMap;
+
+use super::aggregate::{age, round3};
+use super::classify::{Annotation, BeatIndex, Classifier};
+use crate::model::event::{BeatNorm, EventFacts, Joins, PlatformNorm, Topic};
+use crate::model::{Engagement, Kind, Record, RecordId, Source};
+
+/// How events are found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventConfig {
+    /// Events with a record in `(as_of − window, as_of]` are current.
+    pub window: Duration,
+    /// The period before the window that sets the beats' usual event attention.
+    pub baseline: Duration,
+    /// Cosine two records need to join by meaning.
+    pub similarity: f32,
+    /// Largest time between two records joined by meaning.
+    pub meaning_hours: i64,
+    /// Earlier records of one entity a record is compared with.
+    pub neighbours: usize,
+}
+
+impl Default for EventConfig {
+    fn default() -> Self {
+        EventConfig {
+            window: Duration::days(7),
+            baseline: Duration::days(crate::model::BASELINE_DAYS as i64),
+            similarity: 0.3,
+            meaning_hours: 72,
+            neighbours: 32,
+        }
+    }
+}
+
+/// Share of its platform's items an item must beat to be a standout.
+pub const STANDOUT_QUANTILE: f64 = 0.99;
+/// Weight of each platform beyond the first in an event's attention.
+pub const PLATFORM_SPREAD: f64 = 0.5;
+/// Weight of each community beyond the first, up to [`MAX_COMMUNITIES_COUNTED`].
+pub const COMMUNITY_SPREAD: f64 = 0.1;
+/// Communities beyond this add no attention.
+pub const MAX_COMMUNITIES_COUNTED: usize = 11;
+/// Communities listed per event.
+const MAX_COMMUNITIES_LISTED: usize = 20;
+
+/// One event: its facts and its members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub facts: EventFacts,
+    /// Indices into the records: the lead first, then by attention (highest first, ties by id).
+    pub members: Vec<usize>,
+    /// The beat most of its attention is on (primary beats of its records about AI, weighted
+    /// by `e^ã`).
+    pub beat: Option<BeatIndex>,
+    /// `ã` of each member, in `members` order.
+    pub member_attention: Vec<f64>,
+}
+
+/// The events of a window and the yardsticks they were measured with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Events {
+    /// Current events (a record in the window), sorted by key.
+    pub events: Vec<Event>,
+    pub platforms: BTreeMap<Source, PlatformNorm>,
+    pub beats: BTreeMap<String, BeatNorm>,
+    pub joins: Joins,
+}
+
+/// A record's attention `ln(1 + points or likes) + ln(1 + comments or replies)`.
+pub fn record_attention(engagement: &Engagement) -> f64 {
+    let part = |n: Option<i64>| (n.unwrap_or(0).max(0) as f64).ln_1p();
+    part(engagement.score) + part(engagement.replies)
+}
+
+/// A reply or comment (joined by thread, never a lead while its event has a post).
+pub fn is_reply(record: &Record) -> bool {
+    record.kind == Kind::Comment
+        || record.parent_id.is_some()
+        || record
+            .thread_id
+            .as_ref()
+            .is_some_and(|thread| thread != &record.id)
+}
+
+/// Finds the events as of `as_of` (see the module docs).
+pub fn find(
+    classifier: &Classifier,
+    records: &[Record],
+    annotations: &[Annotation],
+    as_of: DateTime<Utc>,
+    config: &EventConfig,
+) -> Events {
+    let scan = config.window + config.baseline;
+    let mut scope: Vec<usize> = (0..records.len())
+        .filter(|&i| age(records[i].created_at, as_of).is_some_and(|a| a < scan))
+        .filter(|&i| annotations[i].relevant || is_reply(&records[i]))
+        .collect();
+    scope.sort_by(|&a, &b| {
+        (records[a].created_at, &records[a].id).cmp(&(records[b].created_at, &records[b].id))
+    });
+    let platforms = platform_norms(records, as_of, config.baseline);
+    let relative: Vec<f64> = scope
+        .iter()
+        .map(|&i| {
+            let record = &records[i];
+            let median = platforms.get(&record.source).map_or(0.0, |p| p.median);
+            record_attention(&record.engagement) - median
+        })
+        .collect();
+    let mut sets = UnionFind::new(scope.len());
+    join_threads(records, &scope, &mut sets);
+    join_links(records, &scope, &mut sets);
+    join_meaning(records, annotations, &scope, config, &mut sets);
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for position in 0..scope.len() {
+        groups
+            .entry(sets.root(position))
+            .or_default()
+            .push(position);
+    }
+    let mut joins_of: FxHashMap<usize, Joins> = FxHashMap::default();
+    for (p, how) in std::mem::take(&mut sets.joins) {
+        how.count(joins_of.entry(sets.root(p)).or_default());
+    }
+    let joins = joins_of.values().fold(Joins::default(), |mut all, j| {
+        all.thread += j.thread;
+        all.link += j.link;
+        all.meaning += j.meaning;
+        all
+    });
+    let context = Build {
+        records,
+        annotations,
+        scope: &scope,
+        relative: &relative,
+        platforms: &platforms,
+    };
+    let built: Vec<(Event, bool)> = groups
+        .into_values()
+        .filter(|positions| positions.iter().any(|&p| annotations[scope[p]].relevant))
+        .map(|positions| {
+            let mut event = context.event(&positions);
+            event.facts.joins = joins_of.get(&positions[0]).copied().unwrap_or_default();
+            let current = age(event.facts.last_seen, as_of).is_some_and(|a| a < config.window);
+            (event, current)
+        })
+        .collect();
+    let beats = beat_norms(classifier, &built, as_of, config);
+    let overall = median(
+        built
+            .iter()
+            .filter(|(e, _)| in_baseline(e, as_of, config))
+            .map(|(e, _)| e.facts.attention)
+            .collect(),
+    );
+    let mut events: Vec<Event> = built
+        .into_iter()
+        .filter(|(_, current)| *current)
+        .map(|(mut event, _)| {
+            // Never below a usual item of the platform: where a beat's events are usually
+            // below that, ordinary posts would otherwise all look remarkable.
+            let baseline = event
+                .beat
+                .and_then(|b| beats.get(classifier.taxonomy.beats[b as usize].slug.as_str()))
+                .map_or(overall, |b| b.median)
+                .max(0.0);
+            event.facts.baseline = round3(baseline);
+            event.facts.lift = round3(event.facts.attention - baseline);
+            event
+        })
+        .collect();
+    events.sort_by(|a, b| a.facts.key.cmp(&b.facts.key));
+    Events {
+        events,
+        platforms,
+        beats,
+        joins,
+    }
+}
+
+/// First seen in the baseline period (before the window, within the scan).
+fn in_baseline(event: &Event, as_of: DateTime<Utc>, config: &EventConfig) -> bool {
+    age(event.facts.first_seen, as_of).is_some_and(|a| a >= config.window)
+}
+
+/// Each platform's median and 99th percentile of record attention over its top-level records
+/// of `span` to `as_of`.
+fn platform_norms(
+    records: &[Record],
+    as_of: DateTime<Utc>,
+    span: Duration,
+) -> BTreeMap<Source, PlatformNorm> {
+    let mut values: BTreeMap<Source, Vec<f64>> = BTreeMap::new();
+    for record in records {
+        if !is_reply(record) && age(record.created_at, as_of).is_some_and(|a| a < span) {
+            values
+                .entry(record.source)
+                .or_default()
+                .push(record_attention(&record.engagement));
+        }
+    }
+    values
+        .into_iter()
+        .map(|(source, mut v)| {
+            v.sort_by(f64::total_cmp);
+            let norm = PlatformNorm {
+                items: v.len() as u64,
+                median: round3(quantile(&v, 0.5)),
+                p99: round3(quantile(&v, STANDOUT_QUANTILE)),
+            };
+            (source, norm)
+        })
+        .collect()
+}
+
+/// The `q` quantile of sorted values (nearest rank); 0 when empty.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    quantile(&values, 0.5)
+}
+
+/// The median attention of each beat's events first seen in the baseline period.
+fn beat_norms(
+    classifier: &Classifier,
+    built: &[(Event, bool)],
+    as_of: DateTime<Utc>,
+    config: &EventConfig,
+) -> BTreeMap<String, BeatNorm> {
+    let mut values: BTreeMap<BeatIndex, Vec<f64>> = BTreeMap::new();
+    for (event, _) in built {
+        if let (Some(beat), true) = (event.beat, in_baseline(event, as_of, config)) {
+            values.entry(beat).or_default().push(event.facts.attention);
+        }
+    }
+    values
+        .into_iter()
+        .map(|(beat, v)| {
+            let slug = classifier.taxonomy.beats[beat as usize].slug.to_string();
+            let norm = BeatNorm {
+                events: v.len() as u64,
+                median: round3(median(v)),
+            };
+            (slug, norm)
+        })
+        .collect()
+}
+
+/// Joins replies to their parent and thread root, and replies of one thread to each other.
+fn join_threads(records: &[Record], scope: &[usize], sets: &mut UnionFind) {
+    let position: FxHashMap<&RecordId, usize> = scope
+        .iter()
+        .enumerate()
+        .map(|(p, &i)| (&records[i].id, p))
+        .collect();
+    let mut first_of_thread: FxHashMap<&RecordId, usize> = FxHashMap::default();
+    for (p, &i) in scope.iter().enumerate() {
+        let record = &records[i];
+        let targets = [record.parent_id.as_ref(), record.thread_id.as_ref()];
+        for target in targets.into_iter().flatten() {
+            if let Some(&q) = position.get(target) {
+                sets.union(p, q, How::Thread);
+            }
+        }
+        if let Some(thread) = &record.thread_id {
+            let first = *first_of_thread.entry(thread).or_insert(p);
+            sets.union(p, first, How::Thread);
+        }
+    }
+}
+
+/// Joins records linking the same canonical URL.
+fn join_links(records: &[Record], scope: &[usize], sets: &mut UnionFind) {
+    let mut first: FxHashMap<String, usize> = FxHashMap::default();
+    for (p, &i) in scope.iter().enumerate() {
+        if let Some(url) = linked_url(&records[i]) {
+            let q = *first.entry(url).or_insert(p);
+            sets.union(p, q, How::Link);
+        }
+    }
+}
+
+/// What a record points at, canonicalised: the submitted link of a Hacker News story or a
+/// Reddit link post (`extra.link`, else `extra.url`), or the address of an article, paper or
+/// video itself. Posts on Bluesky, Mastodon or Reddit's own pages point at nothing.
+pub fn linked_url(record: &Record) -> Option<String> {
+    let from_extra = ["link", "url"]
+        .iter()
+        .find_map(|k| record.extra.get(*k).and_then(|v| v.as_str()));
+    let raw = match (from_extra, record.kind) {
+        (Some(link), _) => link,
+        (None, Kind::Article | Kind::Paper | Kind::Video) => record.url.as_str(),
+        _ => return None,
+    };
+    canonical_url(raw)
+}
+
+/// Query parameters that track a reader rather than name a page.
+const TRACKING: &[&str] = &[
+    "ref",
+    "ref_src",
+    "ref_url",
+    "referrer",
+    "source",
+    "src",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "igshid",
+    "si",
+    "share",
+    "smid",
+    "smtyp",
+    "cmpid",
+    "partner",
+    "guccounter",
+    "_ga",
+    "_gl",
+    "__twitter_impression",
+    "s",
+    "feature",
+    "sc",
+    "taid",
+    "ncid",
+    "sr_share",
+    "via",
+];
+
+/// Hosts whose pages are the platforms' own discussions or media, not a link to something
+/// that happened elsewhere (each thread there is joined by its id, not its URL).
+const OWN_HOSTS: &[&str] = &[
+    "news.ycombinator.com",
+    "reddit.com",
+    "old.reddit.com",
+    "redd.it",
+    "i.redd.it",
+    "v.redd.it",
+    "preview.redd.it",
+    "i.imgur.com",
+    "imgur.com",
+    "bsky.app",
+];
+
+/// The canonical form of a link, so that the same page submitted twice compares equal:
+/// `https`, lowercase host without `www.`/`m.`/`mobile.`, no fragment, no tracking
+/// parameters (`utm_*`, `ref`, `fbclid`, … see [`TRACKING`]), the others sorted, no trailing
+/// slash; `youtu.be/ID` → `youtube.com/watch?v=ID`, arXiv `pdf`/versioned links → the
+/// abstract. `None` for what is not a link to a page about something: not http(s), a
+/// platform's own pages ([`OWN_HOSTS`]), or a site's home page.
+pub fn canonical_url(raw: &str) -> Option<String> {
+    let parsed = url::Url::parse(raw.trim()).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    let mut host = parsed.host_str()?.to_ascii_lowercase();
+    for prefix in ["www.", "m.", "mobile.", "amp."] {
+        if let Some(rest) = host.strip_prefix(prefix) {
+            host = rest.to_string();
+        }
+    }
+    if OWN_HOSTS.contains(&host.as_str()) || host.ends_with(".reddit.com") {
+        return None;
+    }
+    let mut path = parsed.path().trim_end_matches('/').to_string();
+    let mut query: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !k.starts_with("utm_") && !TRACKING.contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if host == "youtu.be" && path.len() > 1 {
+        query = vec![("v".into(), path[1..].to_string())];
+        host = "youtube.com".into();
+        path = "/watch".into();
+    }
+    if host == "arxiv.org" {
+        path = arxiv_abstract(&path);
+    }
+    if path.is_empty() && query.is_empty() {
+        return None;
+    }
+    query.sort();
+    let mut out = format!("https://{host}{path}");
+    for (n, (k, v)) in query.iter().enumerate() {
+        out.push(if n == 0 { '?' } else { '&' });
+        out.push_str(k);
+        if !v.is_empty() {
+            out.push('=');
+            out.push_str(v);
+        }
+    }
+    Some(out)
+}
+
+/// `/pdf/2401.01234v2.pdf`, `/abs/2401.01234v3` → `/abs/2401.01234`.
+fn arxiv_abstract(path: &str) -> String {
+    let Some(rest) = path
+        .strip_prefix("/abs/")
+        .or_else(|| path.strip_prefix("/pdf/"))
+    else {
+        return path.to_string();
+    };
+    let id = rest.trim_end_matches(".pdf");
+    let id = match id.rfind('v') {
+        Some(v) if v > 0 && id[v + 1..].chars().all(|c| c.is_ascii_digit()) && v + 1 < id.len() => {
+            &id[..v]
+        }
+        _ => id,
+    };
+    format!("/abs/{id}")
+}
+
+/// Joins each top-level record about AI to the most similar earlier one sharing an entity or a
+/// recurring name with it (see the module docs).
+fn join_meaning(
+    records: &[Record],
+    annotations: &[Annotation],
+    scope: &[usize],
+    config: &EventConfig,
+    sets: &mut UnionFind,
+) {
+    let norms: Vec<f32> = scope
+        .iter()
+        .map(|&i| {
+            let v = &annotations[i].vector;
+            (v.iter().map(|&x| i32::from(x) * i32::from(x)).sum::<i32>() as f32).sqrt()
+        })
+        .collect();
+    // Scope is in time order, so each block's list is too. Which block is scanned first does
+    // not matter: each record keeps its best match over all its blocks, ties by position.
+    let mut by_entity: FxHashMap<u16, Vec<usize>> = FxHashMap::default();
+    let mut by_name: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+    for (p, &i) in scope.iter().enumerate() {
+        let annotation = &annotations[i];
+        if annotation.relevant && !is_reply(&records[i]) && norms[p] > 0.0 {
+            for &entity in &annotation.entities {
+                by_entity.entry(entity).or_default().push(p);
+            }
+            for name in &annotation.names {
+                by_name.entry(name.to_lowercase()).or_default().push(p);
+            }
+        }
+    }
+    let reach = Duration::hours(config.meaning_hours);
+    let mut best: Vec<Option<(f32, usize)>> = vec![None; scope.len()];
+    for list in by_entity.values().chain(by_name.values()) {
+        for (n, &p) in list.iter().enumerate() {
+            let at = records[scope[p]].created_at;
+            let vector = &annotations[scope[p]].vector;
+            for &q in list[n.saturating_sub(config.neighbours)..n].iter().rev() {
+                if at - records[scope[q]].created_at > reach {
+                    break;
+                }
+                let dot: i32 = vector
+                    .iter()
+                    .zip(&annotations[scope[q]].vector)
+                    .map(|(&x, &y)| i32::from(x) * i32::from(y))
+                    .sum();
+                let cosine = dot as f32 / (norms[p] * norms[q]);
+                let better = match best[p] {
+                    None => true,
+                    Some((c, b)) => cosine > c || (cosine == c && q < b),
+                };
+                if cosine >= config.similarity && better {
+                    best[p] = Some((cosine, q));
+                }
+            }
+        }
+    }
+    for (p, found) in best.into_iter().enumerate() {
+        if let Some((_, q)) = found {
+            sets.union(p, q, How::Meaning);
+        }
+    }
+}
+
+/// What building an event from its positions needs.
+struct Build<'a> {
+    records: &'a [Record],
+    annotations: &'a [Annotation],
+    scope: &'a [usize],
+    /// `ã` per scope position.
+    relative: &'a [f64],
+    platforms: &'a BTreeMap<Source, PlatformNorm>,
+}
+
+impl Build<'_> {
+    /// The event of these scope positions (in time order); baseline and lift are filled later.
+    fn event(&self, positions: &[usize]) -> Event {
+        let records = self.records;
+        let record = |p: usize| &records[self.scope[p]];
+        let top_level: Vec<usize> = positions
+            .iter()
+            .copied()
+            .filter(|&p| !is_reply(record(p)))
+            .collect();
+        let mut ranked: Vec<usize> = positions.to_vec();
+        ranked.sort_by(|&a, &b| {
+            let (ta, tb) = (is_reply(record(a)), is_reply(record(b)));
+            ta.cmp(&tb)
+                .then(self.relative[b].total_cmp(&self.relative[a]))
+                .then_with(|| record(a).id.cmp(&record(b).id))
+        });
+        let lead = record(ranked[0]);
+        let anchor = match top_level.first() {
+            Some(&p) => record(p).id.clone(),
+            None => {
+                let first = record(positions[0]);
+                first.thread_id.clone().unwrap_or_else(|| first.id.clone())
+            }
+        };
+        let mut platforms: Vec<Source> = positions.iter().map(|&p| record(p).source).collect();
+        platforms.sort();
+        platforms.dedup();
+        let mut communities: Vec<String> = positions
+            .iter()
+            .filter_map(|&p| record(p).community.clone())
+            .collect();
+        communities.sort();
+        communities.dedup();
+        let engagement: f64 = positions.iter().map(|&p| self.relative[p].exp()).sum();
+        let spread = (1.0 + PLATFORM_SPREAD * (platforms.len() as f64 - 1.0)).ln()
+            + (1.0
+                + COMMUNITY_SPREAD
+                    * (communities.len().clamp(1, MAX_COMMUNITIES_COUNTED) as f64 - 1.0))
+                .ln();
+        let standout = self.platforms.get(&lead.source).is_some_and(|norm| {
+            norm.items > 0 && record_attention(&lead.engagement) >= norm.p99 && norm.p99 > 0.0
+        });
+        communities.truncate(MAX_COMMUNITIES_LISTED);
+        let facts = EventFacts {
+            key: Topic::of_anchor(&anchor),
+            lead: lead.id.clone(),
+            headline: headline_of(lead),
+            attention: round3(engagement.ln() + spread),
+            baseline: 0.0,
+            lift: 0.0,
+            standout,
+            records: positions.len() as u64,
+            comments: (positions.len() - top_level.len()) as u64,
+            platforms,
+            communities,
+            first_seen: record(positions[0]).created_at,
+            last_seen: record(positions[positions.len() - 1]).created_at,
+            joins: Joins::default(),
+            arc: Vec::new(),
+        };
+        Event {
+            facts,
+            beat: self.beat_of(positions),
+            member_attention: ranked.iter().map(|&p| self.relative[p]).collect(),
+            members: ranked.into_iter().map(|p| self.scope[p]).collect(),
+        }
+    }
+
+    /// The primary beat carrying most of the event's attention, ties by beat order. When none
+    /// of its records has a primary beat (all are about AI in general), the beat the learned
+    /// model rated most probable after `general`, weighted the same way: a story needs a beat
+    /// to live on.
+    fn beat_of(&self, positions: &[usize]) -> Option<BeatIndex> {
+        let mut votes: BTreeMap<BeatIndex, f64> = BTreeMap::new();
+        for &p in positions {
+            let annotation = &self.annotations[self.scope[p]];
+            if let (true, Some(beat)) = (annotation.relevant, annotation.primary_beat()) {
+                *votes.entry(beat).or_default() += self.relative[p].exp();
+            }
+        }
+        if votes.is_empty() {
+            for &p in positions {
+                let annotation = &self.annotations[self.scope[p]];
+                let choice = annotation
+                    .choices
+                    .iter()
+                    .find_map(|c| Some((c.beat?, c.probability)));
+                if let (true, Some((beat, probability))) = (annotation.relevant, choice) {
+                    *votes.entry(beat).or_default() +=
+                        self.relative[p].exp() * f64::from(probability);
+                }
+            }
+        }
+        votes
+            .into_iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map(|(beat, _)| beat)
+    }
+}
+
+/// A record's title, or its text's opening words, at most 140 characters.
+pub fn headline_of(record: &Record) -> String {
+    let text = if record.title.trim().is_empty() {
+        &record.text
+    } else {
+        &record.title
+    };
+    crate::text::shorten(text.trim(), 140)
+}
+
+/// Which rule joined two records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum How {
+    Thread,
+    Link,
+    Meaning,
+}
+
+impl How {
+    fn count(self, joins: &mut Joins) {
+        match self {
+            How::Thread => joins.thread += 1,
+            How::Link => joins.link += 1,
+            How::Meaning => joins.meaning += 1,
+        }
+    }
+}
+
+/// Union–find over `0..n`; the root of a set is its smallest member, so the result does not
+/// depend on the order of unions. Remembers each join that merged two sets, and how.
+struct UnionFind {
+    parent: Vec<u32>,
+    joins: Vec<(usize, How)>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> Self {
+        UnionFind {
+            parent: (0..n as u32).collect(),
+            joins: Vec::new(),
+        }
+    }
+
+    fn root(&mut self, mut x: usize) -> usize {
+        while self.parent[x] as usize != x {
+            let up = self.parent[self.parent[x] as usize];
+            self.parent[x] = up;
+            x = up as usize;
+        }
+        x
+    }
+
+    /// Joins the sets of `a` and `b`; true when they were apart.
+    fn union(&mut self, a: usize, b: usize, how: How) -> bool {
+        let (ra, rb) = (self.root(a), self.root(b));
+        if ra == rb {
+            return false;
+        }
+        let (low, high) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.parent[high] = low as u32;
+        self.joins.push((a, how));
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_urls_drop_what_does_not_name_the_page() {
+        let same = [
+            "https://www.example.com/a/b/?utm_source=hn&utm_medium=x#section",
+            "http://example.com/a/b",
+            "https://m.example.com/a/b?ref=producthunt",
+            "HTTPS://WWW.EXAMPLE.COM/a/b/",
+        ];
+        for url in same {
+            assert_eq!(
+                canonical_url(url).as_deref(),
+                Some("https://example.com/a/b"),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            canonical_url("https://example.com/watch?z=1&a=2&fbclid=x").as_deref(),
+            Some("https://example.com/watch?a=2&z=1")
+        );
+        assert_eq!(
+            canonical_url("https://youtu.be/dQw4w9WgXcQ?si=abc").as_deref(),
+            Some("https://youtube.com/watch?v=dQw4w9WgXcQ")
+        );
+        assert_eq!(
+            canonical_url("https://www.youtube.com/watch?v=dQw4w9WgXcQ&feature=share").as_deref(),
+            Some("https://youtube.com/watch?v=dQw4w9WgXcQ")
+        );
+        assert_eq!(
+            canonical_url("https://arxiv.org/pdf/2401.01234v2.pdf").as_deref(),
+            Some("https://arxiv.org/abs/2401.01234")
+        );
+        assert_eq!(
+            canonical_url("https://arxiv.org/abs/2401.01234v3").as_deref(),
+            Some("https://arxiv.org/abs/2401.01234")
+        );
+        // Case in a path names a different page.
+        assert_ne!(
+            canonical_url("https://example.com/A"),
+            canonical_url("https://example.com/a")
+        );
+        for none in [
+            "https://news.ycombinator.com/item?id=1",
+            "https://www.reddit.com/r/LocalLLaMA/comments/abc/x/",
+            "https://i.redd.it/abc.png",
+            "https://openai.com/",
+            "mailto:someone@example.com",
+            "not a url",
+        ] {
+            assert_eq!(canonical_url(none), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn attention_is_logarithmic_in_points_and_comments() {
+        let engagement = Engagement {
+            score: Some(99),
+            replies: Some(9),
+            ..Default::default()
+        };
+        assert!((record_attention(&engagement) - (100f64.ln() + 10f64.ln())).abs() < 1e-12);
+        assert_eq!(record_attention(&Engagement::default()), 0.0);
+        let negative = Engagement {
+            score: Some(-5),
+            ..Default::default()
+        };
+        assert_eq!(record_attention(&negative), 0.0);
+    }
+
+    #[test]
+    fn union_find_roots_are_the_smallest_member_whatever_the_order() {
+        let mut a = UnionFind::new(5);
+        a.union(4, 3, How::Link);
+        a.union(3, 1, How::Link);
+        let mut b = UnionFind::new(5);
+        b.union(1, 3, How::Thread);
+        b.union(4, 1, How::Meaning);
+        for x in 0..5 {
+            assert_eq!(a.root(x), b.root(x));
+        }
+        assert_eq!(a.root(4), 1);
+        assert!(!a.union(1, 4, How::Link));
+        assert_eq!(a.joins.len(), 2);
+    }
+}
