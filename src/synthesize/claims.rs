@@ -415,7 +415,7 @@ fn check_attribution(
             .iter()
             .filter(|(at, _)| *at <= quote.start)
             .map(|(at, _)| *at)
-            .last()
+            .next_back()
             .unwrap_or(0);
         let from = previous_end.max(sentence_start);
         let Some(&(note_at, label)) = notes.iter().find(|(at, _)| *at >= quote.end) else {
@@ -447,9 +447,10 @@ fn names_platform(text: &str, source: Source) -> Option<usize> {
         .filter(|&at| {
             let before = text[..at].chars().next_back();
             let after = text[at + name.len()..].chars().next();
-            !before.is_some_and(char::is_alphanumeric)
-                && !after.is_some_and(char::is_alphanumeric)
-                && !(source == Source::News && text[..at].ends_with("Hacker "))
+            let inside_a_word = before.is_some_and(char::is_alphanumeric)
+                || after.is_some_and(char::is_alphanumeric);
+            let in_hacker_news = source == Source::News && text[..at].ends_with("Hacker ");
+            !(inside_a_word || in_hacker_news)
         })
         .last()
 }

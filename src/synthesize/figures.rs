@@ -264,19 +264,6 @@ impl<'a> Figures<'a> {
 }
 
 /// `part` of `whole` in whole per cent (0 when `whole` is 0).
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tones_read_as_words() {
-        assert_eq!(Tone::of(0.45).word(), "warm");
-        assert_eq!(Tone::of(0.1).word(), "mixed");
-        assert_eq!(Tone::of(-0.2).word(), "cool");
-    }
-}
-
-/// `part` of `whole` in whole per cent (0 when `whole` is 0).
 pub fn percent(part: u64, whole: u64) -> u64 {
     if whole == 0 {
         0
@@ -294,4 +281,16 @@ fn most_engaged<'a>(
             .cmp(&b.engagement.total())
             .then(b.id.cmp(&a.id))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tones_read_as_words() {
+        assert_eq!(Tone::of(0.45).word(), "warm");
+        assert_eq!(Tone::of(0.1).word(), "mixed");
+        assert_eq!(Tone::of(-0.2).word(), "cool");
+    }
 }

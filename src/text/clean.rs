@@ -136,6 +136,10 @@ static RULE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The markup of one line removed (links keep their words, emphasis its text).
 fn strip_inline(line: &str) -> String {
+    // Most lines hold no markup at all: skip the regexes for them.
+    if !line.contains(['[', ']', '*', '_', '~', '`', '^', '<', '\\']) {
+        return line.to_string();
+    }
     let mut text = protect_escapes(line);
     for (pattern, with) in [
         (&*IMAGE, "$1"),

@@ -171,7 +171,7 @@ impl<'a> Writer<'a> {
     fn headline_title(&self) -> Option<String> {
         let title = self.figures.lead.title.trim();
         let words = title.split_whitespace().count();
-        (words >= 2 && words <= HEADLINE_TITLE_WORDS && !title.contains(['?', '“', '”', '"', '…']))
+        ((2..=HEADLINE_TITLE_WORDS).contains(&words) && !title.contains(['?', '“', '”', '"', '…']))
             .then(|| title.trim_end_matches(['.', ':', ';', ',']).to_string())
     }
 

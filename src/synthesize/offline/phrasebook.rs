@@ -119,6 +119,8 @@ pub(super) const HEADLINE_EVEN: Phrasings = Phrasings {
         ),
         with(Needs::Terms, "{Subject}: {where} picks over {terms}"),
         with(Needs::Title, "After “{title}”, {where} argues it out"),
+        any("{Where} is of two minds about {subject}"),
+        any("Mixed feelings about {subject} on {where}"),
         any("Opinion on {subject} divides {where}"),
     ],
 };
@@ -282,9 +284,12 @@ mod tests {
         for i in 0..50 {
             let topic = format!("topic-{i}");
             let chosen = HEADLINE_EVEN.choose(&topic, |needs| needs == Needs::Nothing);
-            assert_eq!(
-                chosen, HEADLINE_EVEN.phrasings[7].text,
-                "only the last needs nothing"
+            assert!(
+                HEADLINE_EVEN
+                    .phrasings
+                    .iter()
+                    .any(|p| p.text == chosen && p.needs == Needs::Nothing),
+                "{chosen}: a phrasing that needs nothing"
             );
             let titled = HEADLINE_EVEN.choose(&topic, |needs| needs != Needs::Terms);
             assert!(!titled.contains("{term"), "{titled}");
