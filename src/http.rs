@@ -11,7 +11,12 @@
 //! `Retry-After` (capped) instead of failing, backs off without jitter (it is one client, and a
 //! reply costs tokens), stops retrying at an overall deadline, and reads bodies up to a fixed
 //! [`WRITER_MAX_BODY_BYTES`] rather than `[sources.http] max_body_bytes`
-//! ([`HttpClient::for_writer`]).
+//! ([`HttpClient::for_writer`]). `zeitgeist model fetch` downloads one large file with it
+//! ([`HttpClient::for_download`]): its own body cap, progress lines while the body arrives.
+//!
+//! Every client trusts the system's CA bundle (`$SSL_CERT_FILE`, else Debian's
+//! `/etc/ssl/certs/ca-certificates.crt`) besides the built-in web roots: networks that inspect
+//! TLS install their CA there.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -65,6 +70,8 @@ pub enum Expect {
     /// Any UTF-8 text, which the caller reads itself (a model's reply: a malformed one is the
     /// model's failure, not a fault worth paying for again).
     Text,
+    /// Any bytes (a file download, checked by its own digest).
+    Bytes,
 }
 
 /// Why a request failed, after its retries.
@@ -264,6 +271,8 @@ pub struct HttpClient {
     rng: Mutex<fastrand::Rng>,
     secrets: RwLock<Vec<String>>,
     notify: Option<Notifier>,
+    /// Report the arrival of a body in tenths to `notify` (downloads only).
+    body_progress: bool,
 }
 
 /// Receives one line per retry, so a long wait is never silent (the CLI prints them).
@@ -272,9 +281,13 @@ pub type Notifier = Box<dyn Fn(&str) + Send + Sync>;
 impl HttpClient {
     /// Builds the client from `[sources.http]`.
     pub fn new(settings: &HttpSettings) -> Result<HttpClient, ClientBuildError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
-            .timeout(Duration::from_millis(settings.timeout_ms))
+            .timeout(Duration::from_millis(settings.timeout_ms));
+        for cert in system_roots() {
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
             .build()
             .map_err(|e| ClientBuildError(e.to_string()))?;
         let rng = settings
@@ -291,7 +304,32 @@ impl HttpClient {
             jitter: true,
             deadline: None,
             body_limit: "[sources.http] max_body_bytes",
+            body_progress: false,
         })
+    }
+
+    /// The client for one large download (`zeitgeist model fetch`): three retries backing off
+    /// from 1 s to 30 s, `timeout` for the whole transfer, bodies up to `max_body_bytes`, and the
+    /// body's arrival reported in tenths to the notifier.
+    pub fn for_download(
+        timeout: Duration,
+        max_body_bytes: u64,
+    ) -> Result<HttpClient, ClientBuildError> {
+        let settings = HttpSettings {
+            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            max_retries: 3,
+            backoff_base_ms: 1_000,
+            backoff_max_ms: 30_000,
+            max_wait_ms: 60_000,
+            per_host_concurrency: 1,
+            per_host_interval_ms: 0,
+            max_body_bytes,
+            ..HttpSettings::default()
+        };
+        let mut client = HttpClient::new(&settings)?;
+        client.body_limit = "the download's expected size";
+        client.body_progress = true;
+        Ok(client)
     }
 
     /// The client for a model writer: one request at a time with no pause between them, the
@@ -536,7 +574,12 @@ impl HttpClient {
         if response.content_length().is_some_and(|length| length > cap) {
             return Err(too_large());
         }
+        // Only a large body is worth progress lines (a JSON answer arrives at once).
+        let expected = response
+            .content_length()
+            .filter(|total| self.body_progress && *total > 1024 * 1024);
         let mut body = Vec::new();
+        let mut tenths = 0;
         while let Some(chunk) = response
             .chunk()
             .await
@@ -546,6 +589,17 @@ impl HttpClient {
                 return Err(too_large());
             }
             body.extend_from_slice(&chunk);
+            if let (Some(total), Some(notify)) = (expected, &self.notify) {
+                let now = body.len() as u64 * 10 / total;
+                if now > tenths {
+                    tenths = now;
+                    notify(&format!(
+                        "  {}% ({} bytes)",
+                        (now * 10).min(100),
+                        crate::text::thousands(body.len() as i64)
+                    ));
+                }
+            }
         }
         Ok(body)
     }
@@ -666,23 +720,37 @@ pub fn rate_limit_pause(headers: &HeaderMap) -> Option<Duration> {
     (remaining < 1.0 && reset.is_finite() && reset >= 0.0).then(|| Duration::from_secs_f64(reset))
 }
 
+/// The system's CA bundle (`$SSL_CERT_FILE`, else Debian's path); none when it is unreadable.
+fn system_roots() -> Vec<reqwest::Certificate> {
+    let path = std::env::var_os("SSL_CERT_FILE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/etc/ssl/certs/ca-certificates.crt".into());
+    std::fs::read(&path)
+        .ok()
+        .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).ok())
+        .unwrap_or_default()
+}
+
 /// Checks a 2xx body against what was expected; returns the parsed JSON for [`Expect::Json`].
 fn check_body(
     expect: Expect,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Option<serde_json::Value>, FaultKind> {
+    if expect == Expect::Bytes {
+        return Ok(None);
+    }
     let text = std::str::from_utf8(body).map_err(|e| FaultKind::InvalidUtf8(e.valid_up_to()))?;
     let wanted = match expect {
         Expect::Json => "JSON",
         Expect::Feed => "a feed",
-        Expect::Text => return Ok(None),
+        Expect::Text | Expect::Bytes => return Ok(None),
     };
     if looks_like_html(headers, text) {
         return Err(FaultKind::HtmlPage(wanted));
     }
     match expect {
-        Expect::Feed | Expect::Text => Ok(None),
+        Expect::Feed | Expect::Text | Expect::Bytes => Ok(None),
         Expect::Json => serde_json::from_str(text).map(Some).map_err(|e| {
             if e.is_eof() {
                 FaultKind::TruncatedJson(e.to_string())

@@ -7,6 +7,13 @@
 //! sees and marks the cut with `…` (summaries, excerpts, the `shorten` template filter and the
 //! API's `wire.json`, whose clients are promised at most N characters); [`cut_at_word`] counts
 //! bytes a machine stores (an evidence pack, an error message) and marks nothing.
+//!
+//! Record text reaches readers through [`clean`] (entities decoded, Markdown removed; see
+//! [`clean`](mod@clean)) and, where it must be short, [`snippet`].
+
+mod clean;
+
+pub use clean::{clean, clean_lines, clean_title, decode_entities, own_text, sentences, CleanLine};
 
 /// The small words a headline's slug does not end on ("…-jump-in").
 const SLUG_TAIL_WORDS: [&str; 10] = [
@@ -31,6 +38,15 @@ pub fn shorten(text: &str, max: usize) -> String {
         .rfind(char::is_whitespace)
         .map_or(cut.as_str(), |i| &cut[..i]);
     format!("{}…", at_word.trim_end())
+}
+
+/// Record text as a card, feed item or search result shows it: cleaned ([`clean`]), on one line,
+/// at most `max` characters cut at a word boundary with `…`.
+pub fn snippet(text: &str, max: usize) -> String {
+    shorten(
+        &clean(text).split_whitespace().collect::<Vec<_>>().join(" "),
+        max,
+    )
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends at a word boundary.
@@ -209,7 +225,7 @@ fn quoted_words(text: &str) -> Option<String> {
 
 /// Double quotation marks inside a quote become single ones, as house style nests quotes; the
 /// grounding gate treats all quote marks alike, so the quote stays verbatim.
-fn nest_quotes(text: &str) -> String {
+pub fn nest_quotes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut previous = ' ';
     for c in text.chars() {

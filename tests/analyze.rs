@@ -358,7 +358,7 @@ fn a_constructed_burst_fires_velocity_and_a_candidate() {
         .windows(2)
         .all(|w| w[0].engagement >= w[1].engagement));
     // The synthesis stage's pack for it: same facts, only the candidate's records, none broken.
-    let packs = analyze::evidence_packs(&records, &analysis.candidates, analyze::MAX_PACKS);
+    let packs = analyze::evidence_packs(&records, &analysis.candidates, analyze::MAX_PACKS, None);
     let pack = &packs[0];
     assert_eq!(pack.topic, top.facts.topic);
     assert_eq!(pack.total_records(), top.record_ids.len() as u64);

@@ -15,10 +15,11 @@ const SHARED: [&str; 6] = ["model", "config", "text", "http", "atomic", "gzip"];
 /// Who may import whom, beyond [`SHARED`] (and itself).
 const ALLOWED: &[(&str, &[&str])] = &[
     // The shared helpers themselves: `model` depends on nothing but writing files atomically and
-    // text; `config` on the model's names; the HTTP client reads its settings from `config`.
+    // text; `config` on the model's names; the HTTP client reads its settings from `config` and
+    // writes its progress lines' numbers with `text`.
     ("model", &["atomic", "text"]),
     ("config", &["model"]),
-    ("http", &["config"]),
+    ("http", &["config", "text"]),
     ("text", &[]),
     ("atomic", &[]),
     ("gzip", &[]),

@@ -8,7 +8,6 @@ use std::path::Path;
 mod common;
 use common::ANALYSIS_FILES;
 
-use zeitgeist::analyze::classify::embedding_sha256;
 use zeitgeist::analyze::embed::StaticModel;
 use zeitgeist::analyze::eval::{self, read_labelled, Labelled};
 use zeitgeist::analyze::learned::CLASSIFIER_FILE;
@@ -128,7 +127,7 @@ fn explanations_show_choices_terms_and_nearest_examples() {
 #[test]
 fn training_twice_gives_the_same_model() {
     let embedder = StaticModel::load_bundled(root()).unwrap();
-    let sha = embedding_sha256(root()).unwrap();
+    let sha = embedder.file_sha256().unwrap().to_string();
     let train_items: Vec<Labelled> = labelled("labelled/train.jsonl")
         .into_iter()
         .take(300)

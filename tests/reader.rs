@@ -211,8 +211,12 @@ fn reader_pages_exist_with_their_parts() {
     }
 
     let story = read("stories/2026/06/chip-talk/index.html");
+    // "Lead story" marks the home page's lead only, not the story everywhere it is listed.
+    assert!(
+        !story.contains("Lead story"),
+        "the story page labels itself the lead"
+    );
     for part in [
-        "Lead story",
         "Synthesized on",
         "UTC",
         "min read",

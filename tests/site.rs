@@ -1005,7 +1005,17 @@ fn demo_pages_have_headings_in_order_sharing_metadata_and_the_repository() {
         .unwrap();
     let ld: serde_json::Value = serde_json::from_str(ld).unwrap();
     assert_eq!(ld["@type"], "NewsArticle");
-    assert!(html.contains(&format!("<h1>{}</h1>", ld["headline"].as_str().unwrap())));
+    // The page escapes the headline as Tera does ("r/LocalLLaMA" → "r&#x2F;LocalLLaMA").
+    let escaped = ld["headline"]
+        .as_str()
+        .unwrap()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2F;");
+    assert!(html.contains(&format!("<h1>{escaped}</h1>")), "{escaped}");
     let twin = fs::read_to_string(public.join(story.with_file_name("index.txt"))).unwrap();
     assert!(
         twin.contains("[1]") && twin.contains("\n[1] "),

@@ -307,9 +307,10 @@ fn describe(context: &Context<'_>, event: &Event) -> Candidate {
     let top_entities = top_counts(entities, 10);
     let top_phrases = top_counts(phrases, 10);
     let fired = strongest_signal(&detected.signals, &beat.slug, &top_entities, &top_phrases);
-    let novel = detected.signals.iter().any(|s| {
-        s.kind == SignalKind::Novelty && top_entities.iter().any(|t| t.text == s.subject)
-    });
+    let novel = detected
+        .signals
+        .iter()
+        .any(|s| s.kind == SignalKind::Novelty && top_entities.iter().any(|t| t.text == s.subject));
     let facts_event = event.facts.clone();
     let score = round3(facts_event.attention + if novel { NOVELTY_BONUS } else { 0.0 });
     let (signal, volume) = match fired {
@@ -360,7 +361,11 @@ fn describe(context: &Context<'_>, event: &Event) -> Candidate {
         event: Some(facts_event),
     };
     Candidate {
-        label: facts.event.as_ref().map(|e| e.headline.clone()).unwrap_or_default(),
+        label: facts
+            .event
+            .as_ref()
+            .map(|e| e.headline.clone())
+            .unwrap_or_default(),
         facts,
         score,
         record_ids,
@@ -491,7 +496,11 @@ fn attention_reason(event: &Event, records: &[Record]) -> String {
     let drew = if drew.is_empty() {
         String::new()
     } else {
-        format!(" drew {} on {}", drew.join(" and "), lead.source.display_name())
+        format!(
+            " drew {} on {}",
+            drew.join(" and "),
+            lead.source.display_name()
+        )
     };
     format!(
         "An event of {} records on {} platform(s); its lead{drew}; its attention is {:.1} times the usual event of its beat{}.",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use super::embed::{sha256_hex, EmbedError, StaticModel, STATIC_MODEL};
+use super::embed::{EmbedError, StaticModel};
 use super::learned::{self, KeywordEvidence, LearnedError, LearnedModel};
 use super::sentiment::{self, SentimentLabel};
 use super::terms::TermMatcher;
@@ -162,7 +162,7 @@ impl Classifier {
         let data = root.join("data");
         let keywords = Classifier::new(Taxonomy::load(&data)?, Gazetteer::load(&data)?);
         let embedder = StaticModel::load_bundled(root)?;
-        let sha = embedding_sha256(root)?;
+        let sha = embedder.file_sha256().unwrap_or_default().to_string();
         let slugs = keywords.beat_slugs();
         let model = LearnedModel::load(root, &slugs, &sha, embedder.dim())?;
         Ok(keywords.with_learned(Learned { embedder, model }))
@@ -574,13 +574,6 @@ impl KeywordPass {
             beat_scores: &self.beat_scores,
         }
     }
-}
-
-/// The sha256 of the committed static model file under `root`.
-pub fn embedding_sha256(root: &Path) -> Result<String, EmbedError> {
-    let path = root.join(STATIC_MODEL);
-    let bytes = super::embed::read_file(&path, super::embed::STATIC_FIX)?;
-    Ok(sha256_hex(&bytes))
 }
 
 fn add_beat_term(

@@ -162,7 +162,10 @@ pub fn find(
     join_meaning(records, annotations, &scope, config, &mut sets);
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for position in 0..scope.len() {
-        groups.entry(sets.root(position)).or_default().push(position);
+        groups
+            .entry(sets.root(position))
+            .or_default()
+            .push(position);
     }
     let mut joins_of: FxHashMap<usize, Joins> = FxHashMap::default();
     for (p, how) in std::mem::take(&mut sets.joins) {

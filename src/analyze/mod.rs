@@ -68,6 +68,7 @@ pub mod sentiment;
 pub mod series;
 pub mod signals;
 pub mod stories;
+pub mod strands;
 pub mod terms;
 pub mod text;
 pub mod train;
@@ -310,7 +311,12 @@ pub fn write_outputs(
         ("candidates.json", to_json(&analysis.candidates)),
         (
             "evidence_packs.json",
-            to_json(&evidence_packs(records, &analysis.candidates, MAX_PACKS)),
+            to_json(&evidence_packs(
+                records,
+                &analysis.candidates,
+                MAX_PACKS,
+                classifier.learned().map(|l| &l.embedder),
+            )),
         ),
         ("taxonomy.json", to_json(&taxonomy_file(classifier))),
     ];
@@ -329,11 +335,15 @@ pub const MAX_PACKS: usize = 12;
 
 /// The synthesis stage's input: an [`EvidencePack`] for each of the best `max` candidates that
 /// have a beat, in rank order, each built from the candidate's facts, all its records and the
-/// clustering's centrality per record.
+/// clustering's centrality per record — its records, and the comments of the threads its posts
+/// start (a conversation is the post and what people answered; comments are found by
+/// `thread_id`, or `parent_id` for platforms that only name the parent). With `model` (the
+/// classifier's embedding), each pack's records are grouped into strands.
 pub fn evidence_packs(
     records: &[Record],
     candidates: &Candidates,
     max: usize,
+    model: Option<&embed::StaticModel>,
 ) -> Vec<EvidencePack> {
     let chosen: Vec<&candidates::Candidate> = candidates
         .candidates
@@ -341,14 +351,22 @@ pub fn evidence_packs(
         .filter(|c| c.facts.beat.slug != candidates::UNSORTED)
         .take(max)
         .collect();
-    let wanted: FxHashMap<&RecordId, usize> = chosen
-        .iter()
-        .enumerate()
-        .flat_map(|(n, c)| c.record_ids.iter().map(move |id| (id, n)))
-        .collect();
+    let mut wanted: FxHashMap<&RecordId, Vec<usize>> = FxHashMap::default();
+    for (n, candidate) in chosen.iter().enumerate() {
+        for id in &candidate.record_ids {
+            wanted.entry(id).or_default().push(n);
+        }
+    }
     let mut members: Vec<Vec<Record>> = vec![Vec::new(); chosen.len()];
     for record in records {
-        if let Some(&n) = wanted.get(&record.id) {
+        let thread = record.thread_id.as_ref().or(record.parent_id.as_ref());
+        let mut packs: Vec<usize> = wanted.get(&record.id).cloned().unwrap_or_default();
+        if record.kind == crate::model::Kind::Comment {
+            packs.extend(thread.and_then(|t| wanted.get(t)).into_iter().flatten());
+        }
+        packs.sort_unstable();
+        packs.dedup();
+        for n in packs {
             members[n].push(record.clone());
         }
     }
@@ -357,12 +375,13 @@ pub fn evidence_packs(
         .zip(members)
         .map(|(candidate, mut members)| {
             members.sort_by(|a, b| a.id.cmp(&b.id));
+            members.dedup_by(|a, b| a.id == b.id);
             let centrality: HashMap<RecordId, f64> = candidate
                 .centrality
                 .iter()
                 .map(|(id, c)| (id.clone(), *c))
                 .collect();
-            pack::assemble(candidate.facts.clone(), &members, &centrality)
+            pack::assemble(candidate.facts.clone(), &members, &centrality, model)
         })
         .collect()
 }

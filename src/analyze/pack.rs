@@ -1,59 +1,83 @@
 //! From an analysis candidate to an [`EvidencePack`]: count the candidate's records per
 //! platform and choose the ones a writer sees — engagement against centrality, a voice for every
-//! platform, no near-duplicates. The pack itself is a contract between stages and lives in
+//! platform, no near-duplicates, then the comments of the chosen posts' threads — and group them
+//! into strands ([`super::strands`]). The pack itself is a contract between stages and lives in
 //! `model/evidence.rs`; choosing its records is the analysis stage's work.
+//!
+//! Text enters the pack cleaned (`text::own_text`: entities decoded, Markdown removed, and the
+//! lines a record quotes from someone else left out), so what a writer quotes is what a reader
+//! sees, and nobody is quoted saying what they only cited.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::embed::StaticModel;
+use super::strands;
 use crate::model::evidence::{CandidateFacts, EvidencePack, EvidenceRecord, PlatformStats};
-use crate::model::{Record, RecordId, Source};
+use crate::model::{Kind, Record, RecordId, Source};
 
-/// Most records a pack holds: enough voices, few enough tokens. A pack holds fewer only when its
-/// candidate has fewer distinct records.
+/// Most posts (anything but comments) a pack holds: enough voices, few enough tokens. A pack
+/// holds fewer only when its candidate has fewer distinct records.
 pub const MAX_PACK_RECORDS: usize = 40;
+
+/// Most comments a pack holds besides its posts: enough for 2–4 strands of several voices each.
+pub const MAX_PACK_COMMENTS: usize = 40;
 
 /// How long a record's text may be inside a pack; longer text is cut at a word boundary so one
 /// long article cannot crowd out the other voices (quotes must come from what is kept).
 const MAX_RECORD_CHARS: usize = 1200;
 
-/// The writer's view of a stored record.
+/// Comments with fewer words than this say too little to quote or group ("This.", "lol").
+const MIN_COMMENT_WORDS: usize = 4;
+
+/// The writer's view of a stored record: title and text cleaned (`text::clean_title`,
+/// `text::own_text`), the text cut to [`MAX_RECORD_CHARS`].
 pub fn evidence_record(record: &Record) -> EvidenceRecord {
     EvidenceRecord {
         id: record.id.clone(),
         source: record.source,
+        kind: record.kind,
         created_at: record.created_at,
         url: record.url.clone(),
-        title: record.title.clone(),
-        text: crate::text::cut_at_word(&record.text, MAX_RECORD_CHARS).to_string(),
-        author: record.author.clone(),
+        title: crate::text::clean_title(&record.title),
+        text: crate::text::cut_at_word(&crate::text::own_text(&record.text), MAX_RECORD_CHARS)
+            .to_string(),
+        author: record.author.as_deref().map(crate::text::clean_title),
         community: record.community.clone(),
         engagement: record.engagement.clone(),
+        parent_id: record.parent_id.clone(),
+        thread_id: record.thread_id.clone(),
     }
 }
 
-/// Builds a pack from a candidate's facts and all its records: counts records per platform
-/// and chooses the records the writer sees with [`select_records`]. `centrality` is the
-/// analysis stage's score per record (similarity to the cluster centre, 0…1); records
-/// missing from it get a centrality computed from shared vocabulary.
+/// Builds a pack from a candidate's facts and all its records (comments of its threads
+/// included): counts records per platform and chooses the records the writer sees with
+/// [`select_records`]. `centrality` is the analysis stage's score per record (similarity to the
+/// cluster centre, 0…1); records missing from it get a centrality computed from shared
+/// vocabulary. With `model`, the chosen records are grouped into strands.
 pub fn assemble(
     facts: CandidateFacts,
     records: &[Record],
     centrality: &HashMap<RecordId, f64>,
+    model: Option<&StaticModel>,
 ) -> EvidencePack {
     let mut platforms: BTreeMap<Source, PlatformStats> = BTreeMap::new();
     for record in records {
-        platforms
-            .entry(record.source)
-            .or_insert(PlatformStats {
-                records: 0,
-                sentiment: None,
-            })
-            .records += 1;
+        let stats = platforms.entry(record.source).or_insert(PlatformStats {
+            records: 0,
+            comments: 0,
+            sentiment: None,
+        });
+        stats.records += 1;
+        stats.comments += u64::from(record.kind == Kind::Comment);
     }
     for (source, stats) in platforms.iter_mut() {
         stats.sentiment = facts.sentiment.get(source).copied();
     }
     let chosen = select_records(records, centrality, MAX_PACK_RECORDS);
+    let evidence: Vec<EvidenceRecord> = chosen.iter().map(|r| evidence_record(r)).collect();
+    let strands = model
+        .map(|model| strands::find(&evidence, &facts.signal.subject, model))
+        .unwrap_or_default();
     EvidencePack {
         topic: facts.topic,
         as_of: facts.as_of,
@@ -65,7 +89,8 @@ pub fn assemble(
         platforms,
         top_entities: facts.top_entities,
         top_phrases: facts.top_phrases,
-        records: chosen.into_iter().map(evidence_record).collect(),
+        records: evidence,
+        strands,
         event: facts.event,
     }
 }
@@ -77,7 +102,10 @@ const MAX_PLATFORM_SHARE: f64 = 0.6;
 /// Records each platform is guaranteed (when it has them) so every platform gets a voice.
 const GUARANTEED_PER_PLATFORM: usize = 2;
 
-/// Chooses up to `max` records for a pack, best first.
+/// Chooses up to `max` posts for a pack, best first, then up to [`MAX_PACK_COMMENTS`] comments
+/// (see [`select_comments`]).
+///
+/// Posts are every record that is not a comment.
 ///
 /// Each record scores `0.6 × engagement + 0.4 × centrality`, where engagement is the record's
 /// percentile among records *of its own platform* (a Reddit score and a Bluesky like count are
@@ -92,6 +120,24 @@ pub fn select_records<'a>(
     centrality: &HashMap<RecordId, f64>,
     max: usize,
 ) -> Vec<&'a Record> {
+    let ranked = rank(records, centrality);
+    let posts: Vec<(f64, &Record)> = ranked
+        .iter()
+        .filter(|(_, r)| r.kind != Kind::Comment)
+        .copied()
+        .collect();
+    let mut chosen = select_posts(&posts, max);
+    let comments: Vec<(f64, &Record)> = ranked
+        .iter()
+        .filter(|(_, r)| r.kind == Kind::Comment)
+        .copied()
+        .collect();
+    chosen.extend(select_comments(&chosen, &comments, MAX_PACK_COMMENTS));
+    chosen
+}
+
+/// Every record with its score, best first: `0.6 × engagement + 0.4 × centrality`.
+fn rank<'a>(records: &'a [Record], centrality: &HashMap<RecordId, f64>) -> Vec<(f64, &'a Record)> {
     let fallback = vocabulary_centrality(records);
     let engagement = engagement_percentiles(records);
     let mut ranked: Vec<(f64, &Record)> = records
@@ -106,7 +152,47 @@ pub fn select_records<'a>(
         })
         .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    ranked
+}
 
+/// Up to `max` comments, taken in turn from each thread (threads in the order of their chosen
+/// post, then threads without one), each thread's best first: a thread of 300 comments does
+/// not silence a thread of 20. Deleted, removed and very short comments are skipped.
+pub fn select_comments<'a>(
+    posts: &[&'a Record],
+    ranked: &[(f64, &'a Record)],
+    max: usize,
+) -> Vec<&'a Record> {
+    let mut threads: Vec<(&RecordId, Vec<&'a Record>)> = Vec::new();
+    let thread_of = |r: &'a Record| r.thread_id.as_ref().or(r.parent_id.as_ref());
+    for post in posts {
+        threads.push((&post.id, Vec::new()));
+    }
+    let mut picker = Picker::new(max);
+    for (_, comment) in ranked {
+        let worth = comment.text.split_whitespace().count() >= MIN_COMMENT_WORDS
+            && !matches!(comment.text.trim(), "[deleted]" | "[removed]");
+        let Some(thread) = thread_of(comment).filter(|_| worth) else {
+            continue;
+        };
+        match threads.iter_mut().find(|(id, _)| *id == thread) {
+            Some((_, list)) => list.push(comment),
+            None => threads.push((thread, vec![*comment])),
+        }
+    }
+    let longest = threads.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+    for turn in 0..longest {
+        for (_, list) in &threads {
+            if let Some(comment) = list.get(turn) {
+                picker.try_take(comment);
+            }
+        }
+    }
+    picker.chosen
+}
+
+/// Posts for a pack from `ranked` (posts only, best first); see [`select_records`].
+fn select_posts<'a>(ranked: &[(f64, &'a Record)], max: usize) -> Vec<&'a Record> {
     let mut picker = Picker::new(max);
     for source in Source::ALL {
         for (_, record) in ranked.iter().filter(|(_, r)| r.source == source) {
@@ -116,19 +202,19 @@ pub fn select_records<'a>(
             picker.try_take(record);
         }
     }
-    let sources: BTreeSet<Source> = records.iter().map(|r| r.source).collect();
+    let sources: BTreeSet<Source> = ranked.iter().map(|(_, r)| r.source).collect();
     let cap = if sources.len() > 1 {
         ((max as f64) * MAX_PLATFORM_SHARE).ceil() as usize
     } else {
         max
     };
-    for (_, record) in &ranked {
+    for (_, record) in ranked {
         if picker.count(record.source) < cap {
             picker.try_take(record);
         }
     }
     // When the cap left room and only capped platforms have records left, use them after all.
-    for (_, record) in &ranked {
+    for (_, record) in ranked {
         picker.try_take(record);
     }
     let order: HashMap<&RecordId, usize> = ranked

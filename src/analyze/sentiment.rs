@@ -117,6 +117,15 @@ pub fn compound(tokens: &[Token<'_>], lowered: &[&str], exclamations: usize) -> 
     (sum / (sum * sum + NORMALISATION_ALPHA).sqrt()).clamp(-1.0, 1.0)
 }
 
+/// The compound score of a text on its own (a sentence, a strand's record), tokenised here;
+/// the classifier scores records with [`compound`] on the tokens it already has.
+pub fn score(text: &str) -> f32 {
+    let tokens = super::text::tokenize(text);
+    let lowered: Vec<String> = tokens.iter().map(|t| t.text.to_lowercase()).collect();
+    let refs: Vec<&str> = lowered.iter().map(String::as_str).collect();
+    compound(&tokens, &refs, text.matches('!').count())
+}
+
 fn is_negation(negations: &FxHashSet<&'static str>, word: &str) -> bool {
     negations.contains(word) || word.ends_with("n't") || word.ends_with("n’t")
 }
@@ -124,14 +133,6 @@ fn is_negation(negations: &FxHashSet<&'static str>, word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::text::tokenize;
-
-    fn score(text: &str) -> f32 {
-        let tokens = tokenize(text);
-        let lowered: Vec<String> = tokens.iter().map(|t| t.text.to_lowercase()).collect();
-        let refs: Vec<&str> = lowered.iter().map(String::as_str).collect();
-        compound(&tokens, &refs, text.matches('!').count())
-    }
 
     #[test]
     fn follows_vader_rules() {

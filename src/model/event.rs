@@ -172,7 +172,10 @@ impl EventFacts {
     /// engagement is at least `growth` times what it was (`e^(A − A₀) ≥ growth`), or it reached
     /// a platform it had not.
     pub fn grew_since(&self, earlier: &ArcStory, growth: f64) -> bool {
-        let new_platform = self.platforms.iter().any(|p| !earlier.platforms.contains(p));
+        let new_platform = self
+            .platforms
+            .iter()
+            .any(|p| !earlier.platforms.contains(p));
         new_platform || (self.attention - earlier.attention).exp() >= growth
     }
 }
@@ -244,7 +247,9 @@ mod tests {
 
     #[test]
     fn anchor_keys_are_slugs_of_the_record_id() {
-        let id: RecordId = "bluesky:at://did:plc:abc/app.bsky.feed.post/3MB".parse().unwrap();
+        let id: RecordId = "bluesky:at://did:plc:abc/app.bsky.feed.post/3MB"
+            .parse()
+            .unwrap();
         assert_eq!(
             Topic::of_anchor(&id).as_str(),
             "event-bluesky-at-did-plc-abc-app-bsky-feed-post-3mb"

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::event::{EventFacts, Topic};
 pub use crate::model::story::{Window, WindowVolume};
-use crate::model::{Engagement, Intensity, RecordId, SignalKind, Source};
+use crate::model::{Engagement, Intensity, Kind, RecordId, SignalKind, Source};
 
 /// One story's evidence. Serialised as JSON in tests/data and sent (as data) to HTTP writers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,13 +47,47 @@ pub struct EvidencePack {
     /// Most frequent key phrases in the candidate, most frequent first.
     #[serde(default)]
     pub top_phrases: Vec<TermCount>,
-    /// The 10–40 records chosen by `analyze::pack::select_records`, best first.
+    /// The records chosen by `analyze::pack::select_records`: up to 40 posts, best first, then
+    /// up to 40 comments of their threads.
     pub records: Vec<EvidenceRecord>,
     /// The event the candidate is: key, lead record, attention and its baseline, records and
     /// comments, platforms, communities, first and last seen, and the arc's earlier stories.
     /// Absent in packs from before events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventFacts>,
+    /// The conversation's strands: 2–4 groups of the records by meaning, largest first, each
+    /// with its key phrases and verbatim quotes (`analyze::strands`). Empty for packs made
+    /// without the embedding model, or with too few records to group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strands: Vec<Strand>,
+}
+
+/// One strand of a conversation: records close in meaning, named by the phrases that set them
+/// apart from the other strands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Strand {
+    /// Key phrases, most distinctive first (class-based TF-IDF), spelled as the records spell
+    /// them most often.
+    pub terms: Vec<String>,
+    /// The strand's records (ids of `records`), most central first.
+    pub records: Vec<RecordId>,
+    /// How many of them are comments.
+    #[serde(default)]
+    pub comments: u64,
+    /// Mean sentiment of the strand's records, −1…1.
+    pub warmth: f64,
+    /// 1–2 quotes, most central first.
+    pub quotes: Vec<StrandQuote>,
+}
+
+/// A verbatim sentence or two of one record: a span of that record's `title` or `text` as the
+/// pack holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrandQuote {
+    pub record: RecordId,
+    pub text: String,
 }
 
 /// The beat a candidate belongs to.
@@ -109,8 +143,11 @@ impl Volume {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformStats {
-    /// Candidate records from this platform.
+    /// Candidate records from this platform (comments included).
     pub records: u64,
+    /// How many of them are comments.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub comments: u64,
     /// Mean sentiment in −1…1, when measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<f64>,
@@ -130,6 +167,9 @@ pub struct TermCount {
 pub struct EvidenceRecord {
     pub id: RecordId,
     pub source: Source,
+    /// Post, comment, article, video or paper (packs from before it was recorded: post).
+    #[serde(default, skip_serializing_if = "is_post")]
+    pub kind: Kind,
     pub created_at: DateTime<Utc>,
     pub url: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -143,9 +183,28 @@ pub struct EvidenceRecord {
     pub community: Option<String>,
     #[serde(default)]
     pub engagement: Engagement,
+    /// The record a comment answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<RecordId>,
+    /// The thread (root post) a comment belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<RecordId>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_post(kind: &Kind) -> bool {
+    *kind == Kind::Post
 }
 
 impl EvidenceRecord {
+    /// A comment or reply, not a post of its own.
+    pub fn is_comment(&self) -> bool {
+        self.kind == Kind::Comment
+    }
+
     /// Title and text together, the words a quote may come from.
     pub fn words(&self) -> String {
         match (self.title.is_empty(), self.text.is_empty()) {

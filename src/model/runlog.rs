@@ -13,7 +13,8 @@
 //!  "analysis": {"signals": 41, "candidates": 17, "suppressed": 3},
 //!  "stories": [{"path": "stories/2026/03/….md", "title": "…", "beat": "agents", "lead": true,
 //!               "writer": "offline", "grounding_checks": 23, "repaired": false,
-//!               "fell_back": false}],
+//!               "fell_back": false, "tokens"?: {"input_tokens": 2095, "output_tokens": 503,
+//!               "requests": 1}}],
 //!  "covered": 2,
 //!  "writer": {"kind": "offline"}, "tokens": {"input_tokens": 0, "output_tokens": 0, "requests": 0},
 //!  "stages": [{"stage": "collect", "count": 120}, {"stage": "analyze", "count": 17}, …],
@@ -63,6 +64,9 @@ pub struct RunLog {
     pub stories: Vec<StoryEntry>,
     /// Candidates not written because a recent story covers them.
     pub covered: usize,
+    /// Candidates whose story could not be written, with the reason; the run is then `partial`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedStory>,
     pub writer: WriterSummary,
     /// Tokens spent by model writers in this run.
     pub tokens: TokenUsage,
@@ -157,6 +161,17 @@ pub struct StoryEntry {
     pub grounding_checks: u32,
     pub repaired: bool,
     pub fell_back: bool,
+    /// Prompt and reply tokens the story cost, when a model was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<TokenUsage>,
+}
+
+/// A candidate whose story was not written, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedStory {
+    pub topic: String,
+    pub reason: String,
 }
 
 /// The configured writer.
@@ -209,6 +224,7 @@ impl RunLog {
             analysis: None,
             stories: Vec::new(),
             covered: 0,
+            skipped: Vec::new(),
             writer,
             tokens: TokenUsage::default(),
             stages: Vec::new(),
@@ -225,7 +241,7 @@ impl RunLog {
     }
 
     /// The run's overall status: failed on a stage error or when every source failed; partial
-    /// when some source did not fully succeed.
+    /// when some source did not fully succeed or some story was skipped.
     pub fn judge(&mut self) {
         let failed_sources = self
             .sources
@@ -236,7 +252,9 @@ impl RunLog {
             || (!self.sources.is_empty() && failed_sources == self.sources.len())
         {
             RunStatus::Failed
-        } else if self.sources.values().any(|s| s.status != RunStatus::Ok) {
+        } else if self.sources.values().any(|s| s.status != RunStatus::Ok)
+            || !self.skipped.is_empty()
+        {
             RunStatus::Partial
         } else {
             RunStatus::Ok
@@ -359,6 +377,12 @@ mod tests {
         run.sources.clear();
         run.judge();
         assert_eq!(run.status, RunStatus::Ok);
+        run.skipped.push(SkippedStory {
+            topic: "models-capabilities/gpt-5".into(),
+            reason: "failed the grounding gate".into(),
+        });
+        run.judge();
+        assert_eq!(run.status, RunStatus::Partial);
         run.errors.push("analyze: data/beats.yaml: bad".into());
         run.judge();
         assert_eq!(run.status, RunStatus::Failed);

@@ -10,7 +10,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::event::EventFacts;
-use super::{RecordId, Source, Topic};
+use super::{Kind, RecordId, Source, Topic};
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_post(kind: &Kind) -> bool {
+    *kind == Kind::Post
+}
 
 /// Why a topic became a story candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -141,6 +149,9 @@ pub struct FrozenEvidence {
     pub records: Vec<RecordId>,
     /// Records of the whole candidate, by platform.
     pub counts: BTreeMap<Source, u64>,
+    /// How many of them are comments (stories from before it was recorded: 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub comments: u64,
     /// Records on the subject in the 24 hours to the as-of time.
     pub volume_24h: u64,
     /// The subject's usual records per day.
@@ -160,6 +171,9 @@ pub struct FrozenEvidence {
 pub struct QuotedRecord {
     pub id: RecordId,
     pub source: Source,
+    /// Post, comment, article… (cards of stories from before it was recorded: post).
+    #[serde(default, skip_serializing_if = "is_post")]
+    pub kind: Kind,
     pub url: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub title: String,
@@ -264,7 +278,10 @@ pub fn month_folders(
         found.sort();
         found
     };
-    let (first, last) = ((from.year() as u32, from.month()), (to.year() as u32, to.month()));
+    let (first, last) = (
+        (from.year() as u32, from.month()),
+        (to.year() as u32, to.month()),
+    );
     let mut folders = Vec::new();
     for (year, year_dir) in numbered(stories_dir) {
         if year < first.0 || year > last.0 {

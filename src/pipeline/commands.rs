@@ -461,6 +461,7 @@ fn report(content: &Path, results: &[PackResult], packs: usize, started: Instant
                     earlier.path
                 );
             }
+            PackResult::Skipped { topic, reason } => eprintln!("skipped {topic}: {reason}"),
         }
     }
     eprintln!(

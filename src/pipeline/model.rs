@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::analyze::classify::embedding_sha256;
 use crate::analyze::embed::cache::{self, MiniLmFiles};
 use crate::analyze::embed::distill;
 use crate::analyze::embed::minilm::{MiniLm, DIM};
@@ -200,7 +199,7 @@ pub fn train(paths: &Paths, args: Train) -> anyhow::Result<()> {
     let data = paths.data();
     let keywords = Classifier::new(Taxonomy::load(&data)?, Gazetteer::load(&data)?);
     let embedder = StaticModel::load_bundled(&paths.root)?;
-    let sha = embedding_sha256(&paths.root)?;
+    let sha = embedder.file_sha256().unwrap_or_default().to_string();
     let train = read_labelled(&paths.root.join(&args.train))?;
     let dev = read_labelled(&paths.root.join(&args.dev))?;
     let mut progress = |line: &str| eprintln!("{line}");

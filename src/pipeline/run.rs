@@ -19,8 +19,8 @@ use crate::analyze::{self, Annotation, CandidateConfig, Classifier};
 use crate::collect;
 use crate::config::{Config, Paths, Step};
 use crate::model::runlog::{
-    round2, AnalysisCounts, RunLog, RunMode, RunStatus, SourceResult, StageResult, StoryEntry,
-    WriterSummary,
+    round2, AnalysisCounts, RunLog, RunMode, RunStatus, SkippedStory, SourceResult, StageResult,
+    StoryEntry, WriterSummary,
 };
 use crate::model::{Record, Source};
 use crate::site::{self, BuildOptions};
@@ -178,9 +178,17 @@ impl Stages<'_> {
                         grounding_checks: extra.grounding.checks,
                         repaired: extra.grounding.repaired,
                         fell_back: extra.grounding.fell_back,
+                        tokens: extra.writer.usage,
                     });
                 }
                 PackResult::Covered { .. } => log.covered += 1,
+                PackResult::Skipped { topic, reason } => {
+                    eprintln!("synthesize: skipped {topic}: {reason}");
+                    log.skipped.push(SkippedStory {
+                        topic: topic.to_string(),
+                        reason,
+                    });
+                }
             }
         }
         log.stages.push(StageResult {

@@ -37,7 +37,8 @@ pub fn analyze_records(
     config: &CandidateConfig,
     out: &Path,
 ) -> anyhow::Result<(Analysis, OutputSummary)> {
-    let since = as_of - config.events.window - chrono::Duration::days(crate::model::BASELINE_DAYS as i64);
+    let since =
+        as_of - config.events.window - chrono::Duration::days(crate::model::BASELINE_DAYS as i64);
     let recent = stories::load(&paths.content().join("stories"), since)?;
     let analysis = analyze::analyze(classifier, records, annotations, &recent, as_of, config);
     let written = analyze::write_outputs(out, classifier, records, annotations, &analysis)

@@ -172,7 +172,7 @@ pub struct StoryFile<'a> {
     pub body_html: String,
     pub word_count: usize,
     pub reading_time: usize,
-    /// The evidence records, in evidence order, each with its lookup file.
+    /// The records the story cites, in citation order, each with its lookup file.
     pub citations: Vec<Citation>,
     /// The candidate's stable topic key.
     pub topic: &'a str,
@@ -312,11 +312,16 @@ fn story_files(site: &Site, stories: &[LoadedStory], out: &mut Files) {
     }
     let sanitizer = body_sanitizer();
     for (story, summary) in stories.iter().zip(summaries) {
-        let citations = story
-            .extra
-            .evidence
-            .records
-            .iter()
+        // The records the story cites (its footnotes, frozen as `quoted`); a story from before
+        // they were frozen cites its whole evidence.
+        let evidence = &story.extra.evidence;
+        let cited: Vec<&RecordId> = if evidence.quoted.is_empty() {
+            evidence.records.iter().collect()
+        } else {
+            evidence.quoted.iter().map(|q| &q.id).collect()
+        };
+        let citations = cited
+            .into_iter()
             .map(|id| Citation {
                 record_id: id.clone(),
                 api_url: api_url(

@@ -76,6 +76,7 @@ pub struct JoinedRecord {
     pub kind: Kind,
     /// The record's link when it is `http(s)`, else empty (see [`safe_url`]).
     pub url: String,
+    /// Title and text cleaned for readers (`text::clean_title`, `text::clean`).
     pub title: String,
     pub text: String,
     pub author: Option<String>,
@@ -186,9 +187,12 @@ fn join(annotation: Annotation, record: &Record, names: &HashMap<String, String>
         source: record.source,
         kind: record.kind,
         url: safe_url(&record.url),
-        title: record.title.clone(),
-        text: record.text.clone(),
-        author: record.author.clone(),
+        // Readers see record text cleaned once, here, wherever it is shown (cards, wire, API,
+        // search): entities decoded, Markdown removed, a title the platform cut mid-word
+        // ending on a whole word and `…`.
+        title: crate::text::clean_title(&record.title),
+        text: crate::text::clean(&record.text),
+        author: record.author.as_deref().map(crate::text::clean_title),
         community: record.community.clone(),
         created_at: record.created_at,
         language: record.language.clone(),

@@ -10,23 +10,28 @@
 //! - **figures**: every number outside quotes and links — in digits, or in words before what it
 //!   counts ("seven records") — equals, at the precision written, a figure of the evidence: volumes, baseline, their ratio and change, counts by platform,
 //!   entity and phrase counts, sentiment, engagement, dates, or a number inside a record;
-//! - **structure**: a headline, a dek, 4–6 non-empty paragraphs, at least one footnote, and no
+//! - **claims** ([`claims`](super::claims)): dates, orderings (earliest, latest, most), counts
+//!   of the records cited, who said a quote (platform, community, commenter), multiples and
+//!   percentages — each against the story's [`Figures`], which the offline writer words too;
+//! - **structure**: a headline, a dek, 3–12 non-empty paragraphs, at least one footnote, and no
 //!   raw HTML or links (untrusted model output must not reach a page as markup).
 //!
 //! Straight single quotes are not checked (they double as apostrophes); the prompt asks for
 //! double quotation marks, and the offline writer uses them only.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::claims;
 use super::draft::Draft;
+use super::figures::Figures;
 use crate::model::evidence::{EvidencePack, EvidenceRecord};
-use crate::model::{RecordId, Source};
+use crate::model::RecordId;
 
 /// Fewest and most body paragraphs a story may have.
-pub const PARAGRAPHS: std::ops::RangeInclusive<usize> = 4..=6;
+pub const PARAGRAPHS: std::ops::RangeInclusive<usize> = 3..=12;
 
 static FOOTNOTE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[\^([^\]\s]+)\]").unwrap());
 /// A span in “curly”, "straight" or ‘single curly’ quotation marks; inside single marks, a `’`
@@ -45,7 +50,7 @@ static NUMBER: LazyLock<Regex> =
 /// A count written in words ("seven records"); a bare "one" or "two" is too often not a figure.
 static COUNT_IN_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)\b({})\s+(?:records|posts|comments|points|likes|reposts|replies|submissions|threads|stories|articles|mentions|times|videos|papers|platforms)\b",
+        r"(?i)\b({})\s+(?:records|posts|comments|points|likes|reposts|replies|submissions|threads|stories|articles|mentions|times|videos|papers|platforms|strands|commenters|voices|people)\b",
         NUMBER_WORDS[2..].join("|")
     ))
     .unwrap()
@@ -88,7 +93,7 @@ impl GateReport {
         self.failures.is_empty()
     }
 
-    fn check(&mut self, ok: bool, failure: impl FnOnce() -> String) {
+    pub(super) fn check(&mut self, ok: bool, failure: impl FnOnce() -> String) {
         self.checks += 1;
         if !ok {
             self.failures.push(failure());
@@ -110,7 +115,23 @@ pub fn check(draft: &Draft, pack: &EvidencePack) -> GateReport {
     for paragraph in draft.paragraphs() {
         check_paragraph_quotes(paragraph, pack, &mut report);
     }
-    let allowed = AllowedFigures::from_pack(pack);
+    let facts = Figures::of(pack);
+    let cited = {
+        let mut ids: Vec<&str> = footnote_labels(&draft.body).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    };
+    for (part, text) in [
+        ("headline", draft.headline.as_str()),
+        ("dek", draft.dek.as_str()),
+    ] {
+        claims::check(text, part, &facts, cited, &mut report);
+    }
+    for paragraph in draft.paragraphs() {
+        claims::check(paragraph, "body", &facts, cited, &mut report);
+    }
+    let allowed = AllowedFigures::from_figures(&facts);
     for text in [
         draft.headline.as_str(),
         draft.dek.as_str(),
@@ -181,7 +202,7 @@ pub fn footnote_labels(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Footnote references with their byte offsets; `\[^x\]` is escaped text, not a reference.
-fn footnotes(text: &str) -> Vec<(usize, &str)> {
+pub(super) fn footnotes(text: &str) -> Vec<(usize, &str)> {
     FOOTNOTE
         .captures_iter(text)
         .map(|c| (c.get(0).unwrap().start(), c.get(1).unwrap().as_str()))
@@ -196,6 +217,29 @@ fn resolve<'a>(pack: &'a EvidencePack, label: &str) -> Option<&'a EvidenceRecord
         .and_then(|id| pack.record(&id))
 }
 
+/// A span in quotation marks: where it starts and ends (marks included) and its words.
+pub(super) struct QuoteSpan {
+    pub start: usize,
+    pub end: usize,
+    pub inner: std::ops::Range<usize>,
+}
+
+/// Every quoted span of `text`, in order.
+pub(super) fn quote_spans(text: &str) -> Vec<QuoteSpan> {
+    QUOTE
+        .captures_iter(text)
+        .map(|c| {
+            let whole = c.get(0).unwrap();
+            let inner = c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)).unwrap();
+            QuoteSpan {
+                start: whole.start(),
+                end: whole.end(),
+                inner: inner.range(),
+            }
+        })
+        .collect()
+}
+
 struct Quote {
     text: String,
     start: usize,
@@ -203,16 +247,12 @@ struct Quote {
 }
 
 fn quotes(text: &str) -> Vec<Quote> {
-    QUOTE
-        .captures_iter(text)
-        .map(|c| {
-            let whole = c.get(0).unwrap();
-            let inner = c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)).unwrap();
-            Quote {
-                text: inner.as_str().to_string(),
-                start: whole.start(),
-                end: whole.end(),
-            }
+    quote_spans(text)
+        .into_iter()
+        .map(|q| Quote {
+            text: text[q.inner].to_string(),
+            start: q.start,
+            end: q.end,
         })
         .collect()
 }
@@ -346,52 +386,66 @@ struct AllowedFigures {
 }
 
 impl AllowedFigures {
-    fn from_pack(pack: &EvidencePack) -> AllowedFigures {
+    fn from_figures(figures: &Figures) -> AllowedFigures {
+        let pack = figures.pack;
         let mut values: Vec<f64> = Vec::new();
         // The volume figures are those of the window the signal fired on, so a story cannot
-        // mix a week's ratio with a day's count.
-        let window = pack.volume.window();
+        // mix a week's ratio with a day's count. The signal's own strength score is no figure
+        // a reader is shown, so it is not one a story may state.
+        let window = figures.window;
         values.extend([window.records as f64, window.baseline]);
         values.extend(window.window.figures());
-        if let Some(ratio) = window.ratio() {
+        if let Some(ratio) = figures.ratio {
             values.extend([ratio, (ratio - 1.0) * 100.0]);
         }
         values.push((window.records as f64 - window.baseline).abs());
-        let total = pack.total_records();
-        values.extend([
-            total as f64,
-            pack.platforms.len() as f64,
-            pack.records.len() as f64,
-        ]);
-        values.push(pack.signal.strength);
-        for stats in pack.platforms.values() {
-            values.push(stats.records as f64);
-            if total > 0 {
-                values.push(stats.records as f64 * 100.0 / total as f64);
-            }
-            values.extend(stats.sentiment.map(f64::abs));
+        values.extend(
+            [
+                figures.total,
+                figures.comments,
+                figures.total - figures.comments,
+                figures.read,
+                figures.read_comments,
+                figures.read - figures.read_comments,
+                figures.platforms.len() as u64,
+                figures.strands.len() as u64,
+            ]
+            .map(|n| n as f64),
+        );
+        for platform in &figures.platforms {
+            values.extend(
+                [
+                    platform.records,
+                    platform.comments,
+                    platform.read,
+                    platform.share,
+                ]
+                .map(|n| n as f64),
+            );
+            values.extend(platform.sentiment.map(f64::abs));
         }
-        for source in pack.platforms.keys() {
-            values.push(pack.records.iter().filter(|r| r.source == *source).count() as f64);
+        values.extend(figures.communities.iter().map(|(_, n)| *n as f64));
+        for strand in &figures.strands {
+            values.extend([strand.size, strand.share, strand.strand.comments].map(|n| n as f64));
         }
-        // How many of the pack's records come from each community (a subreddit, a feed).
-        let mut communities: BTreeMap<(Source, &str), u64> = BTreeMap::new();
-        for record in &pack.records {
-            if let Some(community) = record.community.as_deref() {
-                *communities.entry((record.source, community)).or_default() += 1;
-            }
-        }
-        values.extend(communities.values().map(|n| *n as f64));
+        values.extend(figures.shares().into_iter().map(|n| n as f64));
         let mut texts: Vec<String> = vec![
             pack.signal.subject.clone(),
             pack.beat.name.clone(),
             pack.category.clone(),
             pack.as_of.format("%Y-%m-%d").to_string(),
         ];
+        texts.extend(
+            figures
+                .dates()
+                .iter()
+                .map(|d| d.format("%Y-%m-%d").to_string()),
+        );
         for term in pack.top_entities.iter().chain(&pack.top_phrases) {
             values.push(term.records as f64);
             texts.push(term.text.clone());
         }
+        texts.extend(pack.strands.iter().flat_map(|s| s.terms.clone()));
         for record in &pack.records {
             let e = &record.engagement;
             values.extend(

@@ -11,7 +11,9 @@
 //!    writer's story is published instead. The outcome is recorded in the front matter.
 //! 4. The story file is written atomically ([`story_file`]).
 
+mod claims;
 pub mod draft;
+pub mod figures;
 pub mod grounding;
 pub mod llm;
 pub mod offline;
@@ -139,10 +141,7 @@ pub enum SynthesizeError {
     #[error("evidence pack `{topic}`: {problem}")]
     InvalidPack { topic: Topic, problem: String },
     #[error("topic `{topic}`: the offline writer's story failed the grounding gate (a bug): {}", failures.join("; "))]
-    OfflineUngrounded {
-        topic: Topic,
-        failures: Vec<String>,
-    },
+    OfflineUngrounded { topic: Topic, failures: Vec<String> },
 }
 
 /// A draft that passed the gate, and how it came to be.
@@ -294,15 +293,18 @@ pub enum PackResult {
     /// Written to this path under `content/`.
     Written { path: PathBuf, story: Box<Story> },
     /// Not written: a story on the topic exists and the evidence did not grow enough.
-    Covered {
-        topic: Topic,
-        earlier: EarlierStory,
-    },
+    Covered { topic: Topic, earlier: EarlierStory },
+    /// Not written: the pack is unusable or the offline writer's story failed its own gate.
+    /// The run goes on with the next pack; the reason goes in the run log.
+    Skipped { topic: Topic, reason: String },
 }
 
 /// Writes stories for `packs` (ranked, best first) until `max_stories` are written. The first
-/// written is the lead. Each file is written atomically as soon as it is ready, so a failure
-/// later in the run keeps the stories already written.
+/// written is the lead, unless its UTC day has one already; each links the latest earlier
+/// stories of its beat. Each file is written atomically as soon as it is ready, so a failure
+/// later in the run keeps the stories already written. A pack whose story cannot be written
+/// (an unusable pack, a story that fails the gate) is skipped with its reason: one bad story
+/// never stops the others; only a file that cannot be read or written fails the run.
 pub async fn run(
     packs: &[EvidencePack],
     writer: Option<&HttpWriter>,
@@ -311,12 +313,13 @@ pub async fn run(
     let mut results = Vec::new();
     let mut written = 0;
     let window = chrono::Duration::hours(i64::from(options.config.dedup_window_hours));
+    let mut shelf = story_file::Shelf::load(options.content_dir)?;
     for pack in packs {
         if written == options.config.max_stories {
             break;
         }
         let date = options.as_of.unwrap_or(pack.as_of);
-        let earlier = story_file::find_earlier(options.content_dir, &pack.topic, date, window)?;
+        let earlier = shelf.find_earlier(&pack.topic, date, window);
         let follows_up = match earlier {
             Some(earlier) if !grown(pack, &earlier, options.config.dedup_growth) => {
                 results.push(PackResult::Covered {
@@ -327,22 +330,64 @@ pub async fn run(
             }
             other => other,
         };
-        let composed = compose(pack, writer).await?;
-        let mut story = front_matter(pack, &composed, written == 0, date, follows_up);
+        let mut composed = match compose(pack, writer).await {
+            Ok(composed) => composed,
+            Err(error @ SynthesizeError::Io { .. }) => return Err(error),
+            Err(error) => {
+                results.push(PackResult::Skipped {
+                    topic: pack.topic.clone(),
+                    reason: error.to_string(),
+                });
+                continue;
+            }
+        };
+        avoid_repeated_headline(pack, &mut composed, &shelf, date);
+        // The lead is the first story of its UTC day, not of each run: with a run every few
+        // hours, a lead per run would crown nearly every story.
+        let lead = written == 0 && !shelf.day_has_lead(&pack.topic, date);
+        let context = shelf.earlier_on_beat(&pack.beat.slug, &pack.topic, date);
+        let mut story = front_matter(pack, &composed, lead, date, follows_up);
         story.slug = unique_slug(options.content_dir, &story)?;
         let path = story_file::story_path(story.date, &story.slug);
         let body = composed.draft.paragraphs().join("\n\n");
-        let text = story_file::render(&story, &body, pack, options.site_base_url);
+        let text = story_file::render(&story, &body, pack, &context, options.site_base_url);
         let full = options.content_dir.join(&path);
         crate::atomic::write_atomic(&full, text.as_bytes())
             .map_err(|source| SynthesizeError::Io { path: full, source })?;
         written += 1;
+        shelf.add(path.to_string_lossy().replace('\\', "/"), story.clone());
         results.push(PackResult::Written {
             path,
             story: Box::new(story),
         });
     }
     Ok(results)
+}
+
+/// Headline variants the offline writer tries before giving up on a headline of its own.
+const HEADLINE_VARIANTS: u32 = 12;
+
+/// Rewrites an offline story's headline while it repeats an earlier story's: two stories should
+/// not read the same at the top. A model's headline is its own and stays.
+fn avoid_repeated_headline(
+    pack: &EvidencePack,
+    composed: &mut Composed,
+    shelf: &story_file::Shelf,
+    date: DateTime<Utc>,
+) {
+    if composed.writer.kind != WriterKind::Offline {
+        return;
+    }
+    let taken = shelf.headlines(&pack.topic, date);
+    for variant in 1..=HEADLINE_VARIANTS {
+        if !taken.contains(composed.draft.headline.as_str()) {
+            break;
+        }
+        let draft = offline::write_variant(pack, variant);
+        if grounding::check(&draft, pack).passed() {
+            composed.draft = draft;
+        }
+    }
 }
 
 /// Whether `pack` grew enough since `earlier`, the last story on its topic, to be written
@@ -394,6 +439,7 @@ fn front_matter(
                     .iter()
                     .map(|(s, p)| (*s, p.records))
                     .collect(),
+                comments: pack.platforms.values().map(|p| p.comments).sum(),
                 volume_24h: pack.volume.last_24h,
                 baseline: pack.volume.baseline,
                 window: Some(pack.volume.window()),
@@ -418,6 +464,7 @@ fn quoted_records(pack: &EvidencePack, citations: &[String]) -> Vec<QuotedRecord
         .map(|r| QuotedRecord {
             id: r.id.clone(),
             source: r.source,
+            kind: r.kind,
             url: r.url.clone(),
             title: r.title.clone(),
             text: crate::text::shorten(&r.text, QUOTED_CHARS),

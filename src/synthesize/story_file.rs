@@ -28,9 +28,16 @@ pub fn story_path(date: DateTime<Utc>, slug: &str) -> PathBuf {
         .join(format!("{slug}.md"))
 }
 
-/// The whole file: front matter, optional follow-up note, body with numbered footnotes and
-/// their definitions. `site_base_url` ends with `/` and prefixes the link to an earlier story.
-pub fn render(story: &Story, body: &str, pack: &EvidencePack, site_base_url: &str) -> String {
+/// The whole file: front matter, optional follow-up note, body with numbered footnotes, the
+/// earlier stories of the beat (`context`, newest first) and the footnote definitions.
+/// `site_base_url` ends with `/` and prefixes the links to earlier stories.
+pub fn render(
+    story: &Story,
+    body: &str,
+    pack: &EvidencePack,
+    context: &[EarlierStory],
+    site_base_url: &str,
+) -> String {
     let front = serde_yaml::to_string(story).expect("front matter always serialises");
     let mut out = format!("---\n{front}---\n\n");
     if let Some(earlier) = &story.extra.follows_up {
@@ -47,6 +54,26 @@ pub fn render(story: &Story, body: &str, pack: &EvidencePack, site_base_url: &st
     let (numbered, order) = number_footnotes(body);
     out.push_str(&numbered);
     out.push_str("\n\n");
+    if !context.is_empty() {
+        let links: Vec<String> = context
+            .iter()
+            .map(|earlier| {
+                format!(
+                    "[{}]({}{}) ({})",
+                    escape_markdown(&earlier.title),
+                    site_base_url,
+                    page_url_path(&earlier.path),
+                    earlier.date.format("%-d %B %Y")
+                )
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "*Earlier on the {} beat:* {}.\n\n",
+            escape_markdown(&story.extra.beat_name.to_lowercase()),
+            links.join("; ")
+        );
+    }
     for (n, id) in order.iter().enumerate() {
         if let Some(record) = pack.record(id) {
             let _ = writeln!(out, "[^{}]: {}", n + 1, footnote_definition(record));
@@ -118,43 +145,117 @@ fn safe_url(url: &str) -> Option<String> {
     })
 }
 
-/// The most recent story on `topic` written in the `window` before `as_of`, if any.
-pub fn find_earlier(
-    content_dir: &Path,
-    topic: &str,
-    as_of: DateTime<Utc>,
-    window: Duration,
-) -> Result<Option<EarlierStory>, SynthesizeError> {
-    let root = content_dir.join(STORIES_DIR);
-    let mut best: Option<EarlierStory> = None;
-    let folders = crate::model::story::month_folders(&root, as_of - window, as_of);
-    for entry in folders.iter().flat_map(|f| WalkDir::new(f).sort_by_file_name()) {
-        let entry = entry.map_err(|e| SynthesizeError::Io {
-            path: root.clone(),
-            source: e.into(),
-        })?;
-        let path = entry.path();
-        if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
-            continue;
+/// Most earlier stories of the beat a story links to.
+pub const CONTEXT_STORIES: usize = 3;
+
+/// The stories already under `content/stories/`, read once per synthesis run (a run asks them
+/// four questions per pack; reading the folder for each would make a long replay quadratic in
+/// its stories) and told of each story the run writes.
+#[derive(Debug, Default)]
+pub struct Shelf {
+    /// Path under `content/` and front matter, in file-name order, then in the order written.
+    stories: Vec<(String, Story)>,
+}
+
+impl Shelf {
+    /// Every story file under `content/stories/`; an empty shelf when the folder is missing.
+    pub fn load(content_dir: &Path) -> Result<Shelf, SynthesizeError> {
+        let root = content_dir.join(STORIES_DIR);
+        let mut stories = Vec::new();
+        for entry in WalkDir::new(&root).sort_by_file_name() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e)
+                    if e.io_error()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
+                {
+                    return Ok(Shelf::default())
+                }
+                Err(e) => {
+                    return Err(SynthesizeError::Io {
+                        path: root.clone(),
+                        source: e.into(),
+                    })
+                }
+            };
+            let path = entry.path();
+            if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
+                continue;
+            }
+            if let Some(story) = read_front_matter(path)? {
+                let relative = path.strip_prefix(content_dir).unwrap_or(path);
+                stories.push((relative.to_string_lossy().replace('\\', "/"), story));
+            }
         }
-        let Some(story) = read_front_matter(path)? else {
-            continue;
-        };
-        let in_window = story.date <= as_of && story.date > as_of - window;
-        if story.extra.topic != topic || !in_window {
-            continue;
-        }
-        if best.as_ref().is_none_or(|b| story.date > b.date) {
-            let relative = path.strip_prefix(content_dir).unwrap_or(path);
-            best = Some(EarlierStory {
-                title: story.title.clone(),
-                path: relative.to_string_lossy().replace('\\', "/"),
-                date: story.date,
-                records: story.extra.evidence.counts.values().sum(),
-            });
-        }
+        Ok(Shelf { stories })
     }
-    Ok(best)
+
+    /// Records a story just written at `path` (under `content/`).
+    pub fn add(&mut self, path: String, story: Story) {
+        self.stories.push((path, story));
+    }
+
+    /// The most recent story on `topic` written in the `window` before `as_of`, if any.
+    pub fn find_earlier(
+        &self,
+        topic: &str,
+        as_of: DateTime<Utc>,
+        window: Duration,
+    ) -> Option<EarlierStory> {
+        self.stories
+            .iter()
+            .filter(|(_, s)| s.extra.topic == topic && s.date <= as_of && s.date > as_of - window)
+            .fold(None, |best: Option<&(String, Story)>, item| match best {
+                Some(b) if item.1.date <= b.1.date => Some(b),
+                _ => Some(item),
+            })
+            .map(|(path, s)| earlier_story(path, s))
+    }
+
+    /// The [`CONTEXT_STORIES`] latest stories of `beat` before `as_of`, newest first, other
+    /// than the one on `topic` a story follows up (it is linked already).
+    pub fn earlier_on_beat(
+        &self,
+        beat: &str,
+        topic: &str,
+        as_of: DateTime<Utc>,
+    ) -> Vec<EarlierStory> {
+        let mut earlier: Vec<EarlierStory> = self
+            .stories
+            .iter()
+            .filter(|(_, s)| s.date < as_of && s.extra.topic != topic)
+            .filter(|(_, s)| s.taxonomies.beats.iter().any(|b| b == beat))
+            .map(|(path, s)| earlier_story(path, s))
+            .collect();
+        earlier.sort_by(|a, b| b.date.cmp(&a.date).then(a.path.cmp(&b.path)));
+        earlier.truncate(CONTEXT_STORIES);
+        earlier
+    }
+
+    /// The headlines of every story but a rewrite of this one (same topic and date).
+    pub fn headlines(&self, topic: &str, date: DateTime<Utc>) -> std::collections::BTreeSet<&str> {
+        self.stories
+            .iter()
+            .filter(|(_, s)| !(s.extra.topic == topic && s.date == date))
+            .map(|(_, s)| s.title.as_str())
+            .collect()
+    }
+
+    /// Whether a story other than one on `topic` is already the lead of `date`'s UTC day.
+    pub fn day_has_lead(&self, topic: &str, date: DateTime<Utc>) -> bool {
+        self.stories.iter().any(|(_, s)| {
+            s.extra.lead && s.extra.topic != topic && s.date.date_naive() == date.date_naive()
+        })
+    }
+}
+
+fn earlier_story(path: &str, story: &Story) -> EarlierStory {
+    EarlierStory {
+        title: story.title.clone(),
+        path: path.to_string(),
+        date: story.date,
+        records: story.extra.evidence.counts.values().sum(),
+    }
 }
 
 /// A story file's front matter; `None` for Markdown files that are not synthesised stories

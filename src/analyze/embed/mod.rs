@@ -154,7 +154,7 @@ fn read_sums(path: &Path) -> Result<BTreeMap<String, String>, EmbedError> {
 /// Checks `bytes` of `path` against the sum listed for its file name.
 fn check_sum(
     path: &Path,
-    bytes: &[u8],
+    actual: &str,
     sums: &BTreeMap<String, String>,
     sums_path: &Path,
 ) -> Result<(), EmbedError> {
@@ -166,10 +166,9 @@ fn check_sum(
         let problem = Problem::Format(format!("`{name}` is not listed in {}", sums_path.display()));
         return Err(EmbedError::file(path, problem, STATIC_FIX));
     };
-    let actual = sha256_hex(bytes);
-    if &actual != expected {
+    if actual != expected {
         let problem = Problem::Checksum {
-            actual,
+            actual: actual.to_string(),
             expected: expected.clone(),
         };
         return Err(EmbedError::file(path, problem, STATIC_FIX));
@@ -188,6 +187,9 @@ pub struct StaticModel {
     /// Ids that embed to nothing (`[PAD]`, `[UNK]`, `[CLS]`, `[SEP]`, `[MASK]`).
     skip: Vec<bool>,
     metadata: BTreeMap<String, String>,
+    /// The sha256 of the file it was loaded from (none when built in memory); the trained
+    /// classifier records it, so a model file and weights that do not belong together are found.
+    file_sha256: Option<String>,
 }
 
 /// Per-thread buffers for [`StaticModel::embed_into`].
@@ -223,10 +225,11 @@ impl StaticModel {
             let actual = model_bytes.len() as u64;
             return Err(bad(model, Problem::Size { actual, expected }));
         }
+        let model_sha256 = sha256_hex(&model_bytes);
         if let Some(sums_path) = sums {
             let sums = read_sums(sums_path)?;
-            check_sum(model, &model_bytes, &sums, sums_path)?;
-            check_sum(tokenizer, &tokenizer_bytes, &sums, sums_path)?;
+            check_sum(model, &model_sha256, &sums, sums_path)?;
+            check_sum(tokenizer, &sha256_hex(&tokenizer_bytes), &sums, sums_path)?;
         }
         let file =
             StaticFile::from_bytes(&model_bytes).map_err(|e| bad(model, Problem::Format(e)))?;
@@ -244,7 +247,15 @@ impl StaticModel {
                 return Err(bad(tokenizer, problem));
             }
         }
-        StaticModel::from_parts(wordpiece, &file).map_err(|e| bad(model, Problem::Format(e)))
+        let mut loaded = StaticModel::from_parts(wordpiece, &file)
+            .map_err(|e| bad(model, Problem::Format(e)))?;
+        loaded.file_sha256 = Some(model_sha256);
+        Ok(loaded)
+    }
+
+    /// The sha256 of the model file it was loaded from; `None` for a model built in memory.
+    pub fn file_sha256(&self) -> Option<&str> {
+        self.file_sha256.as_deref()
     }
 
     /// A model from a tokenizer and rows already in memory (tests, distillation).
@@ -265,6 +276,7 @@ impl StaticModel {
             dim: file.dim,
             skip,
             metadata: file.metadata.clone(),
+            file_sha256: None,
             tokenizer,
         })
     }

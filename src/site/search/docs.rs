@@ -40,35 +40,11 @@ pub(super) fn fragments(docs: &[&SearchDoc]) -> Result<Vec<Vec<u8>>, SearchError
                 d: doc.date,
                 k: doc.kind,
                 f: &doc.filters,
-                e: excerpt(&doc.text, EXCERPT_CHARS),
+                e: crate::text::snippet(&doc.text, EXCERPT_CHARS),
             };
             Ok(gzip(&serde_json::to_vec(&fragment)?)?)
         })
         .collect()
-}
-
-/// The first `max` characters of `text` with whitespace collapsed, cut after a whole word and
-/// marked with `…` when text was left out.
-pub(super) fn excerpt(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut chars = 0;
-    for word in text.split_whitespace() {
-        let len = word.chars().count();
-        if chars + len + 1 > max {
-            if out.is_empty() {
-                out.extend(word.chars().take(max));
-            }
-            out.push('…');
-            break;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-            chars += 1;
-        }
-        out.push_str(word);
-        chars += len;
-    }
-    out
 }
 
 /// Filter values with their document counts (for the meta file) and, per value, the file
@@ -142,13 +118,23 @@ mod tests {
 
     #[test]
     fn excerpt_cuts_at_word_boundary() {
-        assert_eq!(excerpt("short  text\nhere", 200), "short text here");
-        assert_eq!(excerpt("alpha beta gamma delta", 12), "alpha beta…");
         assert_eq!(
-            excerpt("https://example.com/a/very/long/url rest", 10),
+            crate::text::snippet("short  text\nhere", 200),
+            "short text here"
+        );
+        assert_eq!(
+            crate::text::snippet("alpha beta gamma delta", 12),
+            "alpha beta…"
+        );
+        assert_eq!(
+            crate::text::snippet("https://example.com/a/very/long/url rest", 10),
             "https://ex…"
         );
-        assert_eq!(excerpt("Ünïcödé wörds", 8), "Ünïcödé…");
+        assert_eq!(crate::text::snippet("Ünïcödé wörds", 8), "Ünïcödé…");
+        assert_eq!(
+            crate::text::snippet("A &#124; B &amp; *c*", 50),
+            "A | B & c"
+        );
     }
 
     #[test]

@@ -1,6 +1,9 @@
-//! The offline writer: a deterministic analyst that needs no model. It writes only what the
-//! evidence pack holds — what rose and by how much, where, who said what, how platforms differ,
-//! what names recur, how the story unfolded — quoting records word for word with footnotes.
+//! The offline writer: a deterministic, extractive reporter that needs no model. It says what
+//! happened (the lead item: who posted what, where, when, and the attention it drew), how people
+//! took it (the conversation's strands, each with its key phrases, size, tone and one or two
+//! verbatim quotes attributed to platform and community), how platforms differed where each has
+//! enough records, and the figures in plain words — all from the evidence pack's
+//! [`Figures`], the struct the grounding gate checks the story against.
 //!
 //! Sentence shapes vary between stories: each slot has a few phrasings and the one used is
 //! chosen by a hash of the pack's topic, so the same evidence always reads the same way.
@@ -18,33 +21,46 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use super::draft::Draft;
-use super::grounding::PARAGRAPHS;
-use crate::model::evidence::{EvidencePack, EvidenceRecord, TermCount, Window};
-use crate::model::{SignalKind, Source};
-use crate::text::{content_words, escape_markdown, number_words};
+use super::figures::{Figures, Rise, StrandFigures, Tone};
+use crate::model::evidence::{EvidencePack, EvidenceRecord};
+use crate::model::Source;
+use crate::text::{escape_markdown, number_words};
 use phrasebook::{fill, Needs, Phrasings};
-use quotes::{community_name, tidy};
-use words::{baseline_weeks, capitalise, decimal, fold, join_and, multiple, posts, signed, tone};
+use quotes::{community_name, place, tidy};
+use words::{baseline_weeks, capitalise, decimal, join_and, multiple, posts, records_in_words};
+
+/// Longest lead title a headline carries, in words.
+const HEADLINE_TITLE_WORDS: usize = 9;
 
 /// Writes the story for `pack`. Always passes the grounding gate (tests hold it to that).
 pub fn write(pack: &EvidencePack) -> Draft {
+    write_variant(pack, 0)
+}
+
+/// The story for `pack` with its headline chosen as variant `variant` (0 is [`write`]'s): the
+/// caller asks for the next variant while a headline repeats an earlier story's.
+pub fn write_variant(pack: &EvidencePack, variant: u32) -> Draft {
+    let figures = Figures::of(pack);
     let mut writer = Writer {
         pack,
+        figures: &figures,
         subject: subject_of(pack),
         used: BTreeSet::new(),
+        variant,
     };
     let mut paragraphs: Vec<String> = Vec::new();
-    paragraphs.push(writer.the_rise());
-    paragraphs.push(writer.where_it_happened());
-    paragraphs.push(writer.who_said_what());
+    paragraphs.push(writer.the_happening());
+    paragraphs.push(writer.the_figures());
+    let strands = writer.what_people_say();
+    if strands.is_empty() {
+        paragraphs.push(writer.who_said_what());
+    }
+    paragraphs.extend(strands);
     paragraphs.extend(writer.how_platforms_differ());
-    paragraphs.extend(writer.recurring_names());
-    paragraphs.extend(writer.how_it_unfolded());
-    if paragraphs.len() < *PARAGRAPHS.start() {
-        // Thin evidence (few records, one platform, no sentiment): say what it rests on.
+    paragraphs.push(writer.how_it_unfolded());
+    if figures.read < 4 {
         paragraphs.push(writer.about_the_evidence());
     }
-    paragraphs.truncate(*PARAGRAPHS.end());
     let body = tidy(&paragraphs.join("\n\n"));
     let mut citations: Vec<String> = Vec::new();
     for label in super::grounding::footnote_labels(&body) {
@@ -62,10 +78,13 @@ pub fn write(pack: &EvidencePack) -> Draft {
 
 struct Writer<'a> {
     pack: &'a EvidencePack,
+    figures: &'a Figures<'a>,
     /// The signal's subject as the story names it (see [`subject_of`]).
     subject: String,
     /// Records already quoted, so each voice is heard once.
     used: BTreeSet<&'a str>,
+    /// Which headline phrasing to prefer (see [`write_variant`]).
+    variant: u32,
 }
 
 impl<'a> Writer<'a> {
@@ -86,579 +105,592 @@ impl<'a> Writer<'a> {
             "{}: a value the set does not declare",
             set.slot
         );
-        fill(set.choose(&self.pack.topic, met), values)
+        let key = match self.variant {
+            n if n > 0 && set.slot == "headline" => format!("{}#{n}", self.pack.topic),
+            _ => self.pack.topic.to_string(),
+        };
+        fill(set.choose(&key, met), values)
     }
 
     /// The subject as Markdown text, for the body.
     fn subject_md(&self) -> String {
-        escape_markdown(self.subject())
+        escape_markdown(&self.subject)
     }
 
-    fn subject(&self) -> &str {
-        &self.subject
+    /// What the pack's records are, as a story counts them: "posts and comments", "posts".
+    fn records_noun(&self) -> &'static str {
+        match (
+            self.figures.read_comments,
+            self.figures.read - self.figures.read_comments,
+        ) {
+            (0, _) => "posts",
+            (_, 0) => "comments",
+            _ => "posts and comments",
+        }
     }
 
-    /// Platforms by candidate records, most first (ties by name).
-    fn platforms_by_size(&self) -> Vec<(Source, u64)> {
-        let mut platforms: Vec<(Source, u64)> = self
-            .pack
-            .platforms
-            .iter()
-            .map(|(s, p)| (*s, p.records))
-            .collect();
-        platforms.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        platforms
+    /// The strongest strand: the largest (the pack orders them so).
+    fn strongest(&self) -> Option<&'a StrandFigures<'a>> {
+        self.figures.strands.first()
+    }
+
+    /// How people took it: the mean tone of the strands' records, or of the platforms'.
+    fn tone(&self) -> Tone {
+        let strands = &self.figures.strands;
+        let weighted: Option<f64> = (!strands.is_empty()).then(|| {
+            let size: u64 = strands.iter().map(|s| s.size).sum();
+            strands
+                .iter()
+                .map(|s| s.strand.warmth * s.size as f64)
+                .sum::<f64>()
+                / size.max(1) as f64
+        });
+        let platforms = weighted.or_else(|| {
+            let measured: Vec<(f64, u64)> = self
+                .figures
+                .platforms
+                .iter()
+                .filter_map(|p| p.sentiment.map(|s| (s, p.records)))
+                .collect();
+            let n: u64 = measured.iter().map(|m| m.1).sum();
+            (n > 0).then(|| measured.iter().map(|(s, r)| s * *r as f64).sum::<f64>() / n as f64)
+        });
+        platforms.map(Tone::of).unwrap_or(Tone::Even)
+    }
+
+    /// Where the lead item surfaced, as a headline names it: `r/LocalLLaMA`, `Hacker News`.
+    fn lead_place(&self) -> String {
+        let lead = self.figures.lead;
+        match (lead.source, lead.community.as_deref()) {
+            (Source::Reddit, Some(community)) => format!("r/{community}"),
+            (source, _) => source.display_name().to_string(),
+        }
+    }
+
+    /// The lead item's title when a headline can carry it: a short statement, not a question.
+    fn headline_title(&self) -> Option<String> {
+        let title = self.figures.lead.title.trim();
+        let words = title.split_whitespace().count();
+        ((2..=HEADLINE_TITLE_WORDS).contains(&words) && !title.contains(['?', '“', '”', '"', '…']))
+            .then(|| title.trim_end_matches(['.', ':', ';', ',']).to_string())
+    }
+
+    /// The strongest strand's first one or two key phrases, plain.
+    fn strand_terms(&self, strand: &StrandFigures) -> (String, String) {
+        let terms = &strand.strand.terms;
+        let two: Vec<String> = terms.iter().take(2).cloned().collect();
+        (join_and(&two), terms.first().cloned().unwrap_or_default())
     }
 
     fn headline(&self) -> String {
-        let pack = self.pack;
-        let subject = capitalise(self.subject());
-        if pack.signal.kind == SignalKind::Divergence {
-            if let Some(((warm, high), (cool, low))) = self.sentiment_extremes() {
-                if high - low >= SAME_TONE {
-                    return self.phrase(
-                        &phrasebook::HEADLINE_DIVERGENCE,
-                        &[
-                            ("subject", self.subject()),
-                            ("warm", warm.display_name()),
-                            ("cool", cool.display_name()),
-                        ],
-                    );
-                }
-            }
-        }
-        let window = pack.volume.window();
-        let posts = posts(window.records);
-        let within = format!("in a {}", window.window.unit());
-        let leader = self.leader().map(Source::display_name);
-        let beat = pack.beat.name.to_lowercase();
-        let values = [
-            ("subject", self.subject()),
-            ("Subject", subject.as_str()),
-            ("posts", posts.as_str()),
-            ("within", within.as_str()),
-            ("leader", leader.unwrap_or_default()),
-            ("beat", beat.as_str()),
-        ];
-        let has_leader = |needs| needs == Needs::Nothing || leader.is_some();
-        if pack.signal.kind == SignalKind::Novelty {
-            return self.phrase_if(&phrasebook::HEADLINE_NOVELTY, has_leader, &values);
-        }
-        match self.rise() {
-            Rise::FromNothing => {
-                let weeks = baseline_weeks();
-                self.phrase(
-                    &phrasebook::HEADLINE_FROM_NOTHING,
-                    &[&values[..], &[("weeks", weeks.as_str())]].concat(),
-                )
-            }
-            Rise::FromTrickle => self.phrase(&phrasebook::HEADLINE_FROM_TRICKLE, &values),
-            Rise::Times(ratio) => {
-                let (multiple, fold, capital_posts) =
-                    (multiple(ratio), fold(ratio), capitalise(&posts));
-                let met = |needs| match needs {
-                    Needs::Nothing => true,
-                    Needs::Leader => leader.is_some(),
-                    Needs::LeaderAndThreefold => leader.is_some() && ratio >= 3.0,
-                };
-                let extra = [
-                    ("Posts", capital_posts.as_str()),
-                    ("multiple", multiple.as_str()),
-                    ("fold", fold.as_str()),
-                ];
-                self.phrase_if(
-                    &phrasebook::HEADLINE_TIMES,
-                    met,
-                    &[&values[..], &extra[..]].concat(),
-                )
-            }
-            Rise::None => match leader {
-                Some(leader) => format!(
-                    "Talk of {} gathers on {leader}: {posts} {within}",
-                    self.subject()
-                ),
-                None => format!(
-                    "{subject}: {posts} {within} on the {} beat",
-                    pack.beat.name.to_lowercase()
-                ),
-            },
-        }
-    }
-
-    /// How the signal's window compares with its usual volume, as a story may say it.
-    fn rise(&self) -> Rise {
-        let window = self.pack.volume.window();
-        match window.ratio() {
-            None => Rise::FromNothing,
-            Some(_) if window.baseline < 1.0 => Rise::FromTrickle,
-            Some(ratio) if ratio >= MIN_STATED_RATIO => Rise::Times(ratio),
-            Some(_) => Rise::None,
-        }
-    }
-
-    /// The platform holding more than half the candidate's records, if one does.
-    fn leader(&self) -> Option<Source> {
-        let platforms = self.platforms_by_size();
-        let (source, records) = platforms[0];
-        (records * 2 > self.pack.total_records()).then_some(source)
-    }
-
-    /// "In the 24 hours to 12 June" / "In the seven days to 12 June".
-    fn window_span(&self) -> String {
-        format!(
-            "the {} to {}",
-            self.pack.volume.window().window.span(),
-            self.date(self.pack.as_of)
+        let subject = self.subject.clone();
+        let capital = capitalise(&subject);
+        let place = self.lead_place();
+        // A subreddit is written `r/…` even at the start of a headline.
+        let place_capital = if place.starts_with("r/") {
+            place.clone()
+        } else {
+            capitalise(&place)
+        };
+        let title = self.headline_title();
+        let (terms, term) = self
+            .strongest()
+            .map(|s| self.strand_terms(s))
+            .unwrap_or_default();
+        let terms_capital = capitalise(&terms);
+        let set = match self.tone() {
+            Tone::Warm => &phrasebook::HEADLINE_WARM,
+            Tone::Even => &phrasebook::HEADLINE_EVEN,
+            Tone::Cool => &phrasebook::HEADLINE_COOL,
+        };
+        let met = |needs| match needs {
+            Needs::Nothing => true,
+            Needs::Title => title.is_some(),
+            Needs::Terms => !term.is_empty(),
+        };
+        self.phrase_if(
+            set,
+            met,
+            &[
+                ("subject", &subject),
+                ("Subject", &capital),
+                ("where", &place),
+                ("Where", &place_capital),
+                ("title", title.as_deref().unwrap_or_default()),
+                ("terms", &terms),
+                ("Terms", &terms_capital),
+                ("term", &term),
+            ],
         )
     }
 
-    /// The usual volume set against the window's: "about four times the usual daily volume".
-    fn against_usual(&self) -> String {
-        let window = self.pack.volume.window();
-        let unit = window.window.unit();
-        match self.rise() {
-            Rise::FromNothing => format!(
-                "after {} weeks in which it did not come up at all",
-                baseline_weeks()
-            ),
-            Rise::FromTrickle => format!("where fewer than one a {unit} is usual"),
-            Rise::Times(ratio) => format!(
-                "{} the usual {} volume",
-                multiple(ratio),
-                window.window.adjective()
-            ),
-            Rise::None => format!("against a usual {} a {unit}", decimal(window.baseline)),
-        }
-    }
-
+    /// One or two sentences: what happened, and how people took it.
     fn dek(&self) -> String {
-        let pack = self.pack;
-        let window = pack.volume.window();
-        let first = if pack.signal.kind == SignalKind::Novelty {
-            format!(
-                "In {}, {} mentioned {}, a name new to the conversations we follow.",
-                self.window_span(),
-                posts(window.records),
-                self.subject()
-            )
+        let lead = self.figures.lead;
+        let item = if plain(&lead.title) && plain(&lead.text) {
+            self.item(lead, false)
         } else {
-            format!(
-                "In {}, {} mentioned {}, {}.",
-                self.window_span(),
-                posts(window.records),
-                self.subject(),
-                self.against_usual()
-            )
+            format!("a {} post", lead.source.display_name())
         };
-        format!("{first} {}", self.platform_split())
+        let attention = quotes::attention(lead);
+        let first = match attention {
+            Some(attention) => format!("{} drew {attention}.", capitalise(&item)),
+            None => format!("{}.", capitalise(&item)),
+        };
+        let second = match self.strongest() {
+            Some(strand) if !strand.strand.terms.is_empty() => format!(
+                " The talk ran {}, and turned most on {}.",
+                self.tone().word(),
+                self.strand_terms(strand).0
+            ),
+            _ => format!(" The talk ran {}.", self.tone().word()),
+        };
+        format!("{first}{second}")
     }
 
-    /// Which platforms the story's posts came from, in one sentence (dek and body share it so
-    /// they cannot disagree).
-    fn platform_split(&self) -> String {
-        let platforms = self.platforms_by_size();
-        let total = self.pack.total_records();
-        let (leader, leading) = platforms[0];
-        match platforms.as_slice() {
-            [_] => all_from(total, leader),
-            [(a, n), (b, m)] if n == m => format!(
-                "The {} posts this story draws on split evenly between {} and {}.",
-                number_words(total),
-                a.display_name(),
-                b.display_name()
+    /// The lead item named as a story introduces it, with its words quoted (plain text when
+    /// `markdown` is false, for the dek). Marks the record as heard in the body.
+    fn item(&self, record: &EvidenceRecord, markdown: bool) -> String {
+        let words = crate::text::nest_quotes(&crate::text::excerpt(&record.title, &record.text));
+        let said = if markdown {
+            format!("“{}”[^{}]", escape_markdown(&words), record.id)
+        } else {
+            format!("“{words}”")
+        };
+        let community = record
+            .community
+            .as_deref()
+            .map(|c| community_name(record.source, c, markdown));
+        let author = record.author.as_deref().map(|a| {
+            if markdown {
+                escape_markdown(a)
+            } else {
+                a.to_string()
+            }
+        });
+        match (record.source, community, author) {
+            (Source::Reddit, Some(sub), _) => format!("a post in {sub} titled {said}"),
+            (Source::Hackernews, _, Some(author)) => {
+                format!("a Hacker News submission by {author}, {said}")
+            }
+            (Source::Hackernews, _, None) => format!("a Hacker News submission, {said}"),
+            (Source::Bluesky | Source::Mastodon, _, Some(author)) => format!(
+                "a {} post by @{author} reading {said}",
+                record.source.display_name()
             ),
-            _ => format!(
-                "Of the {} posts this story draws on, {} came from {}.",
-                number_words(total),
-                number_words(leading),
-                leader.display_name()
-            ),
+            (Source::News, Some(feed), _) => format!("a news item from {feed}, {said}"),
+            (Source::Youtube, _, _) => format!("a YouTube video titled {said}"),
+            (Source::Arxiv, _, _) => format!("an arXiv paper titled {said}"),
+            (source, _, _) => format!("a {} post reading {said}", source.display_name()),
         }
     }
 
     /// A date, with the year only when it differs from the as-of year.
     fn date(&self, at: DateTime<Utc>) -> String {
-        if at.format("%Y").to_string() == self.pack.as_of.format("%Y").to_string()
-            && at != self.pack.as_of
-        {
+        if at.format("%Y").to_string() == self.pack.as_of.format("%Y").to_string() {
             at.format("%-d %B").to_string()
         } else {
             at.format("%-d %B %Y").to_string()
         }
     }
 
-    fn the_rise(&self) -> String {
-        let pack = self.pack;
-        let window = pack.volume.window();
-        let unit = window.window.unit();
-        let beat = &pack.beat.name;
-        let weeks = baseline_weeks();
-        let first = if pack.signal.kind == SignalKind::Novelty {
-            format!(
-                "{} had not come up in the posts we follow until this week; in {} it appeared in {}.",
-                capitalise(&self.subject_md()),
-                self.window_span(),
-                posts(window.records)
-            )
-        } else {
-            let usual = match self.rise() {
-                Rise::FromNothing => format!("In the {weeks} weeks before, it did not come up at all."),
-                Rise::FromTrickle if decimal(window.baseline) == "0" => {
-                    format!("In the {weeks} weeks before, it came up in fewer than one post a {unit}.")
-                }
-                Rise::FromTrickle => format!(
-                    "In the {weeks} weeks before, it came up in fewer than one post a {unit} ({} on average).",
-                    decimal(window.baseline)
-                ),
-                Rise::Times(ratio) => format!(
-                    "That is {} the usual {} volume of about {} posts.",
-                    multiple(ratio),
-                    window.window.adjective(),
-                    decimal(window.baseline)
-                ),
-                Rise::None => format!(
-                    "A typical {unit} brings about {} posts on it.",
-                    decimal(window.baseline)
-                ),
-            };
-            self.phrase(
-                &phrasebook::RISE,
+    /// What happened: the lead item, who posted it where and when, the attention it drew, its
+    /// author's own words, and where else the subject came up.
+    fn the_happening(&mut self) -> String {
+        let lead = self.figures.lead;
+        self.used.insert(lead.id.as_str());
+        let item = self.item(lead, true);
+        let date = self.date(lead.created_at);
+        let mut text = match quotes::attention(lead) {
+            Some(attention) => self.phrase(
+                &phrasebook::DREW,
                 &[
-                    ("subject", &self.subject_md()),
-                    ("posts", &posts(window.records)),
-                    ("span", &self.window_span()),
-                    ("usual", &usual),
+                    ("item", &item),
+                    ("item_cap", &capitalise(&item)),
+                    ("attention", &attention),
+                    ("date", &date),
                 ],
-            )
+            ),
+            None => format!("On {date}, {item} opened the conversation here."),
         };
-        let second = self.phrase(
-            &phrasebook::RISE_BEAT,
-            &[
-                ("beat", beat),
-                ("category", &pack.category),
-                ("intensity", pack.intensity.as_str()),
-            ],
-        );
-        format!("{first} {second}")
-    }
-
-    fn where_it_happened(&self) -> String {
-        let platforms = self.platforms_by_size();
-        let total = self.pack.total_records();
-        let (leader, leading) = platforms[0];
-        let share = (leading as f64 * 100.0 / total as f64).round();
-        let others: Vec<String> = platforms[1..]
-            .iter()
-            .map(|(s, n)| format!("{} from {}", number_words(*n), s.display_name()))
-            .collect();
-        let even = platforms.len() == 2 && platforms[0].1 == platforms[1].1;
-        let mut text = if platforms.len() == 1 || even {
-            self.platform_split()
-        } else {
-            self.phrase(
-                &phrasebook::WHERE,
-                &[
-                    ("leader", leader.display_name()),
-                    ("total", &number_words(total)),
-                    ("leading", &number_words(leading)),
-                    ("share", &share.to_string()),
-                    ("others", &join_and(&others)),
-                ],
-            )
-        };
-        let window = self.pack.volume.window();
-        // The story's posts are its cluster of the past week, not the subject's mentions in the
-        // window; say so when the two counts differ, so readers are not left with a puzzle.
-        if total != window.records {
-            text.push_str(match window.window {
-                Window::Day => " They span the past week, not only the last 24 hours, which is why the two counts differ.",
-                Window::Week => " They are the week's posts on this particular thread of conversation, which is why the two counts differ.",
-            });
+        if let Some(own) = self.own_words(lead) {
+            text.push_str(&format!(" Its author wrote: {own}"));
         }
-        if let Some(sentence) = self.community_concentration() {
+        if let Some(top) = self.top_comment() {
             text.push(' ');
-            text.push_str(&sentence);
+            text.push_str(&top);
         }
-        text
-    }
-
-    /// Where a platform's chosen records cluster in one community (a subreddit, a feed).
-    fn community_concentration(&self) -> Option<String> {
-        let mut by_community: BTreeMap<(Source, &str), u64> = BTreeMap::new();
-        for record in &self.pack.records {
-            if let Some(community) = record.community.as_deref() {
-                *by_community.entry((record.source, community)).or_default() += 1;
-            }
-        }
-        let ((source, community), n) = by_community
-            .into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
-        let of = self
-            .pack
-            .records
+        let elsewhere: Vec<String> = self
+            .figures
+            .platforms
             .iter()
-            .filter(|r| r.source == source)
-            .count() as u64;
-        let name = community_name(source, community);
-        let platform = source.display_name();
-        match n {
-            2 if of == 2 => Some(format!(
-                "Both {platform} posts selected for this story come from {name}."
-            )),
-            _ if n == of && n >= 2 => Some(format!(
-                "All {} {platform} posts selected for this story come from {name}.",
-                number_words(of)
-            )),
-            _ if n >= 2 => Some(format!(
-                "Of the {} {platform} posts selected for this story, {} come from {name}.",
-                number_words(of),
-                number_words(n)
-            )),
-            _ => None,
-        }
-    }
-
-    fn who_said_what(&mut self) -> String {
-        let top = self
-            .most_engaged(None)
-            .expect("a pack holds at least one record");
-        let introduced = self.introduce(top);
-        let mut text = self.phrase(&phrasebook::VOICES, &[("introduced", &introduced)]);
-        if let Some(second) = self.most_engaged(Some(top.source)) {
+            .filter(|p| p.source != lead.source)
+            .map(|p| p.source.display_name().to_string())
+            .collect();
+        if !elsewhere.is_empty() {
             text.push_str(&format!(
-                " On {}, the one that drew most was {}",
-                second.source.display_name(),
-                self.introduce(second)
+                " The subject came up on {} too.",
+                join_and(&elsewhere)
             ));
         }
         text
     }
 
-    fn most_engaged(&self, not_from: Option<Source>) -> Option<&'a EvidenceRecord> {
-        self.pack
-            .records
-            .iter()
-            .filter(|r| Some(r.source) != not_from && !self.used.contains(r.id.as_str()))
-            .max_by(|a, b| {
-                a.engagement
-                    .total()
-                    .cmp(&b.engagement.total())
-                    .then(b.id.cmp(&a.id))
-            })
+    /// The most upvoted comment in its own words, when the pack has comments: what the
+    /// conversation's readers agreed with most.
+    fn top_comment(&mut self) -> Option<String> {
+        let top = self
+            .figures
+            .most_engaged_where(EvidenceRecord::is_comment)?;
+        let own = self.own_words(top)?;
+        self.used.insert(top.id.as_str());
+        let score = top
+            .engagement
+            .score
+            .filter(|s| *s > 0)
+            .map(|s| format!(", with a score of {},", number_words(s as u64)))
+            .unwrap_or_default();
+        Some(format!("The most upvoted comment{score} read: {own}"))
     }
 
-    fn sentiment_extremes(&self) -> Option<((Source, f64), (Source, f64))> {
-        let mut measured: Vec<(Source, f64)> = self
-            .pack
-            .platforms
-            .iter()
-            .filter_map(|(s, p)| p.sentiment.map(|v| (*s, v)))
-            .collect();
-        if measured.len() < 2 {
-            return None;
-        }
-        measured.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        Some((measured[0], *measured.last().unwrap()))
+    /// A sentence of a record's own text (not its title) worth quoting, quoted with its footnote.
+    fn own_words(&self, record: &EvidenceRecord) -> Option<String> {
+        let sentence = crate::text::sentences(&record.text).into_iter().find(|s| {
+            let words = s.split_whitespace().count();
+            (6..=40).contains(&words) && !s.contains("http") && *s != record.title
+        })?;
+        Some(quotes::quoted(sentence, record))
     }
 
-    fn how_platforms_differ(&mut self) -> Option<String> {
-        let ((warm, warm_score), (cool, cool_score)) = self.sentiment_extremes()?;
-        let (warm_name, cool_name) = (warm.display_name(), cool.display_name());
-        let mut text = if warm_score - cool_score < SAME_TONE {
-            format!(
-                "The tone barely changed from one platform to another: posts on {warm_name} averaged a sentiment score of {}, those on {cool_name} {}, both {}.",
-                signed(warm_score), signed(cool_score), tone(cool_score)
-            )
+    /// The figures in plain words: the window's volume against the usual, and how much of the
+    /// conversation the story reads.
+    fn the_figures(&self) -> String {
+        let f = self.figures;
+        let window = f.window;
+        let span = format!(
+            "the {} to {}",
+            window.window.span(),
+            self.date(self.pack.as_of)
+        );
+        let unit = window.window.unit();
+        let usual = match f.rise {
+            Rise::FromNothing => format!(
+                "after {} weeks in which it did not come up at all",
+                baseline_weeks()
+            ),
+            Rise::FromTrickle => format!("where fewer than one a {unit} is usual"),
+            Rise::Times(ratio) => format!(
+                "{} the usual {} volume of about {}",
+                multiple(ratio),
+                window.window.adjective(),
+                decimal(window.baseline)
+            ),
+            Rise::Flat => format!("against a usual {} a {unit}", decimal(window.baseline)),
+        };
+        let mut text = self.phrase(
+            &phrasebook::VOLUME,
+            &[
+                ("subject", &self.subject_md()),
+                ("posts", &posts(window.records)),
+                ("span", &span),
+                ("usual", &usual),
+            ],
+        );
+        text.push(' ');
+        text.push_str(&self.conversation_size());
+        text
+    }
+
+    /// How much of the conversation the story reads: "This story reads 41 of its 230 posts and
+    /// comments: one post and 40 comments."
+    fn conversation_size(&self) -> String {
+        let f = self.figures;
+        let read = records_in_words(f.read - f.read_comments, f.read_comments);
+        let mut text = if f.read == f.total {
+            format!("This story draws on the whole conversation: {read}.")
         } else {
-            self.phrase(
-                &phrasebook::DIFFER,
-                &[
-                    ("warm", warm_name),
-                    ("warm_score", &signed(warm_score)),
-                    ("warm_tone", tone(warm_score)),
-                    ("cool", cool_name),
-                    ("cool_score", &signed(cool_score)),
-                    ("cool_tone", tone(cool_score)),
-                ],
+            format!(
+                "This story draws on {} of the conversation's {} posts and comments: {read}.",
+                number_words(f.read),
+                number_words(f.total)
             )
         };
-        let between: Vec<String> = self
-            .pack
-            .platforms
-            .iter()
-            .filter(|(s, p)| **s != warm && **s != cool && p.sentiment.is_some())
-            .map(|(s, p)| {
-                format!(
-                    "{} ({})",
-                    s.display_name(),
-                    signed(p.sentiment.unwrap_or_default())
-                )
-            })
-            .collect();
-        if !between.is_empty() {
-            text.push_str(&format!(" {} fell in between.", join_and(&between)));
+        if let Some(place) = self.one_community() {
+            text.push_str(&format!(" Every one of them comes from {place}."));
         }
-        let mut voices: Vec<String> = Vec::new();
-        for source in [cool, warm] {
-            if let Some(record) = self.most_engaged_from(source) {
-                voices.push(format!(
-                    "on {}, {}",
-                    source.display_name(),
-                    self.posted(record)
+        let lead = f.lead;
+        if let Some(replies) = lead
+            .engagement
+            .replies
+            .filter(|r| *r as u64 > f.read_comments)
+        {
+            if f.read_comments > 0 {
+                text.push_str(&format!(
+                    " The lead thread has {} comments in all; those read here were chosen for the attention they drew and for how well they stand for the rest.",
+                    number_words(replies as u64)
                 ));
             }
         }
-        if !voices.is_empty() {
-            text.push_str(&format!(" Typical posts: {}.", voices.join("; ")));
-        }
-        Some(text)
+        text
     }
 
-    fn most_engaged_from(&self, source: Source) -> Option<&'a EvidenceRecord> {
-        self.pack
+    /// The community every pack record comes from, when they all come from one.
+    fn one_community(&self) -> Option<String> {
+        let ((source, community), n) = self.figures.communities.first()?;
+        (*n == self.figures.read && *n >= 2).then(|| community_name(*source, community, true))
+    }
+
+    /// What people are saying: one paragraph per strand, the first opened by how many there are.
+    fn what_people_say(&mut self) -> Vec<String> {
+        let strands: Vec<&StrandFigures> = self
+            .figures
+            .strands
+            .iter()
+            .filter(|s| !s.strand.quotes.is_empty())
+            .collect();
+        let count = strands.len();
+        let mut paragraphs = Vec::new();
+        for (rank, strand) in strands.into_iter().enumerate() {
+            let mut text = String::new();
+            if rank == 0 && count > 1 {
+                text.push_str(
+                    &self.phrase(&phrasebook::STRANDS, &[("n", &number_words(count as u64))]),
+                );
+                text.push(' ');
+            }
+            text.push_str(&self.strand(strand, rank, count));
+            paragraphs.push(text);
+        }
+        paragraphs
+    }
+
+    /// One strand: what it is about, how large and warm it is, and its quotes.
+    fn strand(&mut self, strand: &StrandFigures, rank: usize, count: usize) -> String {
+        let f = self.figures;
+        let terms: Vec<String> = strand
+            .strand
+            .terms
+            .iter()
+            .map(|t| format!("*{}*", escape_markdown(t)))
+            .collect();
+        let about = if terms.is_empty() {
+            "ranges widely".to_string()
+        } else {
+            format!("turns on {}", join_and(&terms))
+        };
+        let which = match (rank, count) {
+            (_, 1) => "The conversation".to_string(),
+            (0, _) => "The largest".to_string(),
+            (r, c) if r + 1 == c && c > 2 => "The smallest".to_string(),
+            (1, _) => "The second".to_string(),
+            _ => "Another".to_string(),
+        };
+        let size = if count == 1 {
+            String::new()
+        } else {
+            format!(
+                ", {} of the {} {},",
+                number_words(strand.size),
+                number_words(f.read),
+                self.records_noun()
+            )
+        };
+        let tone = Tone::of(strand.strand.warmth);
+        let mut text = format!("{which}{size} {about}; its tone is {}.", tone.word());
+        let mut previous: Option<Source> = None;
+        for (n, quote) in strand.strand.quotes.iter().enumerate() {
+            let Some(record) = f.record(&quote.record) else {
+                continue;
+            };
+            if self.used.contains(record.id.as_str()) {
+                continue;
+            }
+            self.used.insert(record.id.as_str());
+            let quoted = quotes::quoted(&quote.text, record);
+            let from_title = quote.text == record.title;
+            let again = n > 0 && previous == Some(record.source);
+            text.push(' ');
+            text.push_str(&self.voice(record, &quoted, from_title, again));
+            previous = Some(record.source);
+        }
+        text
+    }
+
+    /// A quote with who said it and where: "In r/LocalLLaMA, one commenter wrote: “…”[^id]".
+    /// `from_title` when the quote is the record's title; `again` when the quote before came
+    /// from the same platform, so its place is not repeated.
+    fn voice(
+        &self,
+        record: &EvidenceRecord,
+        quoted: &str,
+        from_title: bool,
+        again: bool,
+    ) -> String {
+        let where_ = place(record);
+        if record.is_comment() {
+            if again {
+                return format!("Another commenter there wrote: {quoted}");
+            }
+            return self.phrase(
+                &phrasebook::COMMENTER,
+                &[("where", &where_), ("quote", quoted)],
+            );
+        }
+        if record.id == self.figures.lead.id && !from_title {
+            return format!("The post's author wrote: {quoted}");
+        }
+        let said = if from_title { "was titled" } else { "read:" };
+        if again {
+            return format!("Another there {said} {quoted}");
+        }
+        match record.source {
+            Source::Reddit => format!("{where_}, a post {said} {quoted}"),
+            Source::Hackernews => format!("{where_}, a submission {said} {quoted}"),
+            Source::Bluesky | Source::Mastodon => match record.author.as_deref() {
+                Some(author) => format!("{where_}, @{} wrote: {quoted}", escape_markdown(author)),
+                None => format!("{where_}, a post read: {quoted}"),
+            },
+            Source::News => format!("{where_}, an item {said} {quoted}"),
+            Source::Youtube => format!("{where_}, a video {said} {quoted}"),
+            Source::Arxiv => format!("{where_}, a paper {said} {quoted}"),
+        }
+    }
+
+    /// The fallback voices paragraph for a pack without strands: its most engaged records.
+    fn who_said_what(&mut self) -> String {
+        let mut voices: Vec<String> = Vec::new();
+        let mut sources: Vec<Source> = Vec::new();
+        let mut candidates: Vec<&'a EvidenceRecord> = self
+            .pack
             .records
             .iter()
-            .filter(|r| r.source == source && !self.used.contains(r.id.as_str()))
-            .max_by(|a, b| {
-                a.engagement
-                    .total()
-                    .cmp(&b.engagement.total())
-                    .then(b.id.cmp(&a.id))
-            })
+            .filter(|r| !self.used.contains(r.id.as_str()))
+            .collect();
+        candidates.sort_by(|a, b| {
+            b.engagement
+                .total()
+                .cmp(&a.engagement.total())
+                .then(a.id.cmp(&b.id))
+        });
+        for record in candidates {
+            if voices.len() == 3 {
+                break;
+            }
+            // One voice per platform first; then the next most engaged.
+            if sources.contains(&record.source) && sources.len() < self.figures.platforms.len() {
+                continue;
+            }
+            sources.push(record.source);
+            self.used.insert(record.id.as_str());
+            let words = crate::text::excerpt(&record.title, &record.text);
+            let quoted = quotes::quoted(&words, record);
+            voices.push(self.voice(record, &quoted, !record.title.is_empty(), false));
+        }
+        if voices.is_empty() {
+            return format!(
+                "Beyond it, the posts here say little more about {}.",
+                self.subject_md()
+            );
+        }
+        voices.join(" ")
     }
 
-    /// Other names and phrases that recur across the story's posts. A name or phrase found in a
-    /// single post does not recur, and a phrase needs two content words to say anything.
-    fn recurring_names(&self) -> Option<String> {
-        let subject = self.subject().to_lowercase();
-        let entities: Vec<&TermCount> = self
-            .pack
-            .top_entities
-            .iter()
-            .filter(|e| e.records >= 2 && e.text.to_lowercase() != subject)
-            .take(4)
-            .collect();
-        let phrases: Vec<String> = self
-            .pack
-            .top_phrases
-            .iter()
-            .filter(|p| p.records >= 2 && content_words(&p.text) >= 2)
-            .filter(|p| !p.text.to_lowercase().contains(&subject))
-            .filter(|p| {
-                !entities
-                    .iter()
-                    .any(|e| e.text.to_lowercase() == p.text.to_lowercase())
-            })
-            .take(3)
-            .map(|p| format!("*{}*", escape_markdown(&p.text)))
-            .collect();
-        let names = match entities.as_slice() {
-            [] => None,
-            [one] => Some(format!(
-                "One other name recurs across the posts: {}, in {}.",
-                escape_markdown(&one.text),
-                posts(one.records)
-            )),
-            [first, rest @ ..] => {
-                let mut listed = vec![format!(
-                    "{} (in {})",
-                    escape_markdown(&first.text),
-                    posts(first.records)
-                )];
-                listed.extend(rest.iter().map(|e| {
-                    format!("{} ({})", escape_markdown(&e.text), number_words(e.records))
-                }));
-                Some(self.phrase(
-                    &phrasebook::NAMES,
-                    &[
-                        ("subject", &self.subject_md()),
-                        ("names", &join_and(&listed)),
-                    ],
-                ))
-            }
-        };
-        let words = match phrases.as_slice() {
-            [] => None,
-            [one] => Some(format!(
-                "One phrase comes back in more than one post: {one}."
-            )),
-            several => Some(format!(
-                "Phrases that come back in more than one post include {}.",
-                join_and(several)
-            )),
-        };
-        match (names, words) {
-            (None, None) => None,
-            (a, b) => Some([a, b].into_iter().flatten().collect::<Vec<_>>().join(" ")),
+    /// How platforms differ, only where at least two have enough records: their tone, and the
+    /// strand each leans to.
+    fn how_platforms_differ(&self) -> Option<String> {
+        let comparable = self.figures.comparable_platforms();
+        if comparable.len() < 2 {
+            return None;
         }
+        let mut parts: Vec<String> = Vec::new();
+        for platform in &comparable {
+            let tone = platform
+                .sentiment
+                .map(|s| format!("the tone was {}", Tone::of(s).word()));
+            let leaning = self
+                .leaning(platform.source)
+                .map(|t| format!("talk leaned to *{}*", escape_markdown(t)));
+            let said: Vec<String> = [tone, leaning].into_iter().flatten().collect();
+            if !said.is_empty() {
+                parts.push(format!(
+                    "on {}, {}",
+                    platform.source.display_name(),
+                    join_and(&said)
+                ));
+            }
+        }
+        (parts.len() >= 2)
+            .then(|| format!("The platforms did not sound alike: {}.", parts.join("; ")))
+    }
+
+    /// The first key phrase of the strand holding most of a platform's records.
+    fn leaning(&self, source: Source) -> Option<&'a str> {
+        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+        for (i, strand) in self.figures.strands.iter().enumerate() {
+            let n = strand
+                .strand
+                .records
+                .iter()
+                .filter(|id| id.source() == source)
+                .count();
+            counts.insert(i, n);
+        }
+        let (best, n) = counts
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+        (n > 0)
+            .then(|| {
+                self.figures.strands[best]
+                    .strand
+                    .terms
+                    .first()
+                    .map(String::as_str)
+            })
+            .flatten()
+    }
+
+    /// When: the earliest and latest records the story draws on.
+    fn how_it_unfolded(&self) -> String {
+        let f = self.figures;
+        let (earliest, latest) = (f.earliest, f.latest);
+        if earliest.created_at.date_naive() == latest.created_at.date_naive() {
+            return format!(
+                "Everything this story draws on was posted on {}[^{}].",
+                self.date(earliest.created_at),
+                earliest.id
+            );
+        }
+        format!(
+            "The earliest of the {} here is from {}[^{}]; the latest is from {}[^{}].",
+            self.records_noun(),
+            self.date(earliest.created_at),
+            earliest.id,
+            self.date(latest.created_at),
+            latest.id
+        )
     }
 
     fn about_the_evidence(&self) -> String {
-        let pack = self.pack;
-        let first = pack
-            .records
-            .iter()
-            .map(|r| r.created_at)
-            .min()
-            .unwrap_or(pack.as_of);
-        let last = pack
-            .records
-            .iter()
-            .map(|r| r.created_at)
-            .max()
-            .unwrap_or(pack.as_of);
-        let span = if first.date_naive() == last.date_naive() {
-            format!("on {}", self.date(first))
-        } else {
-            format!("between {} and {}", self.date(first), self.date(last))
-        };
         let names: Vec<String> = self
-            .platforms_by_size()
+            .figures
+            .platforms
             .iter()
-            .map(|(s, _)| s.display_name().to_string())
+            .map(|p| p.source.display_name().to_string())
             .collect();
         format!(
-            "This is a small sample: {} in all, published {span} on {}. The usual volume is the average number of posts on the subject over the {} weeks before; the posts quoted here were chosen for the attention they drew, for how closely they follow the story and for a spread of platforms.",
-            posts(pack.total_records()),
+            "This is a small sample: {} in all, on {}. The usual volume is the average number of posts on the subject over the {} weeks before; the posts quoted here were chosen for the attention they drew and for how closely they follow the story.",
+            posts(self.figures.total),
             join_and(&names),
             baseline_weeks()
         )
     }
-
-    fn how_it_unfolded(&mut self) -> Option<String> {
-        let unheard = |w: &Self| -> Vec<&'a EvidenceRecord> {
-            w.pack
-                .records
-                .iter()
-                .filter(|r| !w.used.contains(r.id.as_str()))
-                .collect()
-        };
-        let earliest = unheard(self)
-            .into_iter()
-            .min_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)))?;
-        let mut text = format!(
-            "The earliest post here dates from {}, when {}.",
-            self.date(earliest.created_at),
-            self.posted(earliest)
-        );
-        let latest = unheard(self)
-            .into_iter()
-            .max_by(|a, b| a.created_at.cmp(&b.created_at).then(b.id.cmp(&a.id)));
-        if let Some(latest) =
-            latest.filter(|l| l.created_at.date_naive() != earliest.created_at.date_naive())
-        {
-            text.push_str(&format!(
-                " The latest is from {}: {}.",
-                self.date(latest.created_at),
-                self.posted(latest)
-            ));
-        }
-        Some(text)
-    }
 }
 
-/// Platforms whose mean sentiment differs by less than this sound alike.
-const SAME_TONE: f64 = 0.15;
+/// Text the headline and dek may carry as it is: nothing Markdown or HTML would read as markup
+/// (the body escapes such text; the headline and dek are plain).
+fn plain(text: &str) -> bool {
+    !text.contains(['<', '>', '[', ']', '*', '_', '`', '|', '\\', '#', '~'])
+}
 
 /// The signal's subject as a story names it. A beat's name reads in lower case mid-sentence
 /// ("talk of open and local models"); a phrase the analysis found (kept in lower case) takes the
@@ -709,46 +741,16 @@ fn spelling_in_records(phrase: &str, records: &[EvidenceRecord]) -> Option<Strin
         .map(str::to_string)
 }
 
-/// "All six posts this story draws on come from Reddit." / "The one post … comes from …".
-fn all_from(total: u64, source: Source) -> String {
-    match total {
-        1 => format!(
-            "The one post this story draws on comes from {}.",
-            source.display_name()
-        ),
-        n => format!(
-            "All {} posts this story draws on come from {}.",
-            number_words(n),
-            source.display_name()
-        ),
-    }
-}
-
-/// How a window's volume compares with its usual volume, in the terms a story can use.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Rise {
-    /// No posts at all in the [`BASELINE_DAYS`](crate::model::BASELINE_DAYS) before.
-    FromNothing,
-    /// Fewer than one post per window before: a multiple of almost nothing means little.
-    FromTrickle,
-    /// At least [`MIN_STATED_RATIO`] times the usual volume.
-    Times(f64),
-    /// Less than that: no multiple is stated.
-    None,
-}
-
-/// Smallest multiple of the usual volume a story states; "1.3 times the norm" is not a rise.
-const MIN_STATED_RATIO: f64 = 2.0;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Engagement, RecordId};
+    use crate::model::{Engagement, Kind, RecordId};
 
     fn bluesky(text: &str) -> EvidenceRecord {
         EvidenceRecord {
             id: RecordId::new(Source::Bluesky, "at://x"),
             source: Source::Bluesky,
+            kind: Kind::Post,
             created_at: "2026-01-09T18:50:05Z".parse().unwrap(),
             url: "https://bsky.app/x".into(),
             title: String::new(),
@@ -756,6 +758,8 @@ mod tests {
             author: Some("nytimes.com".into()),
             community: None,
             engagement: Engagement::default(),
+            parent_id: None,
+            thread_id: None,
         }
     }
 

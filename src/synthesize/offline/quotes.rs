@@ -1,81 +1,36 @@
-//! Quoting records: a record's own words in quote marks with its footnote, introduced by who
-//! posted it where ("a post in r/singularity titled “…”[^id], with a score of 4,942"), and the
-//! attention it drew in its platform's terms. Each record is quoted at most once per story.
+//! Quoting records: a record's own words in quote marks with its footnote, where it was said
+//! ("In r/LocalLLaMA", "On Hacker News"), and the attention it drew in its platform's terms.
 
 use super::words::join_and;
-use super::Writer;
 use crate::model::evidence::EvidenceRecord;
 use crate::model::Source;
-use crate::text::{escape_markdown, excerpt, number_words};
+use crate::text::{escape_markdown, nest_quotes, number_words};
 
-impl<'a> Writer<'a> {
-    /// "a Reddit post in r/singularity titled “…”[^id], with a score of 4,942 and 1,190 comments."
-    pub(super) fn introduce(&mut self, record: &'a EvidenceRecord) -> String {
-        let kind = match (record.source, record.community.as_deref()) {
-            (Source::Reddit, Some(sub)) => {
-                format!("a post in {}", community_name(Source::Reddit, sub))
-            }
-            (Source::Hackernews, _) => "a submission".to_string(),
-            (_, _) => match record.author.as_deref() {
-                Some(author) => format!("a post by @{}", escape_markdown(author)),
-                None => "a post".to_string(),
-            },
-        };
-        let said = self.quote(record);
-        let verb = if record.title.is_empty() {
-            "reading"
-        } else {
-            "titled"
-        };
-        let attention = attention(record)
-            .map(|a| format!(", with {a}"))
-            .unwrap_or_default();
-        format!("{kind} {verb} {said}{attention}.")
-    }
+/// Verbatim words of `record` in quote marks (inner quotes made single, Markdown escaped) with
+/// the record's footnote.
+pub(super) fn quoted(words: &str, record: &EvidenceRecord) -> String {
+    format!("“{}”[^{}]", escape_markdown(&nest_quotes(words)), record.id)
+}
 
-    /// The record's words in quote marks with its footnote; marks the record as heard.
-    fn quote(&mut self, record: &'a EvidenceRecord) -> String {
-        self.used.insert(record.id.as_str());
-        format!(
-            "“{}”[^{}]",
-            escape_markdown(&excerpt(&record.title, &record.text)),
-            record.id
-        )
-    }
-
-    /// "@nytimes.com posted “…”[^id]", "a post in r/x was titled “…”[^id]", "sweis submitted “…”[^id]".
-    pub(super) fn posted(&mut self, record: &'a EvidenceRecord) -> String {
-        let said = self.quote(record);
-        match (
-            record.source,
-            record.community.as_deref(),
-            record.author.as_deref(),
-        ) {
-            (Source::Reddit, Some(sub), _) => format!(
-                "a post in {} was titled {said}",
-                community_name(Source::Reddit, sub)
-            ),
-            (Source::Hackernews, _, Some(author)) => {
-                format!("{} submitted {said}", escape_markdown(author))
-            }
-            (Source::Bluesky | Source::Mastodon, _, Some(author)) => {
-                format!("@{} posted {said}", escape_markdown(author))
-            }
-            _ if record.title.is_empty() => format!("a post read {said}"),
-            _ => format!("an item was titled {said}"),
+/// Where a record was said, to open a sentence: "In r/LocalLLaMA", "On Hacker News".
+pub(super) fn place(record: &EvidenceRecord) -> String {
+    match (record.source, record.community.as_deref()) {
+        (Source::Reddit, Some(community)) => {
+            format!("In {}", community_name(Source::Reddit, community, true))
         }
+        (source, _) => format!("On {}", source.display_name()),
     }
 }
 
 /// Drops the full stop after a footnote when the quote before it already ended the sentence.
 pub(super) fn tidy(text: &str) -> String {
     static DOUBLE_STOP: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"([.?!])”(\[\^[^\]]+\])\.").unwrap());
+        std::sync::LazyLock::new(|| regex::Regex::new(r"([.?!…])”(\[\^[^\]]+\])\.").unwrap());
     DOUBLE_STOP.replace_all(text, "$1”$2").into_owned()
 }
 
-/// The attention a record got, in its platform's terms.
-fn attention(record: &EvidenceRecord) -> Option<String> {
+/// The attention a record got, in its platform's terms: "a score of 827 and 190 comments".
+pub(super) fn attention(record: &EvidenceRecord) -> Option<String> {
     let e = &record.engagement;
     let mut parts = Vec::new();
     let (score_word, replies_word) = match record.source {
@@ -101,10 +56,16 @@ fn attention(record: &EvidenceRecord) -> Option<String> {
     (!parts.is_empty()).then(|| join_and(&parts))
 }
 
-/// A community as Markdown text: `r/singularity`, or a feed's name.
-pub(super) fn community_name(source: Source, community: &str) -> String {
+/// A community as a story names it: `r/singularity`, or a feed's name; Markdown-escaped when
+/// `markdown` (the body), plain for the headline and dek.
+pub(super) fn community_name(source: Source, community: &str, markdown: bool) -> String {
+    let name = if markdown {
+        escape_markdown(community)
+    } else {
+        community.to_string()
+    };
     match source {
-        Source::Reddit => format!("r/{}", escape_markdown(community)),
-        _ => escape_markdown(community),
+        Source::Reddit => format!("r/{name}"),
+        _ => name,
     }
 }

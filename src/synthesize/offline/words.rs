@@ -1,5 +1,5 @@
 //! Figures and lists as the offline writer's prose says them: "one post", "about four times",
-//! "fourfold", "−0.31", "clearly negative", "A, B and C". Whole numbers go through
+//! "warm", "A, B and C". Whole numbers go through
 //! [`number_words`], so a figure reads the same in every sentence.
 
 use crate::model::BASELINE_DAYS;
@@ -26,18 +26,10 @@ pub(super) fn posts(n: u64) -> String {
 pub(super) fn multiple(ratio: f64) -> String {
     let whole = format!("{ratio:.0}");
     match ratio {
+        r if r < 2.05 => "twice".to_string(),
         r if r < 3.0 => "more than twice".to_string(),
         r if (r - r.round()).abs() < 0.05 => format!("{} times", number(&whole)),
         _ => format!("about {} times", number(&whole)),
-    }
-}
-
-/// "fourfold", "14-fold", for rises of three times or more.
-pub(super) fn fold(ratio: f64) -> String {
-    let whole = format!("{ratio:.0}");
-    match whole.parse::<u64>() {
-        Ok(n) if n <= 9 => format!("{}fold", number_words(n)),
-        _ => format!("{whole}-fold"),
     }
 }
 
@@ -55,23 +47,16 @@ pub(super) fn decimal(value: f64) -> String {
     text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
 }
 
-/// A sentiment score with two decimals and a true minus sign.
-pub(super) fn signed(score: f64) -> String {
-    if score < 0.0 {
-        format!("−{:.2}", -score)
-    } else {
-        format!("{score:.2}")
-    }
-}
-
-/// A mean sentiment score in words.
-pub(super) fn tone(score: f64) -> &'static str {
-    match score {
-        s if s <= -0.35 => "clearly negative",
-        s if s <= -0.05 => "negative",
-        s if s < 0.05 => "close to neutral",
-        s if s < 0.35 => "positive",
-        _ => "clearly positive",
+/// "one post and 40 comments", "12 posts", "three comments".
+pub(super) fn records_in_words(posts_n: u64, comments: u64) -> String {
+    let comments_words = match comments {
+        1 => "one comment".to_string(),
+        n => format!("{} comments", number_words(n)),
+    };
+    match (posts_n, comments) {
+        (_, 0) => posts(posts_n),
+        (0, _) => comments_words,
+        _ => format!("{} and {comments_words}", posts(posts_n)),
     }
 }
 
@@ -105,10 +90,9 @@ mod tests {
         assert_eq!(multiple(4.4), "about four times");
         assert_eq!(multiple(5.0), "five times");
         assert_eq!(multiple(13.6), "about 14 times");
-        assert_eq!(fold(3.9), "fourfold");
-        assert_eq!(fold(14.2), "14-fold");
         assert_eq!(decimal(2.0), "2");
-        assert_eq!(signed(-0.314), "−0.31");
+        assert_eq!(records_in_words(1, 40), "one post and 40 comments");
+        assert_eq!(records_in_words(0, 1), "one comment");
         assert_eq!(posts(1), "one post");
         assert_eq!(baseline_weeks(), "four");
         assert_eq!(content_words("anthropic wins fair"), 3);
