@@ -9,5 +9,5 @@ pub mod runlog;
 pub mod story;
 
 pub use beat::{Beat, BeatSlug, Category, Taxonomy};
-pub use record::{Engagement, Kind, Record, RecordId, Source};
+pub use record::{article_address, Engagement, Kind, Record, RecordId, Source};
 pub use story::{Intensity, SignalKind, Story, WriterKind, BASELINE_DAYS};
