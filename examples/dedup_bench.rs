@@ -19,7 +19,7 @@ use zeitgeist::store::import::{read_lines, ImportFormat};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.is_empty() || args.len() % 2 != 0 {
+    if args.is_empty() || !args.len().is_multiple_of(2) {
         bail!("usage: dedup_bench SOURCE FILE [SOURCE FILE …]");
     }
     let mut index = DedupIndex::default();

@@ -30,7 +30,7 @@ const PHRASE_STOP_WORDS: [&str; 24] = [
 ///
 /// References are decoded again while any are left, up to [`ENTITY_ROUNDS`] rounds: a Reddit
 /// body as the API sends it is HTML-escaped Markdown, and the Markdown may itself hold
-/// references (`&amp;#x200B;`, `&amp;#32;`: 47 such in the r/LocalLLaMA corpus), which Reddit
+/// references (`&amp;#x200B;`, `&amp;#32;`: 56 such in the r/LocalLLaMA corpus), which Reddit
 /// shows as the characters. A reference a writer meant literally (`&amp;lt;` in a page about
 /// HTML) is decoded too: rarer, in the bundled corpora, than the escaped text it fixes.
 /// Borrows when there is nothing to decode.

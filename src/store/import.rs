@@ -123,12 +123,16 @@ impl Dataset {
             })
     }
 
-    fn parse(self, fields: Map<String, Value>) -> Result<Record, LineError> {
+    fn parse(self, fields: &Value) -> Result<Record, LineError> {
         match self {
             Dataset::HnDigest => from_fields::<HnDigestLine>(fields)?.into_record(),
             Dataset::RedditTrends => from_fields::<RedditTrendsLine>(fields)?.into_record(),
-            Dataset::LocalLlamaPost => from_fields::<RedditPostLine>(fields)?.into_record(),
-            Dataset::LocalLlamaComment => from_fields::<RedditCommentLine>(fields)?.into_record(),
+            Dataset::LocalLlamaPost => {
+                from_fields::<RedditPostLine>(fields)?.into_record(from_fields(fields)?)
+            }
+            Dataset::LocalLlamaComment => {
+                from_fields::<RedditCommentLine>(fields)?.into_record(from_fields(fields)?)
+            }
             Dataset::BlueskyFeed => from_fields::<BlueskyFeedLine>(fields)?.into_record(),
             Dataset::NewsAggregator => from_fields::<NewsAggregatorLine>(fields)?.into_record(),
             Dataset::ArxivDaily => from_fields::<ArxivDailyLine>(fields)?.into_record(),
@@ -294,7 +298,8 @@ pub fn parse_line(source: Source, format: ImportFormat, line: &str) -> Result<Re
         ImportFormat::Record => parse_json::<Record>(line)?,
         ImportFormat::Corpus => {
             let fields = parse_json::<Map<String, Value>>(line)?;
-            Dataset::detect(source, &fields)?.parse(fields)?
+            let dataset = Dataset::detect(source, &fields)?;
+            dataset.parse(&Value::Object(fields))?
         }
     };
     if record.source != source {
@@ -317,9 +322,10 @@ fn parse_json<T: DeserializeOwned>(line: &str) -> Result<T, LineError> {
     Ok(value)
 }
 
-/// Reads a dataset's line type from the line's fields, naming the field that failed.
-fn from_fields<T: DeserializeOwned>(fields: Map<String, Value>) -> Result<T, LineError> {
-    serde_path_to_error::deserialize(Value::Object(fields)).map_err(path_error)
+/// Reads a dataset's line type (or the part several share) from the line's fields, naming the
+/// field that failed.
+fn from_fields<T: DeserializeOwned>(fields: &Value) -> Result<T, LineError> {
+    serde_path_to_error::deserialize(fields).map_err(path_error)
 }
 
 fn path_error<E: fmt::Display>(e: serde_path_to_error::Error<E>) -> LineError {
@@ -547,22 +553,46 @@ fn fullname_id(field: &str, fullname: &str, kinds: &[&str]) -> Result<RecordId, 
     record_id(Source::Reddit, field, native)
 }
 
-/// A line of `reddit-localllama-threads/posts.jsonl`: a post as Reddit's API names its fields.
+/// The fields a Reddit post and comment share, as Reddit's API names them (read from the same
+/// line as the kind's own fields: `#[serde(flatten)]` would lose the failing field's name).
 #[derive(Debug, Deserialize)]
-struct RedditPostLine {
+struct RedditItem {
     id: String,
     subreddit: String,
     #[serde(default)]
     author: Option<String>,
-    title: String,
-    selftext: String,
     #[serde(default)]
     score: Option<i64>,
+    created_utc: f64,
+    permalink: String,
+}
+
+impl RedditItem {
+    /// The record both kinds start from: id, address, time, author, subreddit and score.
+    fn into_record(self, kind: Kind) -> Result<Record, LineError> {
+        let id = record_id(Source::Reddit, "id", &self.id)?;
+        let created_at = reddit_time("created_utc", self.created_utc)?;
+        Ok(Record {
+            author: reddit_author(self.author),
+            community: Some(self.subreddit),
+            engagement: Engagement {
+                score: self.score,
+                ..Engagement::default()
+            },
+            ..item(kind, id, reddit_url(&self.permalink), created_at)
+        })
+    }
+}
+
+/// A line of `reddit-localllama-threads/posts.jsonl`.
+#[derive(Debug, Deserialize)]
+struct RedditPostLine {
+    title: String,
+    selftext: String,
     #[serde(default)]
     upvote_ratio: Option<f64>,
     #[serde(default)]
     num_comments: Option<i64>,
-    created_utc: f64,
     #[serde(default)]
     url: Option<String>,
     #[serde(default)]
@@ -571,73 +601,44 @@ struct RedditPostLine {
     over_18: Option<bool>,
     #[serde(default)]
     is_self: Option<bool>,
-    permalink: String,
 }
 
 impl RedditPostLine {
-    fn into_record(self) -> Result<Record, LineError> {
-        let id = record_id(Source::Reddit, "id", &self.id)?;
-        let created_at = reddit_time("created_utc", self.created_utc)?;
+    fn into_record(self, item: RedditItem) -> Result<Record, LineError> {
+        let mut record = item.into_record(Kind::Post)?;
         // A self post's `url` is its own permalink; only a link post points elsewhere.
         let link = self.url.filter(|_| self.is_self == Some(false));
-        Ok(Record {
-            title: self.title,
-            text: self.selftext,
-            author: reddit_author(self.author),
-            community: Some(self.subreddit),
-            engagement: Engagement {
-                score: self.score,
-                replies: self.num_comments,
-                ..Engagement::default()
-            },
-            extra: extra([
-                ("flair", self.link_flair_text.map(Value::from)),
-                ("link", link.map(Value::from)),
-                ("upvote_ratio", self.upvote_ratio.map(Value::from)),
-                ("over_18", self.over_18.map(Value::from)),
-            ]),
-            ..post(id, reddit_url(&self.permalink), created_at)
-        })
+        record.title = self.title;
+        record.text = self.selftext;
+        record.engagement.replies = self.num_comments;
+        record.extra = extra([
+            ("flair", self.link_flair_text.map(Value::from)),
+            ("link", link.map(Value::from)),
+            ("upvote_ratio", self.upvote_ratio.map(Value::from)),
+            ("over_18", self.over_18.map(Value::from)),
+        ]);
+        Ok(record)
     }
 }
 
 /// A line of `reddit-localllama-threads/comments.jsonl`.
 #[derive(Debug, Deserialize)]
 struct RedditCommentLine {
-    id: String,
     link_id: String,
     parent_id: String,
-    subreddit: String,
-    #[serde(default)]
-    author: Option<String>,
     body: String,
     #[serde(default)]
-    score: Option<i64>,
-    created_utc: f64,
-    #[serde(default)]
     depth: Option<u32>,
-    permalink: String,
 }
 
 impl RedditCommentLine {
-    fn into_record(self) -> Result<Record, LineError> {
-        let id = record_id(Source::Reddit, "id", &self.id)?;
-        let created_at = reddit_time("created_utc", self.created_utc)?;
-        let parent = fullname_id("parent_id", &self.parent_id, &["t1_", "t3_"])?;
-        let thread = fullname_id("link_id", &self.link_id, &["t3_"])?;
-        Ok(Record {
-            text: self.body,
-            author: reddit_author(self.author),
-            community: Some(self.subreddit),
-            engagement: Engagement {
-                score: self.score,
-                ..Engagement::default()
-            },
-            parent_id: Some(parent),
-            thread_id: Some(thread),
-            extra: extra([("depth", self.depth.map(Value::from))]),
-            ..item(Kind::Comment, id, reddit_url(&self.permalink), created_at)
-        })
+    fn into_record(self, item: RedditItem) -> Result<Record, LineError> {
+        let mut record = item.into_record(Kind::Comment)?;
+        record.parent_id = Some(fullname_id("parent_id", &self.parent_id, &["t1_", "t3_"])?);
+        record.thread_id = Some(fullname_id("link_id", &self.link_id, &["t3_"])?);
+        record.text = self.body;
+        record.extra = extra([("depth", self.depth.map(Value::from))]);
+        Ok(record)
     }
 }
 
