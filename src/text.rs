@@ -1,7 +1,8 @@
-//! Text helpers every stage may use, each written once: shortening to a budget, numbers as
-//! readers expect them, slugs, Markdown escaping, the excerpt of a record a story quotes, and
-//! the small stop-word lists of prose (the analysis keeps its own multilingual lists in
-//! `analyze/text.rs`, which are a model of languages, not of English prose).
+//! Text helpers every stage may use, each written once: HTML character references decoded,
+//! shortening to a budget, numbers as readers expect them, slugs, Markdown escaping, the excerpt
+//! of a record a story quotes, and the small stop-word lists of prose (the analysis keeps its
+//! own multilingual lists in `analyze/text.rs`, which are a model of languages, not of English
+//! prose).
 //!
 //! Two ways of shortening, because two budgets exist: [`shorten`] counts characters a reader
 //! sees and marks the cut with `…` (summaries, excerpts, the `shorten` template filter and the
@@ -13,7 +14,9 @@
 
 mod clean;
 
-pub use clean::{clean, clean_lines, clean_title, decode_entities, own_text, sentences, CleanLine};
+pub use clean::{clean, clean_lines, clean_title, own_text, sentences, CleanLine};
+
+use std::borrow::Cow;
 
 /// The small words a headline's slug does not end on ("…-jump-in").
 const SLUG_TAIL_WORDS: [&str; 10] = [
@@ -25,6 +28,38 @@ const PHRASE_STOP_WORDS: [&str; 24] = [
     "the", "and", "for", "with", "from", "that", "this", "are", "was", "were", "has", "have",
     "its", "into", "not", "but", "you", "your", "our", "their", "about", "will", "can", "all",
 ];
+
+/// `text` with its HTML character references decoded — `&amp;` → `&`, `&nbsp;` → U+00A0,
+/// `&#124;` → `|`, `&#x200B;` → U+200B — by the whole HTML5 table of named references
+/// (`html-escape`). Platforms put references in text that is otherwise plain (Reddit titles and
+/// Markdown bodies, feed ledes), and readers saw them as such; [`Record::sanitize`] calls this
+/// once for every record the store takes, collected or imported, so both copies agree.
+///
+/// References are decoded again while any are left, up to [`ENTITY_ROUNDS`] rounds: a Reddit
+/// body as the API sends it is HTML-escaped Markdown, and the Markdown may itself hold
+/// references (`&amp;#x200B;`, `&amp;#32;`: 56 such in the r/LocalLLaMA corpus), which Reddit
+/// shows as the characters. A reference a writer meant literally (`&amp;lt;` in a page about
+/// HTML) is decoded too: rarer, in the bundled corpora, than the escaped text it fixes.
+/// Borrows when there is nothing to decode.
+///
+/// [`Record::sanitize`]: crate::model::Record::sanitize
+pub fn decode_entities(text: &str) -> Cow<'_, str> {
+    let mut decoded = Cow::Borrowed(text);
+    for _ in 0..ENTITY_ROUNDS {
+        if !decoded.contains('&') {
+            break;
+        }
+        match html_escape::decode_html_entities(&decoded) {
+            Cow::Owned(again) => decoded = Cow::Owned(again),
+            Cow::Borrowed(_) => break,
+        }
+    }
+    decoded
+}
+
+/// Most rounds of [`decode_entities`]: an API's escaping, Markdown's own references, and one
+/// more for a feed that escaped twice.
+pub const ENTITY_ROUNDS: usize = 3;
 
 /// At most `max` characters of `text` (trimmed), cut at a word boundary, the cut marked with
 /// `…`: summaries, record excerpts, quoted records, wire titles and texts.
@@ -260,6 +295,20 @@ pub fn parse_date(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entities_decode_by_the_html5_table() {
+        // Real titles and bodies: reddit-ai-trends and r/LocalLLaMA.
+        assert_eq!(
+            decode_entities("Claude&nbsp;Sonnet &#124; 4.5 &amp; &lt;think&gt; &#x200B;"),
+            "Claude\u{a0}Sonnet | 4.5 & <think> \u{200b}"
+        );
+        assert!(matches!(decode_entities("no references"), Cow::Borrowed(_)));
+        // A RemindMeBot reply as the API sends it: escaped Markdown holding a reference.
+        assert_eq!(decode_entities("in 7 days&amp;#32;on"), "in 7 days on");
+        assert_eq!(decode_entities("&amp;amp;amp;amp;"), "&amp;");
+        assert_eq!(decode_entities("AT&T; R&D & Q&A"), "AT&T; R&D & Q&A");
+    }
 
     #[test]
     fn shortening_cuts_at_words_or_bytes() {

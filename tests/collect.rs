@@ -1006,7 +1006,13 @@ async fn news_reads_rss_and_atom_with_conditional_get() {
         guardian.matched.as_deref(),
         Some(format!("{base}/guardian.rss").as_str())
     );
-    let heise = by_id(&batch, "news:http://heise.de/-3088438");
+    // Known by its address, without the feed's `wt_mc` tracking parameter; the guid is kept.
+    let heise = by_id(
+        &batch,
+        "news:http://www.heise.de/developer/meldung/Java-Anwendungsserver-Red-Hat-gibt-WildFly-10-frei-3088438.html",
+    );
+    assert_eq!(heise.url, heise.id.native_id());
+    assert_eq!(heise.extra["guid"], json!("http://heise.de/-3088438"));
     assert_eq!(
         heise.title,
         "Java-Anwendungsserver: Red Hat gibt WildFly 10 frei"

@@ -1,7 +1,7 @@
 //! Events on real records: replies join their post (two r/LocalLLaMA threads of the Gemma 3n
-//! launch, `tests/fixtures/reddit-localllama-threads/`), the same link on two platforms is one
+//! launch, `tests/fixtures/events-join/`), the same link on two platforms is one
 //! event (a Hacker News story and the TechCrunch item it linked,
-//! `tests/fixtures/news-ai-aggregator/`), a post with 20 times its platform's usual engagement
+//! `tests/fixtures/events-join/`), a post with 20 times its platform's usual engagement
 //! is a candidate on its own, a three-day arc gives one story and then a follow-up that links
 //! it, and events and candidates are the same bytes whatever the order of the input.
 //!
@@ -89,7 +89,7 @@ fn localllama() -> Vec<Record> {
         extra: Default::default(),
         truncated: false,
     };
-    let mut records: Vec<Record> = fixture_lines("reddit-localllama-threads/posts.jsonl")
+    let mut records: Vec<Record> = fixture_lines("events-join/localllama-posts.jsonl")
         .iter()
         .map(|p| Record {
             title: str_of(p, "title").to_string(),
@@ -103,7 +103,7 @@ fn localllama() -> Vec<Record> {
         })
         .collect();
     records.extend(
-        fixture_lines("reddit-localllama-threads/comments.jsonl")
+        fixture_lines("events-join/localllama-comments.jsonl")
             .iter()
             .map(|c| Record {
                 text: str_of(c, "body").to_string(),
@@ -122,7 +122,7 @@ fn localllama() -> Vec<Record> {
 /// The news fixture as records, mapped as the corpus import maps news: an article whose url is
 /// the story's address, its lede as text.
 fn news() -> Vec<Record> {
-    fixture_lines("news-ai-aggregator/ai_news_updates.jsonl")
+    fixture_lines("events-join/news.jsonl")
         .iter()
         .map(|n| {
             let published = at(str_of(n, "published"));
@@ -273,7 +273,9 @@ fn a_post_with_twenty_times_the_usual_engagement_is_a_candidate_on_its_own() {
         .iter()
         .min_by(|&&a, &&b| {
             let gap = |i: usize| (attention(&records[i]) - norm.median).abs();
-            gap(a).total_cmp(&gap(b)).then(records[a].id.cmp(&records[b].id))
+            gap(a)
+                .total_cmp(&gap(b))
+                .then(records[a].id.cmp(&records[b].id))
         })
         .unwrap();
     let target = records[ordinary].id.clone();
@@ -284,7 +286,11 @@ fn a_post_with_twenty_times_the_usual_engagement_is_a_candidate_on_its_own() {
             .iter()
             .position(|c| c.record_ids.contains(&target))
     };
-    assert_eq!(is_candidate(&analysis), None, "an ordinary post is not news");
+    assert_eq!(
+        is_candidate(&analysis),
+        None,
+        "an ordinary post is not news"
+    );
 
     // Twenty times the usual: (1 + points)(1 + comments) = 20 e^median.
     let factor = 20f64.sqrt();
@@ -295,7 +301,10 @@ fn a_post_with_twenty_times_the_usual_engagement_is_a_candidate_on_its_own() {
         ..Default::default()
     };
     let boosted = attention(&records[ordinary]);
-    assert!((boosted - norm.median - 20f64.ln()).abs() < 0.1, "{boosted}");
+    assert!(
+        (boosted - norm.median - 20f64.ln()).abs() < 0.1,
+        "{boosted}"
+    );
     let annotations = analyze::annotate_all(&classifier, &records);
     let analysis = analyze::analyze(&classifier, &records, &annotations, &[], as_of, &config);
     let rank = is_candidate(&analysis).expect("the post is a candidate");
@@ -306,9 +315,13 @@ fn a_post_with_twenty_times_the_usual_engagement_is_a_candidate_on_its_own() {
         event.standout || event.lift >= analyze::candidates::MIN_LIFT,
         "{event:?}"
     );
-    assert!(rank < 3, "rank {rank} of {}", analysis.candidates.candidates.len());
+    assert!(
+        rank < 3,
+        "rank {rank} of {}",
+        analysis.candidates.candidates.len()
+    );
     // Its pack carries the event's facts and the post itself.
-    let packs = analyze::evidence_packs(&records, &analysis.candidates, analyze::MAX_PACKS);
+    let packs = analyze::evidence_packs(&records, &analysis.candidates, analyze::MAX_PACKS, None);
     let pack = packs
         .iter()
         .find(|p| p.topic == candidate.facts.topic)
@@ -329,13 +342,13 @@ fn tick(
     let mut records = bundled(as_of, 35);
     records.extend(extra.iter().filter(|r| r.created_at <= as_of).cloned());
     let annotations = analyze::annotate_all(classifier, &records);
-    let stories = analyze::stories::load(&content.join("stories"), as_of - Duration::days(35))
-        .unwrap();
+    let stories =
+        analyze::stories::load(&content.join("stories"), as_of - Duration::days(35)).unwrap();
     let config = CandidateConfig::default();
     let analysis = analyze::analyze(classifier, &records, &annotations, &stories, as_of, &config);
     let mut ours = analysis.candidates.clone();
     ours.candidates.retain(|c| c.record_ids.contains(member));
-    let packs = analyze::evidence_packs(&records, &ours, 1);
+    let packs = analyze::evidence_packs(&records, &ours, 1, None);
     let synthesis = SynthesisConfig {
         dedup_window_hours: 840,
         ..SynthesisConfig::default()
@@ -365,16 +378,32 @@ fn a_three_day_arc_gives_one_story_then_a_follow_up_that_links_it() {
     let hn = id("hackernews:47181211");
     let techcrunch = news();
 
-    let (_, first) = tick(&classifier, content, &techcrunch, &hn, at("2026-02-27T12:00:00Z"));
+    let (_, first) = tick(
+        &classifier,
+        content,
+        &techcrunch,
+        &hn,
+        at("2026-02-27T12:00:00Z"),
+    );
     let Some(PackResult::Written { path, story }) = first else {
         panic!("no story on the raise: {first:?}")
     };
-    let event = story.extra.event.as_ref().expect("the story carries its event");
+    let event = story
+        .extra
+        .event
+        .as_ref()
+        .expect("the story carries its event");
     assert!(event.arc.is_empty());
     assert_eq!(event.platforms, [Source::Hackernews]);
 
     // An hour later nothing new: the arc is covered, no second story.
-    let (analysis, second) = tick(&classifier, content, &techcrunch, &hn, at("2026-02-27T13:00:00Z"));
+    let (analysis, second) = tick(
+        &classifier,
+        content,
+        &techcrunch,
+        &hn,
+        at("2026-02-27T13:00:00Z"),
+    );
     assert!(second.is_none(), "{second:?}");
     let suppressed = analysis
         .candidates
@@ -382,11 +411,20 @@ fn a_three_day_arc_gives_one_story_then_a_follow_up_that_links_it() {
         .iter()
         .find(|s| s.topic == story.extra.topic)
         .expect("the arc is suppressed");
-    assert!(suppressed.reason.contains("no new platform"), "{suppressed:?}");
+    assert!(
+        suppressed.reason.contains("no new platform"),
+        "{suppressed:?}"
+    );
 
     // On 1 March the article has joined the event by its link: a new platform, so a follow-up
     // on the same arc.
-    let (_, third) = tick(&classifier, content, &techcrunch, &hn, at("2026-03-01T00:00:00Z"));
+    let (_, third) = tick(
+        &classifier,
+        content,
+        &techcrunch,
+        &hn,
+        at("2026-03-01T00:00:00Z"),
+    );
     let Some(PackResult::Written {
         path: later_path,
         story: later,
@@ -432,9 +470,10 @@ fn events_and_candidates_are_the_same_bytes_whatever_the_input_order() {
     records.reverse();
     assert_eq!(first, run(&records));
     // A fixed shuffle: every seventh record to the front.
-    let (sevenths, rest): (Vec<(usize, Record)>, Vec<(usize, Record)>) =
-        records.into_iter().enumerate().partition(|(i, _)| i % 7 == 0);
+    let (sevenths, rest): (Vec<(usize, Record)>, Vec<(usize, Record)>) = records
+        .into_iter()
+        .enumerate()
+        .partition(|(i, _)| i % 7 == 0);
     let shuffled: Vec<Record> = sevenths.into_iter().chain(rest).map(|(_, r)| r).collect();
     assert_eq!(first, run(&shuffled));
 }
-

@@ -465,7 +465,9 @@ fn is_tracking(key: &str) -> bool {
     let digits = key.trim_start_matches(|c: char| c.is_ascii_alphabetic());
     key.starts_with("utm_")
         || TRACKING.contains(&key.as_str())
-        || (digits.len() >= 6 && key.len() - digits.len() <= 3 && digits.chars().all(|c| c.is_ascii_digit()))
+        || (digits.len() >= 6
+            && key.len() - digits.len() <= 3
+            && digits.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `/pdf/2401.01234v2.pdf`, `/abs/2401.01234v3` → `/abs/2401.01234`.

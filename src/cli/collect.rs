@@ -7,7 +7,7 @@ use clap::Args;
 use crate::config::Paths;
 use crate::model::Source;
 use crate::pipeline::commands::{
-    self, CollectOptions, CompactOptions, ImportFormat, ImportOptions,
+    self, CollectOptions, CompactOptions, ImportFormat, ImportOptions, Subset,
 };
 
 /// `zeitgeist collect`.
@@ -31,9 +31,20 @@ pub struct ImportArgs {
     /// The platform the items come from (hackernews, reddit, bluesky, …).
     #[arg(long)]
     pub source: Source,
-    /// `corpus`: the fields of the source's bundled dataset; `record`: lines already in Record JSON.
+    /// `corpus`: the fields of the source's bundled datasets (told apart by each line's
+    /// fields); `record`: lines already in Record JSON.
     #[arg(long, value_enum, default_value = "corpus")]
     pub format: ImportFormat,
+    /// Import only items created on or after this UTC day (YYYY-MM-DD).
+    #[arg(long, value_name = "DAY")]
+    pub from: Option<NaiveDate>,
+    /// Import only items created on or before this UTC day (YYYY-MM-DD).
+    #[arg(long, value_name = "DAY")]
+    pub to: Option<NaiveDate>,
+    /// Import only items of this community (subreddit, domain, arXiv primary category);
+    /// repeatable.
+    #[arg(long = "community", value_name = "NAME")]
+    pub communities: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +76,11 @@ pub fn import(paths: &Paths, args: ImportArgs) -> anyhow::Result<()> {
             file: args.file,
             source: args.source,
             format: args.format,
+            subset: Subset {
+                from: args.from,
+                to: args.to,
+                communities: args.communities,
+            },
         },
     )
 }

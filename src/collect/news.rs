@@ -1,6 +1,8 @@
 //! News feeds: RSS 2.0, Atom and JSON Feed (parsed by `feed-rs`), from a list of feed URLs and
 //! from search-feed templates filled with each query. Every feed is read with conditional GET;
-//! its ETag / Last-Modified are the stream's cursor, moved only after the feed parsed.
+//! its ETag / Last-Modified are the stream's cursor, moved only after the feed parsed. An
+//! article's id is its address without tracking parameters ([`article_address`]), the feed's
+//! guid is kept in `extra.guid`.
 
 use serde_json::Value;
 
@@ -8,7 +10,7 @@ use super::text::html_to_text;
 use super::{record, Batch, CollectError, Context, Gather};
 use crate::config::sources::NewsConfig;
 use crate::http::{Expect, Request, Validators};
-use crate::model::{Kind, Record, Source};
+use crate::model::{article_address, Kind, Record, Source};
 
 /// Reads every feed and search feed of `[sources.news]`.
 pub async fn collect(
@@ -100,26 +102,25 @@ fn to_record(
     let url = entry
         .links
         .first()
-        .map(|l| l.href.clone())
+        .map(|l| article_address(&l.href))
         .ok_or("entry has no link")?;
     let created_at = entry
         .published
         .or(entry.updated)
         .ok_or("entry has no date")?;
-    // Prefer the feed's own id (RSS guid, Atom id); feed-rs makes one up when both are absent.
-    let native = if entry.id.is_empty() {
-        url.clone()
-    } else {
-        entry.id.clone()
-    };
+    // The article's address is its id, not the feed's guid: another feed, or an imported corpus
+    // of links, knows the same article by its address only.
     let mut record = record(
         Source::News,
         Kind::Article,
-        &native,
-        url,
+        &url,
+        url.clone(),
         created_at,
         ctx.collected_at,
     );
+    if !entry.id.is_empty() {
+        record.extra.insert("guid".into(), Value::String(entry.id));
+    }
     record.title = entry
         .title
         .map(|t| html_to_text(&t.content))

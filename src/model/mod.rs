@@ -11,5 +11,5 @@ pub mod story;
 
 pub use beat::{Beat, BeatSlug, Category, Taxonomy};
 pub use event::Topic;
-pub use record::{Engagement, Kind, Record, RecordId, Source};
+pub use record::{article_address, Engagement, Kind, Record, RecordId, Source};
 pub use story::{Intensity, SignalKind, Story, WriterKind, BASELINE_DAYS};

@@ -2,11 +2,14 @@
 //! stage uses. Collectors produce records, the store keeps them, analysis reads them and the site
 //! publishes them. Field docs here are the reference shown on the developer hub.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::text::decode_entities;
 
 /// Where a record came from. The lowercase name is the prefix of its [`RecordId`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -141,6 +144,37 @@ impl RecordId {
     }
 }
 
+/// Query parameters feeds add to links for analytics; they name no different article.
+const TRACKING_PARAMETERS: [&str; 5] = ["wt_mc", "fbclid", "gclid", "mc_cid", "mc_eid"];
+
+/// The address a news article is known by, and so its native id (`news:<address>`): the link
+/// without its fragment and without the tracking parameters feeds add (`utm_*` and
+/// [`TRACKING_PARAMETERS`]). The same article reached through two feeds, or collected by
+/// `collect/news.rs` and imported from a corpus, is then one record. (A feed's guid cannot do
+/// that: feeds number their items differently, and a corpus of links has no guid.) 218 of the
+/// 13,447 links of the bundled news corpus carry `utm_*` parameters. Text that is not an
+/// absolute URL is kept, trimmed.
+pub fn article_address(link: &str) -> String {
+    let Ok(mut url) = url::Url::parse(link.trim()) else {
+        return link.trim().to_string();
+    };
+    url.set_fragment(None);
+    let tracking = |name: &str| name.starts_with("utm_") || TRACKING_PARAMETERS.contains(&name);
+    if url.query_pairs().any(|(name, _)| tracking(&name)) {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(name, _)| !tracking(name))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    url.into()
+}
+
 impl FromStr for RecordId {
     type Err = RecordIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -268,15 +302,21 @@ pub const MAX_TITLE_CHARS: usize = 500;
 pub const MAX_TEXT_CHARS: usize = 20_000;
 
 impl Record {
-    /// Makes a record fit to store, whatever its platform sent: control characters (NUL,
-    /// terminal escapes, carriage returns, …) are removed from every text field, except line
-    /// breaks and tabs in the title and body, and the title and text are cut to
-    /// [`MAX_TITLE_CHARS`] and [`MAX_TEXT_CHARS`] (then `truncated` is set).
+    /// Makes a record fit to store, whatever its platform sent: HTML character references in
+    /// the title and body are decoded ([`decode_entities`]: `&amp;`, `&nbsp;`, `&#124;` reached
+    /// readers), control characters (NUL, terminal escapes, carriage returns, …) are removed
+    /// from every text field, except line breaks and tabs in the title and body, and the title
+    /// and text are cut to [`MAX_TITLE_CHARS`] and [`MAX_TEXT_CHARS`] (then `truncated` is
+    /// set). Decoding comes first, so whatever a reference decodes to still meets the control
+    /// filter.
     pub fn sanitize(&mut self) {
         for (field, max) in [
             (&mut self.title, MAX_TITLE_CHARS),
             (&mut self.text, MAX_TEXT_CHARS),
         ] {
+            if let Cow::Owned(decoded) = decode_entities(field) {
+                *field = decoded;
+            }
             strip_controls(field, true);
             if let Some((end, _)) = field.char_indices().nth(max) {
                 field.truncate(end);
@@ -336,6 +376,18 @@ mod tests {
     }
 
     #[test]
+    fn sanitize_decodes_entities_before_stripping_controls() {
+        let json = r#"{"id":"reddit:1","source":"reddit","kind":"post","url":"https://x",
+            "title":"Qwen3&nbsp;&#124; local","text":"&gt; quoted &amp;&#27;[2J",
+            "created_at":"2026-01-01T00:00:00Z","collected_at":"2026-01-02T00:00:00Z"}"#;
+        let mut record: Record = serde_json::from_str(json).unwrap();
+        record.sanitize();
+        assert_eq!(record.title, "Qwen3\u{a0}| local");
+        // `html-escape` leaves a reference to a control character as it is: text, not a control.
+        assert_eq!(record.text, "> quoted &&#27;[2J");
+    }
+
+    #[test]
     fn sanitize_caps_title_and_text_and_flags_the_record() {
         let json = r#"{"id":"news:1","source":"news","kind":"article","url":"https://x",
             "created_at":"2026-01-01T00:00:00Z","collected_at":"2026-01-02T00:00:00Z"}"#;
@@ -349,6 +401,28 @@ mod tests {
         let stored = serde_json::to_string(&record).unwrap();
         assert!(stored.contains("\"truncated\":true"), "{stored}");
         assert_eq!(serde_json::from_str::<Record>(&stored).unwrap(), record);
+    }
+
+    #[test]
+    fn article_addresses_drop_tracking_parameters_and_fragments() {
+        // Real links: the bundled news corpus and the heise Atom fixture.
+        assert_eq!(
+            article_address("https://www.newscientist.com/article/2453350-ai-models-fall-for-the-same-scams-that-we-do/?utm_campaign=RSS%7CNSNS&utm_source=NSNS&utm_medium=RSS&utm_content=technology"),
+            "https://www.newscientist.com/article/2453350-ai-models-fall-for-the-same-scams-that-we-do/"
+        );
+        assert_eq!(
+            article_address("http://www.heise.de/developer/meldung/x-3088438.html?wt_mc=rss.developer.beitrag.atom#comments"),
+            "http://www.heise.de/developer/meldung/x-3088438.html"
+        );
+        assert_eq!(
+            article_address(" https://example.org/read?id=7&utm_source=rss "),
+            "https://example.org/read?id=7"
+        );
+        assert_eq!(
+            article_address("https://techcrunch.com/2025/07/01/a/"),
+            "https://techcrunch.com/2025/07/01/a/"
+        );
+        assert_eq!(article_address(" not a url "), "not a url");
     }
 
     #[test]

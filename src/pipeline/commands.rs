@@ -26,7 +26,7 @@ use crate::store::{Batch, Store};
 use crate::synthesize::PackResult;
 
 pub use crate::site::BuildOptions;
-pub use crate::store::import::ImportFormat;
+pub use crate::store::import::{ImportFormat, Subset};
 
 /// The cosine a record needs to join an event by meaning, unless `--similarity` says.
 pub fn default_similarity() -> f64 {
@@ -303,6 +303,8 @@ pub struct ImportOptions {
     pub file: PathBuf,
     pub source: Source,
     pub format: ImportFormat,
+    /// The days and communities to keep; everything by default.
+    pub subset: Subset,
 }
 
 /// Imports a JSONL corpus into the store.
@@ -317,7 +319,7 @@ pub fn import(paths: &Paths, args: ImportOptions) -> anyhow::Result<()> {
         args.format,
         store.snapshots_dir().display()
     );
-    let parsed = import::read_lines(&args.file, args.source, args.format)?;
+    let mut parsed = import::read_lines(&args.file, args.source, args.format)?;
     for skipped in parsed.skipped.iter().take(SKIPPED_SHOWN) {
         eprintln!("skipped {skipped}");
     }
@@ -336,8 +338,14 @@ pub fn import(paths: &Paths, args: ImportOptions) -> anyhow::Result<()> {
             args.format
         );
     }
+    let outside = parsed.keep_only(&args.subset);
+    let subset = if args.subset.is_everything() {
+        String::new()
+    } else {
+        format!(", {outside} outside {}", describe_subset(&args.subset))
+    };
     eprintln!(
-        "parsed {} lines ({} skipped) in {:.1?}; checking duplicates and writing snapshots…",
+        "parsed {} lines ({} skipped{subset}) in {:.1?}; checking duplicates and writing snapshots…",
         parsed.lines,
         parsed.skipped.len(),
         started.elapsed()
@@ -346,16 +354,32 @@ pub fn import(paths: &Paths, args: ImportOptions) -> anyhow::Result<()> {
         .commit(Batch::new(args.source, parsed.records))
         .with_context(|| format!("storing the records of {}", args.file.display()))?;
     eprintln!(
-        "read {} lines: {} new, {} duplicate, {} near-duplicate (linked), {} skipped; {} snapshot files written in {:.1?}",
+        "read {} lines: {} new, {} duplicate ({} filled in a stored copy), {} near-duplicate (linked), {} skipped{subset}; {} snapshot files written, {} rewritten in {:.1?}",
         parsed.lines,
         commit.new,
         commit.duplicates,
+        commit.filled,
         commit.near_duplicates,
         parsed.skipped.len(),
         commit.files.len(),
+        commit.rewritten.len(),
         started.elapsed()
     );
     Ok(())
+}
+
+/// `--from 2025-06-01 --to 2025-08-31 --community cs.CL` in words: "2025-06-01 … 2025-08-31,
+/// community cs.CL".
+fn describe_subset(subset: &Subset) -> String {
+    let day = |d: Option<NaiveDate>| d.map_or("…".to_string(), |d| d.to_string());
+    let mut parts = Vec::new();
+    if subset.from.is_some() || subset.to.is_some() {
+        parts.push(format!("{} … {}", day(subset.from), day(subset.to)));
+    }
+    if !subset.communities.is_empty() {
+        parts.push(format!("community {}", subset.communities.join(" or ")));
+    }
+    parts.join(", ")
 }
 
 /// `zeitgeist compact`.

@@ -1,8 +1,9 @@
 //! Duplicate detection for records entering the store.
 //!
-//! *Exact* duplicates share a [`RecordId`]; the store keeps only the first. *Near* duplicates
-//! (a syndicated headline on Hacker News and Reddit, a news account re-posting the same blurb)
-//! are kept but linked through [`Record::near_duplicate_of`] to the earliest stored copy.
+//! *Exact* duplicates share a [`RecordId`]; the store keeps only the first (and fills its empty
+//! fields from the later copy, `store/fill.rs`). *Near* duplicates (a syndicated headline on
+//! Hacker News and Reddit, a news account re-posting the same blurb) are kept but linked through
+//! [`Record::near_duplicate_of`] to the earliest stored copy.
 //!
 //! Texts are compared as sets of normalised words (title and text lower-cased and split at every
 //! non-alphanumeric character, so case, punctuation and a truncation mark `...` do not matter).
@@ -10,10 +11,26 @@
 //! [`MIN_JACCARD`]; texts of fewer than [`MIN_WORDS`] distinct words are never linked, since a
 //! four-word title matches too much by chance.
 //!
+//! **Comments** need [`MIN_COMMENT_WORDS`] distinct words, not counting the words of their
+//! links. A comment is a reply whose meaning is its thread's: two people writing "I don't get
+//! it." or "I too want to know this" in two threads are two voices, not one text copied, and a
+//! link-only reply ("https://preview.redd.it/….png?width=1080&format=png&auto=webp&s=…") shares
+//! most of its URL's words with every other image reply. Measured on the 69,617 r/LocalLLaMA
+//! comments: at the posts' rule (5 words, links counted) 510 comments were linked, most of them
+//! such coincidences (188 of 5–9 words, ~200 image links); at 15 words without links, 198 are,
+//! 171 of them to a comment by the same author (a reply pasted into several threads, a bot's
+//! reminder) and the rest quotes of the parent with a word added or the same question asked in
+//! two threads. Below 15 the sample still showed coincidences ("If you have to ask this
+//! question, then the answer is no." / "If you have to ask, the answer is no.", 12 words).
+//!
 //! Candidates are found with MinHash LSH: [`BANDS`] bands of [`ROWS`] min-hashes each; a pair
-//! with similarity 0.7 shares at least one band with probability 1 − (1 − 0.7²)⁸ ≈ 99.5 %. Each
-//! candidate is then checked with the exact Jaccard similarity, so there are no false positives
-//! beyond the threshold itself.
+//! with similarity 0.7 shares at least one band with probability 1 − (1 − 0.7⁴)²⁴ ≈ 99.86 %.
+//! Each candidate is then checked with the exact Jaccard similarity (after an exact size test),
+//! so there are no false positives beyond the threshold itself. The bands were 8 of 2 rows
+//! (99.5 %) while the store held titles; long comments share so many common words that two
+//! unrelated ones often share a 2-row band, and admitting the 69,617 comments took 19.5 s
+//! (280 µs a comment, growing with the store) against 1.7 s (24 µs) with 24 bands of 4 rows:
+//! 17× fewer candidate pairs (29.5 M → 1.7 M on the bundled corpus). Figures: `bench/DEDUP.md`.
 //!
 //! Why not SimHash: measured on the bundled corpus (≈23,800 real posts), 64-bit SimHash put an
 //! HN headline and the same headline cut short on Reddit 6–19 bits apart, as far as unrelated
@@ -24,35 +41,73 @@
 //! is now the best open source OCR model" / "Qwen-2.5-72b is …". Since a link goes to the first
 //! copy of the matched record, a chain of small edits can link texts that differ more.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::Hasher;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use rayon::prelude::*;
 use siphasher::sip::SipHasher13;
 
-use crate::model::{Record, RecordId};
+use super::fill::Fields;
+use crate::model::{Kind, Record, RecordId};
 
 /// Least Jaccard similarity of two word sets for the records to count as near duplicates.
 pub const MIN_JACCARD: f64 = 0.7;
 /// Fewest distinct normalised words a text needs to be compared at all.
 pub const MIN_WORDS: usize = 5;
+/// Fewest distinct normalised words a comment needs, the words of its links not counted.
+pub const MIN_COMMENT_WORDS: usize = 15;
 /// LSH bands, each keyed by [`ROWS`] min-hashes.
-pub const BANDS: usize = 8;
+pub const BANDS: usize = 24;
 /// Min-hashes per band.
-pub const ROWS: usize = 2;
+pub const ROWS: usize = 4;
 
 /// The distinct normalised words of a record's title and text, as sorted 64-bit hashes, or
-/// `None` when there are fewer than [`MIN_WORDS`].
+/// `None` when there are fewer than [`MIN_WORDS`] (a comment: [`MIN_COMMENT_WORDS`], links
+/// left out).
 pub fn word_set(record: &Record) -> Option<Vec<u64>> {
-    let text = record.full_text().to_lowercase();
+    let comment = record.kind == Kind::Comment;
+    let text = if comment {
+        without_links(&record.text)
+    } else {
+        record.full_text()
+    };
     let mut words: Vec<u64> = text
+        .to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(word_hash)
         .collect();
     words.sort_unstable();
     words.dedup();
-    (words.len() >= MIN_WORDS).then_some(words)
+    let least = if comment {
+        MIN_COMMENT_WORDS
+    } else {
+        MIN_WORDS
+    };
+    (words.len() >= least).then_some(words)
+}
+
+/// The text without its `http://` and `https://` addresses (each up to a space or a closing
+/// bracket or quote, so Markdown's `[words](link)` keeps its words).
+fn without_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = ["http://", "https://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        out.push_str(&rest[..start]);
+        let link = &rest[start..];
+        let end = link
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '>' | '"' | '\''))
+            .unwrap_or(link.len());
+        out.push(' ');
+        rest = &link[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Jaccard similarity |a ∩ b| / |a ∪ b| of two sorted, distinct lists.
@@ -88,6 +143,24 @@ fn rehash(word: u64, i: usize) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A record's word set with its LSH bucket keys, computed before the (sequential) admission so
+/// the hashing, most of the work, runs in parallel.
+#[derive(Debug)]
+pub struct Sketch {
+    words: Vec<u64>,
+    keys: [u64; BANDS],
+}
+
+impl Sketch {
+    /// The record's sketch, or `None` when it has no [`word_set`].
+    pub fn of(record: &Record) -> Option<Sketch> {
+        word_set(record).map(|words| Sketch {
+            keys: band_keys(&words),
+            words,
+        })
+    }
+}
+
 /// The LSH bucket keys of a word set: one per band, from that band's [`ROWS`] min-hashes.
 fn band_keys(words: &[u64]) -> [u64; BANDS] {
     std::array::from_fn(|band| {
@@ -117,30 +190,45 @@ struct Print {
 pub struct StoredRecord {
     id: RecordId,
     created_at: DateTime<Utc>,
-    words: Option<Vec<u64>>,
+    sketch: Option<Sketch>,
     root: RecordId,
+    fields: Fields,
 }
 
 impl From<Record> for StoredRecord {
     fn from(record: Record) -> StoredRecord {
-        let words = word_set(&record);
+        let sketch = Sketch::of(&record);
+        let fields = Fields::of(&record);
         let root = record
             .near_duplicate_of
             .unwrap_or_else(|| record.id.clone());
         StoredRecord {
             id: record.id,
             created_at: record.created_at,
-            words,
+            sketch,
             root,
+            fields,
         }
     }
+}
+
+/// What the index knows of a stored id: where its copy is and what it could still be given
+/// (see `store/fill.rs`).
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    /// The UTC day folder of the stored copy.
+    day: NaiveDate,
+    /// The fillable fields the stored copy has.
+    fields: Fields,
+    /// Its word set's position in `prints`, when it has one.
+    print: Option<u32>,
 }
 
 /// Every id in the store plus the word sets of its records. Built from the snapshots (it is
 /// derived data, so a crash can never leave it out of step with them).
 #[derive(Debug, Default)]
 pub struct DedupIndex {
-    ids: HashSet<RecordId>,
+    ids: HashMap<RecordId, Known>,
     prints: Vec<Print>,
     buckets: HashMap<u64, Vec<u32>>,
 }
@@ -152,20 +240,78 @@ pub struct Admitted {
     pub fresh: Vec<Record>,
     /// Records whose id was already stored (or appeared earlier in the same batch).
     pub duplicates: usize,
+    /// Of those, the copies that have a field the stored copy lacks, each with the day folder
+    /// of the stored copy: the store fills them in.
+    pub fills: Vec<(NaiveDate, Record)>,
 }
 
 impl DedupIndex {
     /// Notes a record that is already stored, keeping the link it was stored with.
     pub fn insert_stored(&mut self, record: StoredRecord) {
-        self.ids.insert(record.id.clone());
-        if let Some(words) = record.words {
-            self.insert_print(Print {
-                words,
-                created_at: record.created_at,
-                id: record.id,
-                root: record.root,
-            });
-        }
+        let print = record.sketch.map(|sketch| {
+            self.insert_print(
+                Print {
+                    words: sketch.words,
+                    created_at: record.created_at,
+                    id: record.id.clone(),
+                    root: record.root,
+                },
+                &sketch.keys,
+            )
+        });
+        let known = Known {
+            day: record.created_at.date_naive(),
+            fields: record.fields,
+            print,
+        };
+        self.ids.insert(record.id, known);
+    }
+
+    /// Takes note that a stored record's empty fields were filled: its fields and word set
+    /// are now those of `record`, exactly as an index rebuilt from the snapshots would hold.
+    pub fn refill(&mut self, record: &Record) {
+        let Some(known) = self.ids.get(&record.id).copied() else {
+            return;
+        };
+        let sketch = Sketch::of(record);
+        let print = match (known.print, sketch) {
+            (Some(position), sketch) => {
+                let old = std::mem::take(&mut self.prints[position as usize].words);
+                for key in band_keys(&old) {
+                    if let Some(bucket) = self.buckets.get_mut(&key) {
+                        bucket.retain(|&p| p != position);
+                    }
+                }
+                sketch.map(|sketch| {
+                    for key in sketch.keys {
+                        self.buckets.entry(key).or_default().push(position);
+                    }
+                    self.prints[position as usize].words = sketch.words;
+                    position
+                })
+            }
+            (None, Some(sketch)) => Some(
+                self.insert_print(
+                    Print {
+                        words: sketch.words,
+                        created_at: record.created_at,
+                        id: record.id.clone(),
+                        root: record
+                            .near_duplicate_of
+                            .clone()
+                            .unwrap_or_else(|| record.id.clone()),
+                    },
+                    &sketch.keys,
+                ),
+            ),
+            (None, None) => None,
+        };
+        let known = Known {
+            fields: Fields::of(record),
+            print,
+            ..known
+        };
+        self.ids.insert(record.id.clone(), known);
     }
 
     /// Number of distinct ids known.
@@ -180,7 +326,7 @@ impl DedupIndex {
 
     /// Whether a record with this id is stored.
     pub fn contains(&self, id: &RecordId) -> bool {
-        self.ids.contains(id)
+        self.ids.contains_key(id)
     }
 
     /// Drops records already known, links near duplicates to their first copy (overwriting any
@@ -189,32 +335,47 @@ impl DedupIndex {
     /// is the one others link to.
     pub fn admit(&mut self, mut records: Vec<Record>) -> Admitted {
         super::snapshot::sort_records(&mut records);
+        let sketches: Vec<Option<Sketch>> = records.par_iter().map(Sketch::of).collect();
         let mut admitted = Admitted::default();
-        for mut record in records {
-            if !self.ids.insert(record.id.clone()) {
+        for (mut record, sketch) in records.into_iter().zip(sketches) {
+            if let Some(known) = self.ids.get(&record.id) {
                 admitted.duplicates += 1;
+                if known.fields.would_gain(Fields::of(&record)) {
+                    admitted.fills.push((known.day, record));
+                }
                 continue;
             }
             record.near_duplicate_of = None;
-            if let Some(words) = word_set(&record) {
-                let first = self.first_copy(&words).map(|print| print.root.clone());
+            let print = sketch.map(|sketch| {
+                let first = self.first_copy(&sketch).map(|print| print.root.clone());
                 let root = first.clone().unwrap_or_else(|| record.id.clone());
                 record.near_duplicate_of = first;
-                self.insert_print(Print {
-                    words,
-                    created_at: record.created_at,
-                    id: record.id.clone(),
-                    root,
-                });
-            }
+                self.insert_print(
+                    Print {
+                        words: sketch.words,
+                        created_at: record.created_at,
+                        id: record.id.clone(),
+                        root,
+                    },
+                    &sketch.keys,
+                )
+            });
+            let known = Known {
+                day: record.created_at.date_naive(),
+                fields: Fields::of(&record),
+                print,
+            };
+            self.ids.insert(record.id.clone(), known);
             admitted.fresh.push(record);
         }
         admitted
     }
 
     /// The earliest (by `created_at`, then id) stored record at least [`MIN_JACCARD`] similar.
-    fn first_copy(&self, words: &[u64]) -> Option<&Print> {
-        let mut candidates: Vec<u32> = band_keys(words)
+    fn first_copy(&self, sketch: &Sketch) -> Option<&Print> {
+        let words = &sketch.words;
+        let mut candidates: Vec<u32> = sketch
+            .keys
             .iter()
             .filter_map(|key| self.buckets.get(key))
             .flatten()
@@ -225,16 +386,22 @@ impl DedupIndex {
         candidates
             .into_iter()
             .map(|i| &self.prints[i as usize])
+            // |A ∩ B| / |A ∪ B| ≤ min / max of the sizes: an exact test that skips most sets.
+            .filter(|print| {
+                let (a, b) = (print.words.len(), words.len());
+                a.min(b) as f64 >= MIN_JACCARD * a.max(b) as f64
+            })
             .filter(|print| jaccard(&print.words, words) >= MIN_JACCARD)
             .min_by_key(|print| (print.created_at, &print.id))
     }
 
-    fn insert_print(&mut self, print: Print) {
+    fn insert_print(&mut self, print: Print, keys: &[u64; BANDS]) -> u32 {
         let position = u32::try_from(self.prints.len()).expect("fewer than 4 billion records");
-        for key in band_keys(&print.words) {
+        for &key in keys {
             self.buckets.entry(key).or_default().push(position);
         }
         self.prints.push(print);
+        position
     }
 }
 
@@ -256,6 +423,43 @@ mod tests {
         assert_eq!(word_set(&short), None);
         let long = titled("a", "2026-01-01T00:00:00Z", "GPT-5 is OUT for everyone");
         assert_eq!(word_set(&long).map(|words| words.len()), Some(6));
+    }
+
+    fn comment(native: &str, thread: &str, text: &str) -> Record {
+        Record {
+            kind: crate::model::Kind::Comment,
+            title: String::new(),
+            text: text.into(),
+            thread_id: Some(RecordId::new(crate::model::Source::Reddit, thread)),
+            ..record(native, "2025-07-01T00:00:00Z")
+        }
+    }
+
+    #[test]
+    fn short_and_link_only_comments_are_never_compared() {
+        // Real r/LocalLLaMA comments: the same few words in two threads, and two image replies.
+        let short = comment(
+            "c1",
+            "t1",
+            "If you have to ask this question, then the answer is no.",
+        );
+        assert_eq!(word_set(&short), None, "11 distinct words");
+        let image = comment("c2", "t2", "https://preview.redd.it/4tcfg4ecqp9e1.png?width=494&format=png&auto=webp&s=d39b7073c5bbeeb7d75bf98e9");
+        assert_eq!(word_set(&image), None, "a link is no words");
+        // Posted twice by its author; the second copy here gains a link, which does not count.
+        let text = "Thanks for the comment! I know this might sound silly, but unfortunately, I'm limited to getting only a BTO system and restricted to RTX 5xxx series GPUs.";
+        let mut index = DedupIndex::default();
+        let admitted = index.admit(vec![
+            comment("c3", "t1", text),
+            comment("c4", "t2", &format!("{text} [link](https://example.org/a)")),
+            comment("c5", "t2", "If you have to ask, the answer is no."),
+        ]);
+        let links: Vec<Option<&str>> = admitted
+            .fresh
+            .iter()
+            .map(|r| r.near_duplicate_of.as_ref().map(RecordId::native_id))
+            .collect();
+        assert_eq!(links, [None, Some("c3"), None]);
     }
 
     #[test]

@@ -7,9 +7,9 @@
 //! ```
 //!
 //! Writers hand the store a [`Batch`] (records plus the cursors that fetched them) and call
-//! [`Store::commit`]: it drops records whose id is already stored, links near duplicates to their
-//! first copy ([`dedup`]), writes one snapshot per UTC day atomically, and only then saves the
-//! cursors. A crash in between leaves the old cursors, so the next run fetches the same records
+//! [`Store::commit`]: it drops records whose id is already stored (filling only the stored
+//! copy's empty fields from them, [`fill`]), links near duplicates to their first copy
+//! ([`dedup`]), writes one snapshot per UTC day atomically, and only then saves the cursors. A crash in between leaves the old cursors, so the next run fetches the same records
 //! again and the id check drops the ones already written: nothing is lost, nothing doubled.
 //!
 //! Readers call [`Store::read_window`] (all records created in a time window, sorted) or
@@ -21,6 +21,7 @@
 
 pub mod compact;
 pub mod dedup;
+pub mod fill;
 pub mod import;
 pub mod snapshot;
 
@@ -157,10 +158,14 @@ pub struct CommitReport {
     pub new: usize,
     /// Records dropped because their id was already stored or repeated in the batch.
     pub duplicates: usize,
+    /// Stored records whose empty fields were filled from one of those duplicates ([`fill`]).
+    pub filled: usize,
     /// New records linked to an earlier near-identical copy.
     pub near_duplicates: usize,
     /// Snapshot files written, in day order.
     pub files: Vec<PathBuf>,
+    /// Snapshot files rewritten in place to fill stored records, in day order.
+    pub rewritten: Vec<PathBuf>,
 }
 
 /// Proof that a batch's snapshots are durable; the only way to save its cursors.
@@ -329,9 +334,9 @@ impl Store {
     }
 
     /// The first half of [`Store::commit`]: sanitizes the records ([`Record::sanitize`]),
-    /// drops known ids, links near duplicates and writes
-    /// the new records durably, one snapshot per UTC day of `created_at`. Returns the cursors
-    /// still to save.
+    /// drops known ids, links near duplicates and writes the new records durably, one snapshot
+    /// per UTC day of `created_at`, then fills stored records from the dropped copies that add
+    /// to them ([`fill`]). Returns the cursors still to save.
     pub fn write_snapshots(&mut self, batch: Batch) -> Result<PendingCursors, StoreError> {
         check_sources(&batch)?;
         let received = batch.records.len();
@@ -344,17 +349,27 @@ impl Store {
             .filter(|r| r.near_duplicate_of.is_some())
             .count();
         let new = admitted.fresh.len();
-        let files = self.write_days(batch.source, admitted.fresh);
-        if files.is_err() {
-            // The index already counts these ids as stored; rebuild it from disk instead.
-            self.index = None;
-        }
+        let written = self
+            .write_days(batch.source, admitted.fresh)
+            .and_then(|files| Ok((files, self.fill_stored(batch.source, admitted.fills)?)));
+        let (files, (filled, rewritten)) = match written {
+            Ok(written) => written,
+            Err(e) => {
+                // The index already counts these ids as stored; rebuild it from disk instead.
+                self.index = None;
+                return Err(e);
+            }
+        };
+        let index = self.index()?;
+        filled.iter().for_each(|record| index.refill(record));
         let report = CommitReport {
             received,
             new,
             duplicates: admitted.duplicates,
+            filled: filled.len(),
             near_duplicates,
-            files: files?,
+            files,
+            rewritten,
         };
         Ok(PendingCursors {
             source: batch.source,

@@ -19,75 +19,6 @@ pub struct CleanLine {
     pub quoted: bool,
 }
 
-/// Named references found in platform text; numeric ones (`&#124;`, `&#x2019;`) are decoded
-/// whatever their value.
-const NAMED: [(&str, &str); 24] = [
-    ("amp", "&"),
-    ("lt", "<"),
-    ("gt", ">"),
-    ("quot", "\""),
-    ("apos", "'"),
-    ("nbsp", " "),
-    ("hellip", "…"),
-    ("mdash", "—"),
-    ("ndash", "–"),
-    ("lsquo", "‘"),
-    ("rsquo", "’"),
-    ("ldquo", "“"),
-    ("rdquo", "”"),
-    ("laquo", "«"),
-    ("raquo", "»"),
-    ("copy", "©"),
-    ("reg", "®"),
-    ("trade", "™"),
-    ("deg", "°"),
-    ("middot", "·"),
-    ("bull", "•"),
-    ("times", "×"),
-    ("euro", "€"),
-    ("pound", "£"),
-];
-
-static ENTITY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});").unwrap());
-
-/// `text` with HTML character references decoded; twice-encoded ones (`&amp;gt;`, common in
-/// feeds that escape already escaped titles) are decoded fully. Unknown names stay as written.
-pub fn decode_entities(text: &str) -> String {
-    let mut out = decode_once(text);
-    if out.contains('&') && ENTITY.is_match(&out) && text.contains("&amp;") {
-        out = decode_once(&out);
-    }
-    out
-}
-
-fn decode_once(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_string();
-    }
-    ENTITY
-        .replace_all(text, |c: &regex::Captures| {
-            let name = &c[1];
-            let decoded = if let Some(number) = name.strip_prefix('#') {
-                let value = match number.strip_prefix(['x', 'X']) {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                    None => number.parse().ok(),
-                };
-                value
-                    .and_then(char::from_u32)
-                    .filter(|ch| !ch.is_control() || *ch == '\n' || *ch == '\t')
-                    .map(String::from)
-            } else {
-                NAMED
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v.to_string())
-            };
-            decoded.unwrap_or_else(|| c[0].to_string())
-        })
-        .into_owned()
-}
-
 /// Stands in for a backslash-escaped ASCII character while markup is removed, so `\*` is never
 /// read as emphasis (a private-use code point per character: U+E000 + its code).
 fn protect_escapes(line: &str) -> String {
@@ -169,7 +100,7 @@ fn invisible(c: char) -> bool {
 /// The lines of `text` as plain text, blank lines kept as paragraph breaks (one empty line),
 /// fenced code and horizontal rules left out.
 pub fn clean_lines(text: &str) -> Vec<CleanLine> {
-    let decoded = decode_entities(text);
+    let decoded = super::decode_entities(text);
     let mut lines: Vec<CleanLine> = Vec::new();
     let mut in_fence = false;
     for raw in decoded.lines() {
@@ -339,18 +270,6 @@ fn is_abbreviation(before: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn entities_are_decoded_once_or_twice() {
-        assert_eq!(decode_entities("A &#124; B&nbsp;C &amp; D"), "A | B C & D");
-        assert_eq!(decode_entities("&amp;gt; quoted &#x2019;"), "> quoted ’");
-        assert_eq!(decode_entities("AT&T &unknown; &"), "AT&T &unknown; &");
-        assert_eq!(
-            decode_entities("&#0; &#27;x"),
-            "&#0; &#27;x",
-            "no control characters"
-        );
-    }
 
     #[test]
     fn markdown_becomes_plain_text() {
