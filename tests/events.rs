@@ -470,7 +470,7 @@ fn events_and_candidates_are_the_same_bytes_whatever_the_input_order() {
     records.reverse();
     assert_eq!(first, run(&records));
     // A fixed shuffle: every seventh record to the front.
-    let (sevenths, rest): (Vec<(usize, Record)>, Vec<(usize, Record)>) = records
+    let (sevenths, rest): (Vec<_>, Vec<_>) = records
         .into_iter()
         .enumerate()
         .partition(|(i, _)| i % 7 == 0);

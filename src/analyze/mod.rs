@@ -383,6 +383,9 @@ pub fn evidence_packs(
                 .collect();
             pack::assemble(candidate.facts.clone(), &members, &centrality, model)
         })
+        // A candidate whose records all clean to nothing (a comment that only quotes another)
+        // cannot make a story; leaving it out keeps the packs file to what a writer can use.
+        .filter(|pack| pack.problems().is_empty())
         .collect()
 }
 

@@ -167,18 +167,9 @@ pub fn load_packs(path: &Path) -> anyhow::Result<Vec<EvidencePack>> {
     } else {
         serde_json::from_value(value).map(|p| vec![p])
     };
-    let packs: Vec<EvidencePack> =
-        result.map_err(|e| anyhow::anyhow!("{}: evidence pack: {e}", path.display()))?;
-    for pack in &packs {
-        if let Some(problem) = pack.problems().into_iter().next() {
-            anyhow::bail!(
-                "{}: evidence pack `{}`: {problem}",
-                path.display(),
-                pack.topic
-            );
-        }
-    }
-    Ok(packs)
+    // A pack that reads but cannot make a story (no records, say) is kept: synthesis skips it
+    // with its reason, so one bad pack never stops the others.
+    result.map_err(|e| anyhow::anyhow!("{}: evidence pack: {e}", path.display()))
 }
 
 #[cfg(test)]
