@@ -65,29 +65,7 @@ static LATEST: LazyLock<Regex> =
 static MOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:most[- ](?:discussed|engaged|upvoted|liked|commented|popular|attention)|drew (?:the )?most|top[- ](?:voted|scoring)|highest[- ]scor(?:ed|ing))\b").unwrap()
 });
-const NUMBER_WORDS: [&str; 21] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-];
+use super::grounding::NUMBER_WORDS;
 const FOLD_WORDS: [&str; 10] = [
     "",
     "onefold",

@@ -55,7 +55,8 @@ static COUNT_IN_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
-const NUMBER_WORDS: [&str; 21] = [
+/// Numbers as words, zero to twenty, as prose spells the counts the gate checks.
+pub(super) const NUMBER_WORDS: [&str; 21] = [
     "zero",
     "one",
     "two",
