@@ -11,11 +11,11 @@
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
 use zeitgeist::analyze::events::{self, EventConfig};
 use zeitgeist::analyze::{self, CandidateConfig, Classifier};
 use zeitgeist::config::SynthesisConfig;
 use zeitgeist::model::{Engagement, Kind, Record, RecordId, Source};
+use zeitgeist::store::import::{parse_line, ImportFormat};
 use zeitgeist::store::{Store, TimeWindow};
 use zeitgeist::synthesize::{self, PackResult, RunOptions};
 
@@ -43,112 +43,29 @@ fn bundled(as_of: DateTime<Utc>, days: i64) -> Vec<Record> {
         .unwrap()
 }
 
-fn fixture_lines(path: &str) -> Vec<Value> {
+/// A fixture file's lines as records, read by the corpus import itself (`zeitgeist import
+/// --format corpus`): the same mapping the bundled corpus went through.
+fn imported(path: &str, source: Source) -> Vec<Record> {
     let text = std::fs::read_to_string(root().join("tests/fixtures").join(path)).unwrap();
     text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|line| parse_line(source, ImportFormat::Corpus, line).unwrap())
         .collect()
 }
 
-fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or_default()
-}
-
-fn time_of(v: &Value) -> DateTime<Utc> {
-    at(str_of(v, "created_iso"))
-}
-
-/// A Reddit id (`t3_abc`, `t1_def`, or bare) as a record id.
-fn reddit_id(name: &str) -> RecordId {
-    let bare = name.split_once('_').map_or(name, |(_, rest)| rest);
-    RecordId::new(Source::Reddit, bare)
-}
-
-/// The r/LocalLLaMA fixture as records, mapped as the corpus import maps Reddit: a post keeps
-/// its title, body, score and comment count; a comment is a record of kind `comment` with its
-/// parent and its thread (the post).
+/// The r/LocalLLaMA fixture: two launch posts, and their comments as records of kind `comment`
+/// with their parent and thread (the post).
 fn localllama() -> Vec<Record> {
-    let base = |id: RecordId, v: &Value, kind: Kind| Record {
-        id,
-        source: Source::Reddit,
-        kind,
-        url: str_of(v, "permalink").to_string(),
-        title: String::new(),
-        text: String::new(),
-        author: Some(str_of(v, "author").to_string()),
-        author_id: None,
-        community: Some(str_of(v, "subreddit").to_string()),
-        created_at: time_of(v),
-        collected_at: time_of(v),
-        language: None,
-        engagement: Engagement::default(),
-        parent_id: None,
-        thread_id: None,
-        matched: None,
-        near_duplicate_of: None,
-        extra: Default::default(),
-        truncated: false,
-    };
-    let mut records: Vec<Record> = fixture_lines("events-join/localllama-posts.jsonl")
-        .iter()
-        .map(|p| Record {
-            title: str_of(p, "title").to_string(),
-            text: str_of(p, "selftext").to_string(),
-            engagement: Engagement {
-                score: p["score"].as_i64(),
-                replies: p["num_comments"].as_i64(),
-                ..Default::default()
-            },
-            ..base(reddit_id(str_of(p, "id")), p, Kind::Post)
-        })
-        .collect();
-    records.extend(
-        fixture_lines("events-join/localllama-comments.jsonl")
-            .iter()
-            .map(|c| Record {
-                text: str_of(c, "body").to_string(),
-                engagement: Engagement {
-                    score: c["score"].as_i64(),
-                    ..Default::default()
-                },
-                parent_id: Some(reddit_id(str_of(c, "parent_id"))),
-                thread_id: Some(reddit_id(str_of(c, "link_id"))),
-                ..base(reddit_id(str_of(c, "id")), c, Kind::Comment)
-            }),
-    );
+    let mut records = imported("events-join/localllama-posts.jsonl", Source::Reddit);
+    records.extend(imported(
+        "events-join/localllama-comments.jsonl",
+        Source::Reddit,
+    ));
     records
 }
 
-/// The news fixture as records, mapped as the corpus import maps news: an article whose url is
-/// the story's address, its lede as text.
+/// The news fixture: an article whose id is its address, its lede as text.
 fn news() -> Vec<Record> {
-    fixture_lines("events-join/news.jsonl")
-        .iter()
-        .map(|n| {
-            let published = at(str_of(n, "published"));
-            Record {
-                id: RecordId::new(Source::News, str_of(n, "url")),
-                source: Source::News,
-                kind: Kind::Article,
-                url: str_of(n, "url").to_string(),
-                title: str_of(n, "title").to_string(),
-                text: str_of(n, "lede").to_string(),
-                author: None,
-                author_id: None,
-                community: Some(str_of(n, "domain").to_string()),
-                created_at: published,
-                collected_at: published,
-                language: None,
-                engagement: Engagement::default(),
-                parent_id: None,
-                thread_id: None,
-                matched: None,
-                near_duplicate_of: None,
-                extra: Default::default(),
-                truncated: false,
-            }
-        })
-        .collect()
+    imported("events-join/news.jsonl", Source::News)
 }
 
 fn find_events(
@@ -475,7 +392,7 @@ fn events_and_candidates_are_the_same_bytes_whatever_the_input_order() {
     let classifier = classifier();
     let as_of = at("2025-06-28T00:00:00Z");
     let mut records = bundled(as_of, 35);
-    records.extend(localllama());
+    add_missing(&mut records, localllama());
     let run = |records: &[Record]| {
         let annotations = analyze::annotate_all(&classifier, records);
         let analysis = analyze::analyze(
