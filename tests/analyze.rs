@@ -473,7 +473,7 @@ fn bad_input_lines_are_named() {
     assert_eq!(analyze::read_records_jsonl(&path).unwrap().len(), 2);
 }
 
-/// Benchmark, run by hand: `cargo test --release --test analyze -- --ignored --nocapture`.
+/// Benchmark, run by hand: `cargo test --release --test suite analyze:: -- --ignored --nocapture`.
 /// Analyses the real corpus repeated to 1,000,000 records with new ids.
 #[test]
 #[ignore]

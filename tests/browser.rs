@@ -11,7 +11,7 @@
 //! Chromium and chromedriver come from Debian (`.ci/run` installs them). Without them the
 //! browser test prints a skip line, except under `CI=true`, where it fails.
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-mod common;
+use crate::common;
 use common::ANALYSIS_FILES;
 
 use zeitgeist::analyze::embed::StaticModel;

@@ -3,7 +3,7 @@
 //! its parts, and a hostile record (`<script>` text, `javascript:` link) is inert on the wire,
 //! the beat page and the story's cards.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! leaves consistent data and the next run ends exactly where an uninterrupted run would; the
 //! lock refuses a second run while the first holds it.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

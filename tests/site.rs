@@ -2,7 +2,7 @@
 //! checks the produced files; breaks them in every way the issue lists and checks the message
 //! and that the previous output survived.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

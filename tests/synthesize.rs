@@ -4,7 +4,7 @@
 //!
 //! Fixtures: `tests/data/synthesize/<name>.candidate.json` (facts + real records, made by
 //! `make_candidates.py` from the raw corpora, see tests/fixtures/README.md) and `<name>.pack.json`, the pack assembled from
-//! it. Regenerate the packs with `ZEITGEIST_BLESS=1 cargo test --test synthesize`.
+//! it. Regenerate the packs with `ZEITGEIST_BLESS=1 cargo test --test suite synthesize::`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -1321,6 +1321,8 @@ fn thin_evidence_still_makes_a_grounded_story() {
             .sentiment = None;
         pack.top_entities.clear();
         pack.top_phrases.clear();
+        // The full pack's strands hold records this one no longer has.
+        pack.strands.clear();
         let draft = offline::write(&pack);
         let report = grounding::check(&draft, &pack);
         assert!(
@@ -1329,7 +1331,26 @@ fn thin_evidence_still_makes_a_grounded_story() {
             report.failures,
             draft.body
         );
-        assert!(draft.paragraphs().len() >= 4, "{keep}: {}", draft.body);
+        assert!(draft.paragraphs().len() >= 3, "{keep}: {}", draft.body);
+        if keep == 1 {
+            // A lone post without replies shows no reception: the headline and dek claim none,
+            // and the story says its replies are not in the records.
+            let tone_words = [
+                "warm", "cool", "upbeat", "sceptic", "wary", "praise", "doubt", "mixed",
+            ];
+            let top = format!("{} {}", draft.headline, draft.dek).to_lowercase();
+            assert!(
+                !tone_words.iter().any(|w| top.contains(w)),
+                "{}\n{}",
+                draft.headline,
+                draft.dek
+            );
+            let lead = &pack.records[0];
+            if lead.engagement.replies.is_some_and(|r| r > 0) {
+                assert!(draft.body.contains("not in our records"), "{}", draft.body);
+            }
+            eprintln!("{}\n{}\n\n{}", draft.headline, draft.dek, draft.body);
+        }
     }
 }
 
@@ -1772,4 +1793,37 @@ async fn prompt_v2_gives_the_strands_and_quotes_as_data_and_the_gate_still_decid
         !figures.contains("strength"),
         "the signal's score is no figure to state"
     );
+}
+
+/// Packs on which a full replay (daily, and every 12 hours) once had the offline writer and
+/// the gate disagree — the records' own words read as the writer's claims ("its latest
+/// flagship", "10x", "r/artificial"), places named in the wrong order. Each was saved from
+/// `zeitgeist analyze --as-of` on the bundled corpus, as the analysis made it.
+#[test]
+fn packs_that_once_split_the_writer_and_the_gate_now_pass() {
+    let dir = Path::new(FIXTURES).join("regressions");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 9, "{}", dir.display());
+    let mut failed = Vec::new();
+    for path in &paths {
+        let pack: EvidencePack = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let draft = offline::write(&pack);
+        let report = grounding::check(&draft, &pack);
+        if !report.passed() {
+            failed.push(format!(
+                "{}: {:#?}\n{}\n{}\n\n{}",
+                path.display(),
+                report.failures,
+                draft.headline,
+                draft.dek,
+                draft.body
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }

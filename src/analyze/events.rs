@@ -19,17 +19,18 @@
 //! # Attention
 //!
 //! A record's attention is `a = ln(1 + points or likes) + ln(1 + comments or replies)`, and
-//! `ã = a − m_p`, where `m_p` is the median `a` of its platform's top-level records of the
-//! 28 days to `as_of` ([`PlatformNorm`]): `e^ã` is the record's engagement in units of "a usual
-//! item of its platform", which makes a Reddit score and a Hacker News point comparable. An
-//! event's attention adds engagement, not records, then rewards spread:
+//! `ã = a − W_p + ln 100`, where `W_p` is the log of its platform's usual week of engagement
+//! ([`PlatformNorm::week`]: the sum of `e^a` over the platform's top-level records of the 28
+//! days to `as_of`, per week, and at least [`MIN_WEEK_ITEMS`] median items'): `e^ã` is the
+//! record's engagement as a percentage of a usual week on its platform, which makes a Reddit
+//! score and a Hacker News point comparable. An event's attention adds engagement, not
+//! records, then rewards spread:
 //!
 //! `A = ln(Σ_r e^ã(r)) + ln(1 + 0.5 (P − 1)) + ln(1 + 0.1 (min(C, 11) − 1))`
 //!
 //! over every member `r` (the replies actually in the store included, each with its own
-//! engagement), with `P` platforms and `C` communities. Ten usual posts weigh `ln 10 = 2.3`;
-//! one post with a hundred times the usual engagement weighs `4.6`. A second platform adds
-//! `ln 1.5 = 0.41`.
+//! engagement), with `P` platforms and `C` communities. A post with a tenth of its platform's
+//! usual week weighs `ln 10 = 2.3`; a second platform adds `ln 1.5 = 0.41`.
 //!
 //! The **baseline** of an event is the median `A` of the events of its beat first seen in the
 //! 28 days before the window ([`BeatNorm`]; all events' median when the beat had none), and

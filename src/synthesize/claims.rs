@@ -117,9 +117,10 @@ pub(super) fn check(
     cited: usize,
     report: &mut GateReport,
 ) {
-    let masked = mask_quotes(text);
-    for (_, sentence) in sentence_spans(&masked) {
-        let notes: Vec<(usize, RecordId)> = footnotes(sentence)
+    let masked = mask_records_words(text);
+    for (at, sentence) in sentence_spans(&masked) {
+        // Footnotes are read from the text itself: masking keeps every offset.
+        let notes: Vec<(usize, RecordId)> = footnotes(&text[at..at + sentence.len()])
             .into_iter()
             .filter_map(|(at, label)| label.parse().ok().map(|id| (at, id)))
             .collect();
@@ -132,13 +133,19 @@ pub(super) fn check(
     check_attribution(text, &masked, part, figures, report);
 }
 
-/// `text` with every character inside quotation marks replaced by `x` bytes, so offsets stay
-/// and the records' words are never read as the writer's claims.
-fn mask_quotes(text: &str) -> String {
+/// `text` with every character inside quotation marks and inside footnote labels replaced by
+/// `x` bytes, so offsets stay and the records' words — a quote, or a cited article's address
+/// such as `…/its-latest-flagship-ai` or `reddit.com/r/artificial/…` — are never read as the
+/// writer's claims.
+fn mask_records_words(text: &str) -> String {
     let mut out = text.to_string();
-    for quote in quote_spans(text) {
-        let inner = &text[quote.inner.clone()];
-        out.replace_range(quote.inner.clone(), &"x".repeat(inner.len()));
+    let quoted = quote_spans(text).into_iter().map(|q| q.inner);
+    let labels = footnotes(text).into_iter().map(|(at, label)| {
+        let start = at + "[^".len();
+        start..start + label.len()
+    });
+    for range in quoted.chain(labels) {
+        out.replace_range(range.clone(), &"x".repeat(range.len()));
     }
     out
 }

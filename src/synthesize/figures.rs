@@ -40,10 +40,12 @@ pub enum Tone {
 }
 
 impl Tone {
+    /// The tone of a mean sentiment score. Zero is what neutral text scores (most titles), so
+    /// only a score below VADER's own negative threshold reads as cool.
     pub fn of(score: f64) -> Tone {
         match score {
             s if s >= 0.3 => Tone::Warm,
-            s if s <= 0.0 => Tone::Cool,
+            s if s <= -0.05 => Tone::Cool,
             _ => Tone::Even,
         }
     }
@@ -291,6 +293,11 @@ mod tests {
     fn tones_read_as_words() {
         assert_eq!(Tone::of(0.45).word(), "warm");
         assert_eq!(Tone::of(0.1).word(), "mixed");
+        assert_eq!(
+            Tone::of(0.0).word(),
+            "mixed",
+            "neutral text is not a cool reception"
+        );
         assert_eq!(Tone::of(-0.2).word(), "cool");
     }
 }

@@ -388,6 +388,13 @@ fn avoid_repeated_headline(
             composed.draft = draft;
         }
     }
+    if taken.contains(composed.draft.headline.as_str()) {
+        let mut draft = composed.draft.clone();
+        draft.headline = offline::dated_headline(pack, &draft.headline);
+        if grounding::check(&draft, pack).passed() {
+            composed.draft = draft;
+        }
+    }
 }
 
 /// Whether `pack` grew enough since `earlier`, the last story on its topic, to be written

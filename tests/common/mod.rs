@@ -1,6 +1,4 @@
-//! File helpers the integration tests share (each test file is its own crate and includes this
-//! module with `mod common;`).
-#![allow(dead_code)] // Each test crate uses a different subset.
+//! File helpers the integration tests share (`use crate::common;` in each test module).
 
 use std::fs;
 use std::path::Path;

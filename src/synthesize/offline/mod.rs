@@ -30,11 +30,29 @@ use quotes::{community_name, place, tidy};
 use words::{baseline_weeks, capitalise, decimal, join_and, multiple, posts, records_in_words};
 
 /// Longest lead title a headline carries, in words.
-const HEADLINE_TITLE_WORDS: usize = 9;
+const HEADLINE_TITLE_WORDS: usize = 12;
 
 /// Writes the story for `pack`. Always passes the grounding gate (tests hold it to that).
 pub fn write(pack: &EvidencePack) -> Draft {
     write_variant(pack, 0)
+}
+
+/// `headline` with the day of the pack's lead item, for a story whose every phrasing repeats an
+/// earlier story's headline (a long arc on one subject).
+pub fn dated_headline(pack: &EvidencePack, headline: &str) -> String {
+    format!(
+        "{headline}, {}",
+        day(Figures::of(pack).lead.created_at, pack.as_of)
+    )
+}
+
+/// A date as stories write it, with the year only when it differs from the as-of year.
+fn day(at: DateTime<Utc>, as_of: DateTime<Utc>) -> String {
+    if at.format("%Y").to_string() == as_of.format("%Y").to_string() {
+        at.format("%-d %B").to_string()
+    } else {
+        at.format("%-d %B %Y").to_string()
+    }
 }
 
 /// The story for `pack` with its headline chosen as variant `variant` (0 is [`write`]'s): the
@@ -53,11 +71,11 @@ pub fn write_variant(pack: &EvidencePack, variant: u32) -> Draft {
     paragraphs.push(writer.the_figures());
     let strands = writer.what_people_say();
     if strands.is_empty() {
-        paragraphs.push(writer.who_said_what());
+        paragraphs.extend(writer.who_said_what());
     }
     paragraphs.extend(strands);
     paragraphs.extend(writer.how_platforms_differ());
-    paragraphs.push(writer.how_it_unfolded());
+    paragraphs.extend(writer.how_it_unfolded());
     if figures.read < 4 {
         paragraphs.push(writer.about_the_evidence());
     }
@@ -74,6 +92,12 @@ pub fn write_variant(pack: &EvidencePack, variant: u32) -> Draft {
         body,
         citations,
     }
+}
+
+/// A lead title as a headline carries it.
+struct HeadlineTitle {
+    text: String,
+    question: bool,
 }
 
 struct Writer<'a> {
@@ -134,7 +158,14 @@ impl<'a> Writer<'a> {
         self.figures.strands.first()
     }
 
-    /// How people took it: the mean tone of the strands' records, or of the platforms'.
+    /// How people took it, when the pack shows people taking it: replies, or more than one
+    /// post. A lone post's own wording is not a reception.
+    fn reception(&self) -> Option<Tone> {
+        let f = self.figures;
+        (f.read_comments > 0 || f.read > 1).then(|| self.tone())
+    }
+
+    /// The mean tone of the strands' records, or of the platforms'.
     fn tone(&self) -> Tone {
         let strands = &self.figures.strands;
         let weighted: Option<f64> = (!strands.is_empty()).then(|| {
@@ -158,21 +189,40 @@ impl<'a> Writer<'a> {
         platforms.map(Tone::of).unwrap_or(Tone::Even)
     }
 
-    /// Where the lead item surfaced, as a headline names it: `r/LocalLLaMA`, `Hacker News`.
+    /// Where the lead item surfaced, as a headline names it: `r/LocalLLaMA`, `Hacker News`, a
+    /// news item's site (`techcrunch.com`).
     fn lead_place(&self) -> String {
         let lead = self.figures.lead;
         match (lead.source, lead.community.as_deref()) {
             (Source::Reddit, Some(community)) => format!("r/{community}"),
+            (Source::News, Some(site)) => site.to_string(),
+            (Source::News, None) => "the news".to_string(),
             (source, _) => source.display_name().to_string(),
         }
     }
 
-    /// The lead item's title when a headline can carry it: a short statement, not a question.
-    fn headline_title(&self) -> Option<String> {
+    /// The lead item's title when a headline can carry it — short, plain and not cut off (its
+    /// inner quotes made single) — and whether it is a question. A long title whose first clause
+    /// (before a colon or dash) is short enough gives that clause.
+    fn headline_title(&self) -> Option<HeadlineTitle> {
         let title = self.figures.lead.title.trim();
-        let words = title.split_whitespace().count();
-        ((2..=HEADLINE_TITLE_WORDS).contains(&words) && !title.contains(['?', '“', '”', '"', '…']))
-            .then(|| title.trim_end_matches(['.', ':', ';', ',']).to_string())
+        let fits = |text: &str| {
+            (2..=HEADLINE_TITLE_WORDS).contains(&text.split_whitespace().count())
+                && plain(text)
+                && !text.contains(['…', '“', '”'])
+                && !text.ends_with("...")
+        };
+        let text = if fits(title) {
+            title
+        } else {
+            let clause = title.split([':', '—', '–', '|']).next()?.trim();
+            (clause.len() < title.len() && fits(clause)).then_some(clause)?
+        };
+        let text = crate::text::nest_quotes(text.trim_end_matches(['.', ':', ';', ',']));
+        Some(HeadlineTitle {
+            question: text.ends_with('?'),
+            text,
+        })
     }
 
     /// The strongest strand's first one or two key phrases, plain.
@@ -186,8 +236,8 @@ impl<'a> Writer<'a> {
         let subject = self.subject.clone();
         let capital = capitalise(&subject);
         let place = self.lead_place();
-        // A subreddit is written `r/…` even at the start of a headline.
-        let place_capital = if place.starts_with("r/") {
+        // A subreddit is written `r/…` and a site's name as it is, even at the start of a headline.
+        let place_capital = if place.starts_with("r/") || place.contains('.') {
             place.clone()
         } else {
             capitalise(&place)
@@ -198,14 +248,16 @@ impl<'a> Writer<'a> {
             .map(|s| self.strand_terms(s))
             .unwrap_or_default();
         let terms_capital = capitalise(&terms);
-        let set = match self.tone() {
-            Tone::Warm => &phrasebook::HEADLINE_WARM,
-            Tone::Even => &phrasebook::HEADLINE_EVEN,
-            Tone::Cool => &phrasebook::HEADLINE_COOL,
+        let set = match self.reception() {
+            Some(Tone::Warm) => &phrasebook::HEADLINE_WARM,
+            Some(Tone::Even) => &phrasebook::HEADLINE_EVEN,
+            Some(Tone::Cool) => &phrasebook::HEADLINE_COOL,
+            None => &phrasebook::HEADLINE_REPORT,
         };
         let met = |needs| match needs {
             Needs::Nothing => true,
-            Needs::Title => title.is_some(),
+            Needs::Title => title.as_ref().is_some_and(|t| !t.question),
+            Needs::Question => title.as_ref().is_some_and(|t| t.question),
             Needs::Terms => !term.is_empty(),
         };
         self.phrase_if(
@@ -216,7 +268,7 @@ impl<'a> Writer<'a> {
                 ("Subject", &capital),
                 ("where", &place),
                 ("Where", &place_capital),
-                ("title", title.as_deref().unwrap_or_default()),
+                ("title", title.as_ref().map_or("", |t| t.text.as_str())),
                 ("terms", &terms),
                 ("Terms", &terms_capital),
                 ("term", &term),
@@ -237,13 +289,14 @@ impl<'a> Writer<'a> {
             Some(attention) => format!("{} drew {attention}.", capitalise(&item)),
             None => format!("{}.", capitalise(&item)),
         };
-        let second = match self.strongest() {
-            Some(strand) if !strand.strand.terms.is_empty() => format!(
+        let second = match (self.reception(), self.strongest()) {
+            (None, _) => String::new(),
+            (Some(tone), Some(strand)) if !strand.strand.terms.is_empty() => format!(
                 " The talk ran {}, and turned most on {}.",
-                self.tone().word(),
+                tone.word(),
                 self.strand_terms(strand).0
             ),
-            _ => format!(" The talk ran {}.", self.tone().word()),
+            (Some(tone), _) => format!(" The talk ran {}.", tone.word()),
         };
         format!("{first}{second}")
     }
@@ -285,13 +338,8 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// A date, with the year only when it differs from the as-of year.
     fn date(&self, at: DateTime<Utc>) -> String {
-        if at.format("%Y").to_string() == self.pack.as_of.format("%Y").to_string() {
-            at.format("%-d %B").to_string()
-        } else {
-            at.format("%-d %B %Y").to_string()
-        }
+        day(at, self.pack.as_of)
     }
 
     /// What happened: the lead item, who posted it where and when, the attention it drew, its
@@ -453,9 +501,13 @@ impl<'a> Writer<'a> {
         for (rank, strand) in strands.into_iter().enumerate() {
             let mut text = String::new();
             if rank == 0 && count > 1 {
-                text.push_str(
-                    &self.phrase(&phrasebook::STRANDS, &[("n", &number_words(count as u64))]),
-                );
+                text.push_str(&self.phrase(
+                    &phrasebook::STRANDS,
+                    &[
+                        ("n", &number_words(count as u64)),
+                        ("records", self.records_noun()),
+                    ],
+                ));
                 text.push(' ');
             }
             text.push_str(&self.strand(strand, rank, count));
@@ -556,8 +608,9 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// The fallback voices paragraph for a pack without strands: its most engaged records.
-    fn who_said_what(&mut self) -> String {
+    /// The fallback voices paragraph for a pack without strands: its most engaged records
+    /// besides the lead; none for a lone post.
+    fn who_said_what(&mut self) -> Option<String> {
         let mut voices: Vec<String> = Vec::new();
         let mut sources: Vec<Source> = Vec::new();
         let mut candidates: Vec<&'a EvidenceRecord> = self
@@ -586,13 +639,7 @@ impl<'a> Writer<'a> {
             let quoted = quotes::quoted(&words, record);
             voices.push(self.voice(record, &quoted, !record.title.is_empty(), false));
         }
-        if voices.is_empty() {
-            return format!(
-                "Beyond it, the posts here say little more about {}.",
-                self.subject_md()
-            );
-        }
-        voices.join(" ")
+        (!voices.is_empty()).then(|| voices.join(" "))
     }
 
     /// How platforms differ, only where at least two have enough records: their tone, and the
@@ -650,24 +697,27 @@ impl<'a> Writer<'a> {
     }
 
     /// When: the earliest and latest records the story draws on.
-    fn how_it_unfolded(&self) -> String {
+    fn how_it_unfolded(&self) -> Option<String> {
         let f = self.figures;
+        if f.read < 2 {
+            return None; // The lead paragraph dates the one record.
+        }
         let (earliest, latest) = (f.earliest, f.latest);
         if earliest.created_at.date_naive() == latest.created_at.date_naive() {
-            return format!(
+            return Some(format!(
                 "Everything this story draws on was posted on {}[^{}].",
                 self.date(earliest.created_at),
                 earliest.id
-            );
+            ));
         }
-        format!(
+        Some(format!(
             "The earliest of the {} here is from {}[^{}]; the latest is from {}[^{}].",
             self.records_noun(),
             self.date(earliest.created_at),
             earliest.id,
             self.date(latest.created_at),
             latest.id
-        )
+        ))
     }
 
     fn about_the_evidence(&self) -> String {
@@ -677,12 +727,27 @@ impl<'a> Writer<'a> {
             .iter()
             .map(|p| p.source.display_name().to_string())
             .collect();
-        format!(
-            "This is a small sample: {} in all, on {}. The usual volume is the average number of posts on the subject over the {} weeks before; the posts quoted here were chosen for the attention they drew and for how closely they follow the story.",
-            posts(self.figures.total),
+        let f = self.figures;
+        let mut text = format!(
+            "This is a small sample: {} in all, on {}. The usual volume is the average number of posts on the subject over the {} weeks before",
+            posts(f.total),
             join_and(&names),
             baseline_weeks()
-        )
+        );
+        text.push_str(if f.total > 1 {
+            "; the posts quoted here were chosen for the attention they drew and for how closely they follow the story."
+        } else {
+            "."
+        });
+        let unread_replies = f.lead.engagement.replies.filter(|r| *r > 0);
+        if let (0, Some(replies)) = (f.read_comments, unread_replies) {
+            text.push_str(&format!(
+                " The {} under the lead item {} not in our records, so this story cannot say how people took it.",
+                quotes::replies_noun(f.lead.source, replies as u64),
+                if replies == 1 { "is" } else { "are" }
+            ));
+        }
+        text
     }
 }
 

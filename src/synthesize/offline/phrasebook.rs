@@ -3,10 +3,11 @@
 //! A slot (the headline of a warm reception, the volume sentence, …) has a few phrasings;
 //! the one a story uses is chosen by a hash of the pack's topic and the slot's name, so the same
 //! evidence always reads the same way and two stories on different topics rarely read alike.
-//! A phrasing names the figures it needs as `{name}` placeholders, filled by [`fill`]; a
-//! phrasing that needs what the evidence lacks (a short title, a strand's key phrases) gives way
-//! to the next that the evidence allows, and the set's last phrasing needs nothing. Adding a phrasing to a set changes
-//! which one some topics get, so published stories would read differently on a replay.
+//! A phrasing names the figures it needs as `{name}` placeholders, filled by [`fill`]; the
+//! choice is among the phrasings whose needs the evidence meets (a short title, a strand's key
+//! phrases), and falls back to those that need nothing; each set ends with one. Adding a
+//! phrasing to a set changes which one some topics get, so published stories would read
+//! differently on a replay.
 
 /// What a phrasing needs beyond the figures every phrasing of its slot gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub(super) enum Needs {
     Nothing,
     /// The lead item's title is a short statement (`{title}`), not a question.
     Title,
+    /// The lead item's title is a short question (`{title}`).
+    Question,
     /// A strongest strand with key phrases (`{terms}`, `{term}`, `{Terms}`).
     Terms,
 }
@@ -34,17 +37,18 @@ pub(super) struct Phrasings {
 }
 
 impl Phrasings {
-    /// The phrasing for `topic`: the same one every time; when the chosen one's needs are not
-    /// met (`met`), the next one that are, in order, ending with the set's last.
+    /// The phrasing for `topic`: the same one every time, chosen by hash among the phrasings
+    /// whose needs the evidence meets (`met`) — those that need something first, since they say
+    /// more; the ones that need nothing only when no other is met.
     pub fn choose(&self, topic: &str, met: impl Fn(Needs) -> bool) -> &'static str {
         let hash = fnv1a(format!("{topic}\u{0}{}", self.slot).as_bytes());
-        let n = self.phrasings.len();
-        let first = (hash % n as u64) as usize;
-        (0..n)
-            .map(|k| &self.phrasings[(first + k) % n])
-            .find(|p| met(p.needs))
-            .unwrap_or(&self.phrasings[n - 1])
-            .text
+        let pick = |wanted: &dyn Fn(&Phrasing) -> bool| {
+            let options: Vec<&Phrasing> = self.phrasings.iter().filter(|p| wanted(p)).collect();
+            (!options.is_empty()).then(|| options[(hash % options.len() as u64) as usize].text)
+        };
+        pick(&|p| p.needs != Needs::Nothing && met(p.needs))
+            .or_else(|| pick(&|p| p.needs == Needs::Nothing))
+            .unwrap_or(self.phrasings[self.phrasings.len() - 1].text)
     }
 }
 
@@ -88,6 +92,10 @@ pub(super) const HEADLINE_WARM: Phrasings = Phrasings {
         with(Needs::Terms, "{Terms}: what {where} likes about {subject}"),
         with(Needs::Title, "After “{title}”, an upbeat {where} weighs in"),
         with(
+            Needs::Question,
+            "{Where} asks “{title}”, and the replies are upbeat",
+        ),
+        with(
             Needs::Terms,
             "Enthusiasm for {subject} on {where} centres on {terms}",
         ),
@@ -119,6 +127,10 @@ pub(super) const HEADLINE_EVEN: Phrasings = Phrasings {
         ),
         with(Needs::Terms, "{Subject}: {where} picks over {terms}"),
         with(Needs::Title, "After “{title}”, {where} argues it out"),
+        with(
+            Needs::Question,
+            "{Where} asks “{title}”, and opinion splits",
+        ),
         any("{Where} is of two minds about {subject}"),
         any("Mixed feelings about {subject} on {where}"),
         any("Opinion on {subject} divides {where}"),
@@ -151,7 +163,33 @@ pub(super) const HEADLINE_COOL: Phrasings = Phrasings {
             Needs::Title,
             "After “{title}”, a sceptical {where} pushes back",
         ),
+        with(
+            Needs::Question,
+            "{Where} asks “{title}”, and the answers are wary",
+        ),
         any("A cool reception for {subject} on {where}"),
+    ],
+};
+
+/// Headlines for a lone post with no replies in the records: what happened, and that it drew
+/// notice (it is an event because of the attention it got), but no reception the records do
+/// not show.
+pub(super) const HEADLINE_REPORT: Phrasings = Phrasings {
+    slot: "headline",
+    names: HEADLINE,
+    phrasings: &[
+        with(Needs::Title, "“{title}”: {where} takes note"),
+        with(Needs::Title, "On {where}: “{title}”"),
+        with(Needs::Question, "{Where} asks: “{title}”"),
+        with(Needs::Title, "{Where} picks up “{title}”"),
+        with(Needs::Title, "“{title}” draws notice on {where}"),
+        with(Needs::Question, "A post on {where} asks “{title}”"),
+        with(Needs::Title, "From {where}, on {subject}: “{title}”"),
+        with(Needs::Title, "{Subject}: “{title}”"),
+        any("{Where} turns to {subject}"),
+        any("A post about {subject} draws notice on {where}"),
+        any("{Where} on {subject}: one post goes further"),
+        any("One post on {subject} stands out on {where}"),
     ],
 };
 
@@ -177,14 +215,15 @@ pub(super) const VOLUME: Phrasings = Phrasings {
     ],
 };
 
-/// The sentence before the strands (`{n}`: how many, in words).
+/// The sentence before the strands (`{n}`: how many, in words; `{records}`: what the pack's
+/// records are, "posts and comments", "posts").
 pub(super) const STRANDS: Phrasings = Phrasings {
     slot: "strands",
-    names: &["n"],
+    names: &["n", "records"],
     phrasings: &[
         any("What people said falls into {n} strands."),
-        any("The replies run along {n} strands."),
-        any("Read together, the posts and comments divide into {n} strands."),
+        any("The {records} run along {n} strands."),
+        any("Read together, the {records} divide into {n} strands."),
     ],
 };
 
@@ -201,10 +240,11 @@ pub(super) const COMMENTER: Phrasings = Phrasings {
 
 /// Each set, for the tests.
 #[cfg(test)]
-const ALL: [&Phrasings; 7] = [
+const ALL: [&Phrasings; 8] = [
     &HEADLINE_WARM,
     &HEADLINE_EVEN,
     &HEADLINE_COOL,
+    &HEADLINE_REPORT,
     &DREW,
     &VOLUME,
     &STRANDS,
@@ -293,6 +333,11 @@ mod tests {
             );
             let titled = HEADLINE_EVEN.choose(&topic, |needs| needs != Needs::Terms);
             assert!(!titled.contains("{term"), "{titled}");
+            let report = HEADLINE_REPORT.choose(&topic, |needs| needs != Needs::Question);
+            assert!(
+                report.contains("{title}") && !report.contains("asks"),
+                "a usable title is used: {report}"
+            );
         }
     }
 

@@ -33,12 +33,10 @@ pub(super) fn tidy(text: &str) -> String {
 pub(super) fn attention(record: &EvidenceRecord) -> Option<String> {
     let e = &record.engagement;
     let mut parts = Vec::new();
-    let (score_word, replies_word) = match record.source {
-        Source::Reddit => ("a score of", "comments"),
-        Source::Hackernews => ("points", "comments"),
-        Source::Bluesky | Source::Mastodon => ("likes", "replies"),
-        Source::Youtube => ("likes", "comments"),
-        _ => ("points", "replies"),
+    let score_word = match record.source {
+        Source::Reddit => "a score of",
+        Source::Bluesky | Source::Mastodon | Source::Youtube => "likes",
+        _ => "points",
     };
     if let Some(score) = e.score.filter(|s| *s > 0) {
         parts.push(if score_word == "a score of" {
@@ -48,12 +46,21 @@ pub(super) fn attention(record: &EvidenceRecord) -> Option<String> {
         });
     }
     if let Some(replies) = e.replies.filter(|r| *r > 0) {
-        parts.push(format!("{} {replies_word}", number_words(replies as u64)));
+        parts.push(replies_noun(record.source, replies as u64));
     }
     if let Some(reposts) = e.reposts.filter(|r| *r > 0) {
         parts.push(format!("{} reposts", number_words(reposts as u64)));
     }
     (!parts.is_empty()).then(|| join_and(&parts))
+}
+
+/// `n` replies in a platform's word for them: "190 comments", "one reply".
+pub(super) fn replies_noun(source: Source, n: u64) -> String {
+    let (one, many) = match source {
+        Source::Reddit | Source::Hackernews | Source::Youtube => ("comment", "comments"),
+        _ => ("reply", "replies"),
+    };
+    format!("{} {}", number_words(n), if n == 1 { one } else { many })
 }
 
 /// A community as a story names it: `r/singularity`, or a feed's name; Markdown-escaped when
