@@ -241,10 +241,14 @@ impl Shelf {
             .collect()
     }
 
-    /// Whether a story other than one on `topic` is already the lead of `date`'s UTC day.
+    /// Whether another story is already the lead of `date`'s UTC day: any but the one on `topic`
+    /// at `date` itself (which a rerun of the tick rewrites), so a same-day follow-up on the
+    /// lead's topic is not a second lead.
     pub fn day_has_lead(&self, topic: &str, date: DateTime<Utc>) -> bool {
         self.stories.iter().any(|(_, s)| {
-            s.extra.lead && s.extra.topic != topic && s.date.date_naive() == date.date_naive()
+            s.extra.lead
+                && !(s.extra.topic == topic && s.date == date)
+                && s.date.date_naive() == date.date_naive()
         })
     }
 }
