@@ -9,7 +9,9 @@
 //!    link of a Hacker News story, a Reddit link post's target, a news article, a paper).
 //! 3. **Meaning**: a top-level record about AI joins the earlier one it is most similar to
 //!    (cosine of the static embeddings ≥ [`EventConfig::similarity`]) among those sharing a
-//!    gazetteer entity with it, created at most [`EventConfig::meaning_hours`] before it. Each
+//!    gazetteer entity with it, created at most [`EventConfig::meaning_hours`] before it, if it is
+//!    as similar to the head of that one's event, its most engaged post so far (so a chain of
+//!    near neighbours cannot merge a busy week's every post on a popular name into one event). Each
 //!    entity's records are scanned in time order and a record is compared with at most
 //!    [`EventConfig::neighbours`] earlier records per entity, so the work is linear in the
 //!    window (≤ 32 cosines per entity of a record), never quadratic.
@@ -520,22 +522,25 @@ fn join_meaning(
             }
         }
     }
+    let cosine = |p: usize, q: usize| {
+        let dot: i32 = annotations[scope[p]]
+            .vector
+            .iter()
+            .zip(&annotations[scope[q]].vector)
+            .map(|(&x, &y)| i32::from(x) * i32::from(y))
+            .sum();
+        dot as f32 / (norms[p] * norms[q])
+    };
     let reach = Duration::hours(config.meaning_hours);
     let mut best: Vec<Option<(f32, usize)>> = vec![None; scope.len()];
     for list in by_entity.values().chain(by_name.values()) {
         for (n, &p) in list.iter().enumerate() {
             let at = records[scope[p]].created_at;
-            let vector = &annotations[scope[p]].vector;
             for &q in list[n.saturating_sub(config.neighbours)..n].iter().rev() {
                 if at - records[scope[q]].created_at > reach {
                     break;
                 }
-                let dot: i32 = vector
-                    .iter()
-                    .zip(&annotations[scope[q]].vector)
-                    .map(|(&x, &y)| i32::from(x) * i32::from(y))
-                    .sum();
-                let cosine = dot as f32 / (norms[p] * norms[q]);
+                let cosine = cosine(p, q);
                 let better = match best[p] {
                     None => true,
                     Some((c, b)) => cosine > c || (cosine == c && q < b),
@@ -546,9 +551,29 @@ fn join_meaning(
             }
         }
     }
+    // A record joins its match's event only if it is also close to the event's head, its most
+    // engaged post so far: without that, chains of near neighbours (each like the one before,
+    // the last like none of the first) would make one event of a busy week's every post on a
+    // popular name.
+    let engagement = |p: usize| record_attention(&records[scope[p]].engagement);
+    let mut head: Vec<usize> = (0..scope.len()).collect();
+    for p in 0..scope.len() {
+        let root = sets.root(p);
+        if norms[p] > 0.0 && (norms[head[root]] == 0.0 || engagement(p) > engagement(head[root])) {
+            head[root] = p;
+        }
+    }
     for (p, found) in best.into_iter().enumerate() {
-        if let Some((_, q)) = found {
+        let Some((_, q)) = found else { continue };
+        let (mine, theirs) = (head[sets.root(p)], head[sets.root(q)]);
+        if theirs == q || cosine(p, theirs) >= config.similarity {
             sets.union(p, q, How::Meaning);
+            let merged = if engagement(theirs) >= engagement(mine) {
+                theirs
+            } else {
+                mine
+            };
+            head[sets.root(p)] = merged;
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! We take the 7,500-word lexicon from the `vader_sentiment` crate but score with our own
 //! single pass over tokens the classifier has already made: the crate's `polarity_scores`
-//! re-tokenises and allocates per word, and in the benchmark (tests/analyze.rs, ignored test)
-//! it scored ~300k short titles/s on one core — as slow as our entire per-record annotation
+//! re-tokenises and allocates per word, and in the benchmark (`examples/analyze_bench.rs`) it
+//! scored ~300k short titles/s on one core — as slow as our entire per-record annotation
 //! (terms, sentiment, entities, phrases, language) on the same titles. The rules kept are
 //! VADER's main ones: boosters and dampeners in the three words before, negation in the three
 //! words before (×−0.74), ALL-CAPS emphasis, "but" shifting weight to the clause after it, and
