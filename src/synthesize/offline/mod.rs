@@ -488,8 +488,12 @@ impl<'a> Writer<'a> {
         (*n == self.figures.read && *n >= 2).then(|| community_name(*source, community, true))
     }
 
-    /// What people are saying: one paragraph per strand, the first opened by how many there are.
+    /// What people are saying: one paragraph per strand, the first opened by how many there are;
+    /// none when the pack shows no one taking it (a lone post).
     fn what_people_say(&mut self) -> Vec<String> {
+        if self.reception().is_none() {
+            return Vec::new();
+        }
         let strands: Vec<&StrandFigures> = self
             .figures
             .strands
