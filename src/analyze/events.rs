@@ -555,11 +555,14 @@ fn join_meaning(
     // engaged post so far: without that, chains of near neighbours (each like the one before,
     // the last like none of the first) would make one event of a busy week's every post on a
     // popular name.
-    let engagement = |p: usize| record_attention(&records[scope[p]].engagement);
+    let engagement: Vec<f64> = scope
+        .iter()
+        .map(|&i| record_attention(&records[i].engagement))
+        .collect();
     let mut head: Vec<usize> = (0..scope.len()).collect();
     for p in 0..scope.len() {
         let root = sets.root(p);
-        if norms[p] > 0.0 && (norms[head[root]] == 0.0 || engagement(p) > engagement(head[root])) {
+        if norms[p] > 0.0 && (norms[head[root]] == 0.0 || engagement[p] > engagement[head[root]]) {
             head[root] = p;
         }
     }
@@ -568,7 +571,7 @@ fn join_meaning(
         let (mine, theirs) = (head[sets.root(p)], head[sets.root(q)]);
         if theirs == q || cosine(p, theirs) >= config.similarity {
             sets.union(p, q, How::Meaning);
-            let merged = if engagement(theirs) >= engagement(mine) {
+            let merged = if engagement[theirs] >= engagement[mine] {
                 theirs
             } else {
                 mine

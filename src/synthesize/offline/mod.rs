@@ -18,7 +18,7 @@ mod words;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
 use super::draft::Draft;
 use super::figures::{Figures, Rise, StrandFigures, Tone};
@@ -48,7 +48,7 @@ pub fn dated_headline(pack: &EvidencePack, headline: &str) -> String {
 
 /// A date as stories write it, with the year only when it differs from the as-of year.
 fn day(at: DateTime<Utc>, as_of: DateTime<Utc>) -> String {
-    if at.format("%Y").to_string() == as_of.format("%Y").to_string() {
+    if at.year() == as_of.year() {
         at.format("%-d %B").to_string()
     } else {
         at.format("%-d %B %Y").to_string()
