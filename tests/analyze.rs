@@ -472,3 +472,134 @@ fn bad_input_lines_are_named() {
     std::fs::write(&path, format!("{good}\n{good}")).unwrap();
     assert_eq!(analyze::read_records_jsonl(&path).unwrap().len(), 2);
 }
+
+/// A mix of the bundled corpus's platforms and kinds, comments included.
+fn cache_sample() -> Vec<Record> {
+    let mut sample: Vec<Record> = Vec::new();
+    for source in [
+        Source::Hackernews,
+        Source::Reddit,
+        Source::Bluesky,
+        Source::News,
+    ] {
+        sample.extend(bundled(source).into_iter().step_by(97).take(60));
+    }
+    sample
+}
+
+#[test]
+fn cached_annotations_are_the_ones_annotating_gives() {
+    use zeitgeist::analyze::annotation_cache::AnnotationCache;
+    let classifier = learned_classifier();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("cache").join("annotations.bin");
+    let cache = AnnotationCache::open(&classifier, root)
+        .unwrap()
+        .at(path.clone());
+    let mut records = cache_sample();
+    assert!(
+        records.iter().any(|r| r.parent_id.is_some()),
+        "comments too"
+    );
+    let fresh = analyze::annotate_all(&classifier, &records);
+
+    let (cold, report) = cache.annotate(&records);
+    assert_eq!(cold, fresh);
+    assert_eq!((report.reused, report.annotated), (0, records.len()));
+    assert!(report.written.is_some() && report.discarded.is_none());
+
+    let (warm, report) = cache.annotate(&records);
+    assert_eq!(warm, fresh);
+    assert_eq!((report.reused, report.annotated), (records.len(), 0));
+    assert_eq!(report.written, None, "nothing new, nothing written");
+
+    // Engagement is not read by annotating: a re-collected record with new figures is reused.
+    records[0].engagement.score = Some(records[0].engagement.score.unwrap_or(0) + 500);
+    // An edited text is: that record alone is annotated again.
+    records[1]
+        .text
+        .push_str(" Edited: this is now about ChatGPT and OpenAI's new model.");
+    let (edited, report) = cache.annotate(&records);
+    assert_eq!((report.reused, report.annotated), (records.len() - 1, 1));
+    assert_eq!(edited[1], classifier.annotate(&records[1]));
+    assert_eq!(edited[2..], fresh[2..]);
+}
+
+#[test]
+fn the_annotation_cache_file_is_the_same_for_any_input_order() {
+    use zeitgeist::analyze::annotation_cache::AnnotationCache;
+    let classifier = learned_classifier();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folder = tempfile::tempdir().unwrap();
+    let records = cache_sample();
+    let mut reversed = records.clone();
+    reversed.reverse();
+    let mut files = Vec::new();
+    for (name, input) in [("a.bin", &records), ("b.bin", &reversed)] {
+        let path = folder.path().join(name);
+        let cache = AnnotationCache::open(&classifier, root)
+            .unwrap()
+            .at(path.clone());
+        cache.annotate(input);
+        files.push(std::fs::read(path).unwrap());
+    }
+    assert_eq!(files[0], files[1]);
+}
+
+#[test]
+fn an_unreadable_annotation_cache_is_set_aside_and_rebuilt() {
+    use zeitgeist::analyze::annotation_cache::AnnotationCache;
+    let classifier = learned_classifier();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("annotations.bin");
+    let cache = AnnotationCache::open(&classifier, root)
+        .unwrap()
+        .at(path.clone());
+    let records: Vec<Record> = cache_sample().into_iter().take(40).collect();
+    cache.annotate(&records);
+    let whole = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &whole[..whole.len() / 2]).unwrap();
+
+    let (annotations, report) = cache.annotate(&records);
+    let reason = report.discarded.expect("a truncated cache is set aside");
+    assert!(reason.contains(&path.display().to_string()), "{reason}");
+    assert!(reason.contains("not a readable cache"), "{reason}");
+    assert_eq!(report.annotated, records.len());
+    assert_eq!(annotations, analyze::annotate_all(&classifier, &records));
+    assert_eq!(std::fs::read(&path).unwrap(), whole, "rebuilt as it was");
+}
+
+#[test]
+fn the_annotation_cache_fingerprint_follows_the_taxonomy() {
+    use zeitgeist::analyze::annotation_cache::fingerprint;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let site = tempfile::tempdir().unwrap();
+    for file in [
+        "data/beats.yaml",
+        "data/entities.yaml",
+        "data/classifier.json",
+        "data/embeddings/minilm-static.safetensors",
+        "data/embeddings/tokenizer.json",
+    ] {
+        let to = site.path().join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root.join(file), to).unwrap();
+    }
+    assert_eq!(
+        fingerprint(site.path()).unwrap(),
+        fingerprint(root).unwrap()
+    );
+    let beats = site.path().join("data/beats.yaml");
+    let mut text = std::fs::read_to_string(&beats).unwrap();
+    text.push_str("\n# an edit\n");
+    std::fs::write(&beats, text).unwrap();
+    assert_ne!(
+        fingerprint(site.path()).unwrap(),
+        fingerprint(root).unwrap()
+    );
+    std::fs::remove_file(&beats).unwrap();
+    let error = fingerprint(site.path()).unwrap_err().to_string();
+    assert!(error.contains("beats.yaml"), "{error}");
+}

@@ -480,8 +480,9 @@ fn quiet_signal(
     )
 }
 
-/// "Its lead drew 1,929 points and 838 comments on Hacker News; the event's attention is 12.5
-/// times the usual on its beat."
+/// "A conversation of 40 posts and comments on one platform; its lead on Hacker News drew 1,929
+/// points and 838 comments; that is 12.5 times the attention of the usual conversation on its
+/// beat."
 fn attention_reason(event: &Event, records: &[Record]) -> String {
     let lead = &records[event.members[0]];
     let facts = &event.facts;
@@ -493,19 +494,31 @@ fn attention_reason(event: &Event, records: &[Record]) -> String {
     if let Some(replies) = engagement.replies.filter(|&r| r > 0) {
         drew.push(format!("{} comments", crate::text::thousands(replies)));
     }
+    let platform = lead.source.display_name();
     let drew = if drew.is_empty() {
         String::new()
     } else {
+        format!(" drew {}", drew.join(" and "))
+    };
+    let opening = if facts.records == 1 {
+        format!("A single post on {platform}{drew}")
+    } else {
+        let platforms = match facts.platforms.len() {
+            1 => "one platform".to_string(),
+            n => format!("{} platforms", crate::text::number_words(n as u64)),
+        };
+        let lead = if drew.is_empty() {
+            String::new()
+        } else {
+            format!("; its lead on {platform}{drew}")
+        };
         format!(
-            " drew {} on {}",
-            drew.join(" and "),
-            lead.source.display_name()
+            "A conversation of {} posts and comments on {platforms}{lead}",
+            crate::text::thousands(facts.records as i64)
         )
     };
     format!(
-        "An event of {} records on {} platform(s); its lead{drew}; its attention is {:.1} times the usual event of its beat{}.",
-        facts.records,
-        facts.platforms.len(),
+        "{opening}; that is {:.1} times the attention of the usual conversation on its beat{}.",
         facts.lift.exp(),
         if facts.standout {
             ", and the lead is in the top 1% of its platform's last 28 days"

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::embed::{EmbedError, StaticModel};
 use super::learned::{self, KeywordEvidence, LearnedError, LearnedModel};
@@ -41,7 +41,7 @@ pub type EntityIndex = u16;
 pub type TermIndex = u32;
 
 /// A beat assigned to a record, with the terms that decided it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BeatScore {
     pub beat: BeatIndex,
     pub score: f32,
@@ -50,7 +50,7 @@ pub struct BeatScore {
 
 /// Everything analysis says about one record; names are indices into the classifier's
 /// taxonomy, gazetteer and term list ([`Classifier::view`] resolves them).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Annotation {
     /// 0…1; the record is about AI when this reaches 0.5.
     pub relevance: f32,
@@ -71,10 +71,12 @@ pub struct Annotation {
     /// Capitalised phrases not in the gazetteer (candidate names).
     pub names: Vec<String>,
     pub phrases: Vec<String>,
-    pub language: &'static str,
+    #[serde(with = "language_tag")]
+    pub language: LanguageTag,
     /// The record's embedding (static model), quantised to `i8` per dimension (scaled so the
     /// largest component is ±127): 256 bytes instead of 1 KB, enough for the cosines that join
     /// records into events (`analyze::events`). Empty from the keyword-only classifier.
+    #[serde(with = "vector_bytes")]
     pub vector: Vec<i8>,
 }
 
@@ -92,7 +94,7 @@ fn quantise(embedding: &[f32]) -> Vec<i8> {
 }
 
 /// One of the learned model's best classes for a record.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
     /// `None` is `general`: about AI, no single main subject.
     pub beat: Option<BeatIndex>,
@@ -625,6 +627,43 @@ fn interned_language(tag: &str) -> &'static str {
         .find(|k| **k == primary)
         .copied()
         .unwrap_or("und")
+}
+
+/// A language tag (`en`, `ja`, `und`), interned. An alias, because serde would take a plain
+/// `&'static str` field as borrowed from its input.
+pub type LanguageTag = &'static str;
+
+/// An annotation's language as the cache stores it: the tag, read back as the interned
+/// `'static` string annotating gives.
+mod language_tag {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(tag: &&'static str, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(tag)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<&'static str, D::Error> {
+        let tag = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(super::interned_language(&tag))
+    }
+}
+
+/// An annotation's vector as the cache stores it: one byte string, not 256 numbers, so reading
+/// it back is a copy.
+mod vector_bytes {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(vector: &[i8], serializer: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = vector.iter().map(|&x| x as u8).collect();
+        serializer.serialize_bytes(&bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<i8>, D::Error> {
+        let bytes: serde_bytes::ByteBuf = serde::Deserialize::deserialize(deserializer)?;
+        Ok(bytes.into_iter().map(|x| x as i8).collect())
+    }
 }
 
 fn round3(x: f32) -> f64 {

@@ -57,6 +57,7 @@
 //!   [{slug, name, category, description}]}`, in `data/beats.yaml` order.
 
 pub mod aggregate;
+pub mod annotation_cache;
 pub mod candidates;
 pub mod classify;
 pub mod embed;

@@ -365,10 +365,23 @@ fn velocity_over(base: &SignalBase<'_>, window: Window) -> Option<Signal> {
         return None;
     }
     let score = ratio.log2() * volume_factor(c);
-    let reason = format!(
-        "{c} records in the last {span} against a usual {b:.1} per {unit} ({ratio:.1}× the 28-day baseline)."
-    );
+    let reason = velocity_reason(c, b, span, unit);
     Some(base.signal(SignalKind::Velocity, window, ratio, score, reason))
+}
+
+/// "9 posts in the last 7 days, about 11 times the usual 0.8 a week of the 28 days before": the
+/// plain ratio a reader can check, not the smoothed one the score uses.
+fn velocity_reason(count: f64, usual: f64, span: &str, unit: &str) -> String {
+    let posts = if count == 1.0 { "post" } else { "posts" };
+    if usual < 0.05 {
+        return format!(
+            "{count} {posts} in the last {span}, where the 28 days before had next to none a {unit}."
+        );
+    }
+    format!(
+        "{count} {posts} in the last {span}, about {:.1} times the usual {usual:.1} a {unit} of the 28 days before.",
+        count / usual
+    )
 }
 
 fn novelty(base: &SignalBase<'_>, days: &[u32], history_days: i64) -> Option<Signal> {
@@ -383,7 +396,7 @@ fn novelty(base: &SignalBase<'_>, days: &[u32], history_days: i64) -> Option<Sig
     let n = recent as f64;
     let score = (1.0 + n).log2() * volume_factor(n);
     let reason = format!(
-        "{recent} records in the last 7 days and none in the {} days before.",
+        "{recent} posts in the last 7 days and none in the {} days before.",
         WINDOW_DAYS - 7
     );
     Some(base.signal(SignalKind::Novelty, Window::Week, n, score, reason))

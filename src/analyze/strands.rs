@@ -263,6 +263,62 @@ const FILLER: &[&str] = &[
     "hell",
     "ass",
     "truly",
+    // Prepositions and conjunctions the stop words leave ("comparison between").
+    "around",
+    "after",
+    "before",
+    "whether",
+    "between",
+    "across",
+    "within",
+    "without",
+    "against",
+    "during",
+    "toward",
+    "towards",
+    "upon",
+    "behind",
+    "beyond",
+    "along",
+    "among",
+    "onto",
+    "through",
+    // Verbs of reporting and opinion, which headlines and replies wrap around the subject
+    // ("OpenAI announces", "anthropic accuses").
+    "believe",
+    "believes",
+    "announces",
+    "announced",
+    "accuses",
+    "accused",
+    "partnered",
+    "unveils",
+    "unveiled",
+    "reveals",
+    "revealed",
+    "launches",
+    "claims",
+    "claimed",
+    "reportedly",
+    "whatever",
+    "insane",
+    "fine",
+    "ways",
+    // The vocabulary of the forum itself and of time, which every thread shares.
+    "comment",
+    "comments",
+    "post",
+    "posts",
+    "thread",
+    "threads",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "bring",
+    "brings",
 ];
 
 /// Endings of web addresses left in comments ("huggingface.co"): no strand is named after one.
@@ -292,7 +348,11 @@ pub fn find(records: &[EvidenceRecord], subject: &str, model: &StaticModel) -> V
         .into_iter()
         .map(|g| g.into_iter().map(|p| usable[p]).collect())
         .collect();
-    let names = name_groups(&texts, &groups, subject);
+    let communities: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.community.as_deref())
+        .collect();
+    let names = name_groups(&texts, &groups, subject, &communities);
     let named = names.iter().filter(|n| !n.is_empty()).count();
     let (groups, names): (Vec<Vec<usize>>, Vec<Vec<String>>) = groups
         .into_iter()
@@ -437,6 +497,7 @@ fn terms_of(text: &str) -> Vec<(String, String)> {
             let meaningful = lower.chars().filter(|c| c.is_alphabetic()).count() >= 3
                 && !is_stopword(&lower)
                 && !FILLER.contains(&lower.as_str())
+                && !is_adverb(&lower)
                 && !lower.starts_with("http")
                 && !lower.starts_with("www")
                 && !DOMAINS
@@ -483,6 +544,11 @@ fn terms_of(text: &str) -> Vec<(String, String)> {
     found
 }
 
+/// An adverb by its ending ("fundamentally", "completely"): it says how, never what about.
+fn is_adverb(lower: &str) -> bool {
+    lower.len() > 6 && (lower.ends_with("ally") || lower.ends_with("ely"))
+}
+
 /// A word without its possessive ending: "Preview's" names what "Preview" names.
 fn possessive_stem(word: &str) -> &str {
     word.strip_suffix("'s")
@@ -492,14 +558,33 @@ fn possessive_stem(word: &str) -> &str {
 
 /// Each group's key phrases by class-based TF-IDF (see the module docs), in its most common
 /// spelling.
-fn name_groups(texts: &[String], groups: &[Vec<usize>], subject: &str) -> Vec<Vec<String>> {
-    let subject_words: Vec<String> = tokenize(subject)
+///
+/// No strand is named after what the whole story is about (`subject`, or a phrase made only of
+/// its words), nor with the name of a community it was said in ("LocalLLaMA leaderboard" in
+/// r/LocalLLaMA).
+fn name_groups(
+    texts: &[String],
+    groups: &[Vec<usize>],
+    subject: &str,
+    communities: &[&str],
+) -> Vec<Vec<String>> {
+    let words_of = |phrase: &str| -> Vec<String> {
+        tokenize(phrase)
+            .iter()
+            .map(|t| possessive_stem(&t.text.to_lowercase()).to_string())
+            .collect()
+    };
+    let subject_words = words_of(subject);
+    let community_words: Vec<String> = communities
         .iter()
-        .map(|t| possessive_stem(&t.text.to_lowercase()).to_string())
+        .flat_map(|c| words_of(c.trim_start_matches("r/")))
         .collect();
-    let of_subject = |term: &str| {
+    let unnamed = |term: &str| {
         term.split(' ')
             .all(|w| subject_words.iter().any(|s| s == w))
+            || term
+                .split(' ')
+                .any(|w| community_words.iter().any(|c| c == w))
     };
     // term → (per group: occurrences, records holding it); spellings per term.
     let mut counts: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
@@ -531,7 +616,7 @@ fn name_groups(texts: &[String], groups: &[Vec<usize>], subject: &str) -> Vec<Ve
         .map(|g| {
             let mut ranked: Vec<(f64, &String)> = counts
                 .iter()
-                .filter(|(term, per)| per[g].1 >= 2 && !of_subject(term))
+                .filter(|(term, per)| per[g].1 >= 2 && !unnamed(term))
                 .map(|(term, per)| {
                     let all: usize = per.iter().map(|(n, _)| n).sum();
                     let tf = per[g].0 as f64 / words[g].max(1) as f64;
@@ -707,6 +792,37 @@ mod tests {
             .map(|(lower, _)| lower)
             .collect();
         assert_eq!(terms, ["context", "context length", "length", "matters"]);
+    }
+
+    #[test]
+    fn terms_skip_adverbs_prepositions_and_reporting_verbs() {
+        let terms: Vec<String> =
+            terms_of("OpenAI announces a comparison between models, fundamentally")
+                .into_iter()
+                .map(|(lower, _)| lower)
+                .collect();
+        assert_eq!(terms, ["openai", "comparison", "models"]);
+    }
+
+    #[test]
+    fn strands_are_not_named_after_the_subject_or_the_community() {
+        let texts: Vec<String> = [
+            "Qwen tops the LocalLLaMA leaderboard again",
+            "The LocalLLaMA leaderboard has Qwen first",
+            "Quantization of Qwen loses little at four bits",
+            "Quantization at four bits is fine for Qwen",
+        ]
+        .map(String::from)
+        .to_vec();
+        let groups = vec![vec![0, 1], vec![2, 3]];
+        let names = name_groups(&texts, &groups, "Qwen", &["r/LocalLLaMA"]);
+        assert_eq!(names[0], ["leaderboard"]);
+        // Seen only at sentence starts, a word keeps its lower-case spelling.
+        assert!(names[1].contains(&"quantization".to_string()));
+        let all: Vec<&String> = names.iter().flatten().collect();
+        assert!(all.iter().all(
+            |t| !t.to_lowercase().contains("qwen") && !t.to_lowercase().contains("localllama")
+        ));
     }
 
     #[test]

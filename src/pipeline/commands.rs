@@ -13,8 +13,8 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::stages::{
-    analyze_records, collect_sources, load_classifier, load_packs, source_results, update_series,
-    write_stories, DEFAULT_PACKS,
+    analyze_records, annotate_stored, collect_sources, load_classifier, load_packs, source_results,
+    update_series, write_stories, DEFAULT_PACKS,
 };
 use crate::analyze::{self, eval, CandidateConfig};
 use crate::atomic::write_atomic;
@@ -69,7 +69,11 @@ pub fn analyze(paths: &Paths, args: AnalyzeOptions) -> anyhow::Result<()> {
         None => read_store(paths, args.as_of)?,
     };
     let read_time = started.elapsed();
-    let annotations = analyze::annotate_all(&classifier, &records);
+    // Only the store's records are cached: an input file is read once.
+    let annotations = match &args.input {
+        Some(_) => analyze::annotate_all(&classifier, &records),
+        None => annotate_stored(paths, &classifier, &records)?,
+    };
     let annotate_time = started.elapsed();
     let defaults = CandidateConfig::default();
     let config = CandidateConfig {

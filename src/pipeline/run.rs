@@ -290,7 +290,7 @@ fn live(paths: &Paths, config: &Config, args: &RunRequest) -> anyhow::Result<(Pa
 
     let since = Instant::now();
     let records = Store::open(paths.data()).read_window(&super::analysis_window(clock))?;
-    let annotations = analyze::annotate_all(&stages.classifier, &records);
+    let annotations = super::stages::annotate_stored(paths, &stages.classifier, &records)?;
     eprintln!(
         "read and annotated {} records of the 90 days to {} in {:.1} s",
         records.len(),
@@ -376,7 +376,7 @@ fn replay(
         classifier: load_classifier(paths)?,
         timed: false,
     };
-    let annotations = analyze::annotate_all(&stages.classifier, &records);
+    let annotations = super::stages::annotate_stored(paths, &stages.classifier, &records)?;
     eprintln!(
         "offline replay: {} records ({} … {}) read and annotated in {:.1} s; {} ticks from {} to {}",
         records.len(),

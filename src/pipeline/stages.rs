@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
+use crate::analyze::annotation_cache::AnnotationCache;
 use crate::analyze::{
     self, series, stories, Analysis, Annotation, CandidateConfig, Classifier, OutputSummary,
 };
@@ -18,12 +19,49 @@ use crate::model::runlog::SourceResult;
 use crate::model::{Record, Source};
 use crate::store::Store;
 use crate::synthesize::{self, PackResult, RunOptions};
+use crate::text::thousands;
 
 /// Where the analysis stage leaves the ranked evidence packs, under `data/`.
 pub const DEFAULT_PACKS: &str = "analysis/evidence_packs.json";
 
 pub fn load_classifier(paths: &Paths) -> anyhow::Result<Classifier> {
     Ok(Classifier::load(&paths.root)?)
+}
+
+/// Annotations of the store's `records`, through the annotation cache
+/// (`analyze::annotation_cache`): only records the cache does not hold are annotated. Says on
+/// stderr how many came from where, and why a cache was set aside or not written.
+pub fn annotate_stored(
+    paths: &Paths,
+    classifier: &Classifier,
+    records: &[Record],
+) -> anyhow::Result<Vec<Annotation>> {
+    let cache = AnnotationCache::open(classifier, &paths.root)
+        .context("fingerprinting the classifier for the annotation cache")?;
+    let (annotations, report) = cache.annotate(records);
+    if let Some(reason) = &report.discarded {
+        eprintln!("annotation cache set aside and rebuilt: {reason}");
+    }
+    if let Some(reason) = &report.write_failed {
+        eprintln!(
+            "warning: annotation cache not written ({}): {reason}",
+            cache.path().display()
+        );
+    }
+    eprintln!(
+        "annotations: {} from the cache, {} annotated{}",
+        thousands(report.reused as i64),
+        thousands(report.annotated as i64),
+        match report.written {
+            Some(bytes) => format!(
+                " (cache {} written, {} bytes)",
+                cache.path().display(),
+                thousands(bytes as i64)
+            ),
+            None => String::new(),
+        }
+    );
+    Ok(annotations)
 }
 
 /// Analyses `records` (with their `annotations`) as of `as_of` against the stories already in

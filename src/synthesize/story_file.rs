@@ -44,11 +44,14 @@ pub fn render(
         let url = format!("{site_base_url}{}", page_url_path(&earlier.path));
         let _ = write!(
             out,
-            "*A follow-up to [{}]({}), published {}, when the evidence held {} records.*\n\n",
+            "*A follow-up to [{}]({}), published {}, when the conversation held {}.*\n\n",
             escape_markdown(&earlier.title),
             url,
             earlier.date.format("%-d %B %Y"),
-            earlier.records
+            match earlier.records {
+                1 => "one post".to_string(),
+                n => format!("{} posts and comments", crate::text::thousands(n as i64)),
+            }
         );
     }
     let (numbered, order) = number_footnotes(body);
@@ -69,8 +72,8 @@ pub fn render(
             .collect();
         let _ = write!(
             out,
-            "*Earlier on the {} beat:* {}.\n\n",
-            escape_markdown(&story.extra.beat_name.to_lowercase()),
+            "*Earlier stories on {}:* {}.\n\n",
+            escape_markdown(&story.extra.beat_name),
             links.join("; ")
         );
     }

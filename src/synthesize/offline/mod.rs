@@ -212,12 +212,23 @@ impl<'a> Writer<'a> {
                 && !text.contains(['…', '“', '”'])
                 && !text.ends_with("...")
         };
-        let text = if fits(title) {
-            title
-        } else {
-            let clause = title.split([':', '—', '–', '|']).next()?.trim();
-            (clause.len() < title.len() && fits(clause)).then_some(clause)?
-        };
+        // The whole title, else its first clause, else its first sentence.
+        let clause = title
+            .split([':', '—', '–', '|'])
+            .next()
+            .unwrap_or(title)
+            .trim();
+        // A first "sentence" of a few words is more likely an abbreviation ("U.S.", "vs.").
+        let sentence = [". ", "? ", "! "]
+            .iter()
+            .filter_map(|mark| title.find(mark))
+            .min()
+            .map(|at| &title[..=at])
+            .filter(|sentence| sentence.split_whitespace().count() >= 4)
+            .unwrap_or(title);
+        let text = [title, clause, sentence]
+            .into_iter()
+            .find(|text| fits(text))?;
         let text = crate::text::nest_quotes(text.trim_end_matches(['.', ':', ';', ',']));
         Some(HeadlineTitle {
             question: text.ends_with('?'),
@@ -226,18 +237,47 @@ impl<'a> Writer<'a> {
     }
 
     /// The strongest strand's first one or two key phrases, plain.
-    fn strand_terms(&self, strand: &StrandFigures) -> (String, String) {
-        let terms = &strand.strand.terms;
+    /// Leaves out any term that shares a word with `named` (what the sentence already names), so
+    /// no headline reads "questions of Apple follow Apple".
+    fn strand_terms(&self, strand: &StrandFigures, named: &str) -> (String, String) {
+        let named: Vec<String> = named.split_whitespace().map(str::to_lowercase).collect();
+        let terms: Vec<String> = strand
+            .strand
+            .terms
+            .iter()
+            .filter(|term| {
+                !term
+                    .split_whitespace()
+                    .any(|word| named.contains(&word.to_lowercase()))
+            })
+            .cloned()
+            .collect();
         let two: Vec<String> = terms.iter().take(2).cloned().collect();
         (join_and(&two), terms.first().cloned().unwrap_or_default())
     }
 
+    /// What a headline names: the subject, except that a beat ("new models and capabilities")
+    /// gives way to the name the conversation mentions most, which says more of what happened.
+    fn headline_subject(&self) -> String {
+        let named = self
+            .pack
+            .top_entities
+            .first()
+            .filter(|entity| entity.records >= 2);
+        match named {
+            Some(entity) if self.pack.signal.subject == self.pack.beat.name => entity.text.clone(),
+            _ => self.subject.clone(),
+        }
+    }
+
     fn headline(&self) -> String {
-        let subject = self.subject.clone();
+        let subject = self.headline_subject();
         let capital = capitalise(&subject);
         let place = self.lead_place();
-        // A subreddit is written `r/…` and a site's name as it is, even at the start of a headline.
-        let place_capital = if place.starts_with("r/") || place.contains('.') {
+        // A subreddit is written `r/…`, and a site's or brand's name ("techcrunch.com", "arXiv")
+        // as it is, even at the start of a headline.
+        let branded = place.chars().skip(1).any(char::is_uppercase);
+        let place_capital = if place.starts_with("r/") || place.contains('.') || branded {
             place.clone()
         } else {
             capitalise(&place)
@@ -245,7 +285,7 @@ impl<'a> Writer<'a> {
         let title = self.headline_title();
         let (terms, term) = self
             .strongest()
-            .map(|s| self.strand_terms(s))
+            .map(|s| self.strand_terms(s, &subject))
             .unwrap_or_default();
         let terms_capital = capitalise(&terms);
         let set = match self.reception() {
@@ -289,14 +329,16 @@ impl<'a> Writer<'a> {
             Some(attention) => format!("{} drew {attention}.", capitalise(&item)),
             None => format!("{}.", capitalise(&item)),
         };
-        let second = match (self.reception(), self.strongest()) {
-            (None, _) => String::new(),
-            (Some(tone), Some(strand)) if !strand.strand.terms.is_empty() => format!(
-                " The talk ran {}, and turned most on {}.",
-                tone.word(),
-                self.strand_terms(strand).0
-            ),
-            (Some(tone), _) => format!(" The talk ran {}.", tone.word()),
+        let terms = self
+            .strongest()
+            .map(|strand| self.strand_terms(strand, &self.subject).0)
+            .unwrap_or_default();
+        let second = match self.reception() {
+            None => String::new(),
+            Some(tone) if !terms.is_empty() => {
+                format!(" The talk ran {}, and turned most on {terms}.", tone.word())
+            }
+            Some(tone) => format!(" The talk ran {}.", tone.word()),
         };
         format!("{first}{second}")
     }
