@@ -237,9 +237,6 @@ impl<'a> AnnotationCache<'a> {
             blocks,
         };
         let bytes = postcard::to_stdvec(&file).map_err(io::Error::other)?;
-        if let Some(parent) = self.path.parent() {
-            fs::create_dir_all(parent)?;
-        }
         write_atomic(&self.path, &bytes)?;
         Ok(bytes.len() as u64)
     }
