@@ -99,6 +99,16 @@ pub fn cut_at_word(text: &str, max: usize) -> &str {
     }
 }
 
+/// A ratio as a reader reads it: one decimal below ten ("13.5" is not, "4.2" is), a whole
+/// number with thousands separators from ten up ("312", not "312.0").
+pub fn ratio(value: f64) -> String {
+    if value < 9.95 {
+        format!("{value:.1}")
+    } else {
+        thousands(value.round() as i64)
+    }
+}
+
 /// `23,792` for 23792, `-1,000` for −1000.
 pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -308,6 +318,15 @@ mod tests {
         assert_eq!(decode_entities("in 7 days&amp;#32;on"), "in 7 days on");
         assert_eq!(decode_entities("&amp;amp;amp;amp;"), "&amp;");
         assert_eq!(decode_entities("AT&T; R&D & Q&A"), "AT&T; R&D & Q&A");
+    }
+
+    #[test]
+    fn ratios_keep_a_decimal_only_below_ten() {
+        assert_eq!(ratio(4.24), "4.2");
+        assert_eq!(ratio(9.94), "9.9");
+        assert_eq!(ratio(9.96), "10");
+        assert_eq!(ratio(312.04), "312");
+        assert_eq!(ratio(1204.6), "1,205");
     }
 
     #[test]

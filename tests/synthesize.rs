@@ -61,7 +61,13 @@ fn assemble(name: &str) -> EvidencePack {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut facts = candidate.facts;
     facts.sentiment = platform_sentiment(&candidate.records);
-    zeitgeist::analyze::pack::assemble(facts, &candidate.records, &HashMap::new(), Some(embedder()))
+    zeitgeist::analyze::pack::assemble(
+        facts,
+        &candidate.records,
+        &HashMap::new(),
+        Some(embedder()),
+        &Default::default(),
+    )
 }
 
 fn pack(name: &str) -> EvidencePack {
@@ -1468,7 +1474,13 @@ fn thread_pack(post: &str, subject: &str) -> EvidencePack {
         "top_phrases": [],
     }))
     .unwrap();
-    zeitgeist::analyze::pack::assemble(facts, &records, &HashMap::new(), Some(embedder()))
+    zeitgeist::analyze::pack::assemble(
+        facts,
+        &records,
+        &HashMap::new(),
+        Some(embedder()),
+        &Default::default(),
+    )
 }
 
 #[test]

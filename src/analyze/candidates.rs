@@ -501,7 +501,12 @@ fn attention_reason(event: &Event, records: &[Record]) -> String {
         format!(" drew {}", drew.join(" and "))
     };
     let opening = if facts.records == 1 {
-        format!("A single post on {platform}{drew}")
+        // A news item or a paper is no "post on News": it is an article of an outlet.
+        let place = match (lead.source, lead.community.as_deref()) {
+            (Source::News, Some(outlet)) => format!("from {outlet}"),
+            _ => format!("on {platform}"),
+        };
+        format!("A single {} {place}{drew}", lead.kind.as_str())
     } else {
         let platforms = match facts.platforms.len() {
             1 => "one platform".to_string(),
@@ -518,8 +523,8 @@ fn attention_reason(event: &Event, records: &[Record]) -> String {
         )
     };
     format!(
-        "{opening}; that is {:.1} times the attention of the usual conversation on its beat{}.",
-        facts.lift.exp(),
+        "{opening}; that is {} times the attention of the usual conversation on its beat{}.",
+        crate::text::ratio(facts.lift.exp()),
         if facts.standout {
             ", and the lead is in the top 1% of its platform's last 28 days"
         } else {

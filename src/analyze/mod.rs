@@ -358,6 +358,11 @@ pub fn evidence_packs(
             wanted.entry(id).or_default().push(n);
         }
     }
+    // Strand names are weighed against the words of every record read, not only the pack's.
+    let background = match model {
+        Some(_) if !chosen.is_empty() => strands::Background::of(records),
+        _ => strands::Background::default(),
+    };
     let mut members: Vec<Vec<Record>> = vec![Vec::new(); chosen.len()];
     for record in records {
         let thread = record.thread_id.as_ref().or(record.parent_id.as_ref());
@@ -382,7 +387,13 @@ pub fn evidence_packs(
                 .iter()
                 .map(|(id, c)| (id.clone(), *c))
                 .collect();
-            pack::assemble(candidate.facts.clone(), &members, &centrality, model)
+            pack::assemble(
+                candidate.facts.clone(),
+                &members,
+                &centrality,
+                model,
+                &background,
+            )
         })
         // A candidate whose records all clean to nothing (a comment that only quotes another)
         // cannot make a story; leaving it out keeps the packs file to what a writer can use.

@@ -53,12 +53,14 @@ pub fn evidence_record(record: &Record) -> EvidenceRecord {
 /// included): counts records per platform and chooses the records the writer sees with
 /// [`select_records`]. `centrality` is the analysis stage's score per record (similarity to the
 /// cluster centre, 0…1); records missing from it get a centrality computed from shared
-/// vocabulary. With `model`, the chosen records are grouped into strands.
+/// vocabulary. With `model`, the chosen records are grouped into strands, named against
+/// `background`.
 pub fn assemble(
     facts: CandidateFacts,
     records: &[Record],
     centrality: &HashMap<RecordId, f64>,
     model: Option<&StaticModel>,
+    background: &strands::Background,
 ) -> EvidencePack {
     let mut platforms: BTreeMap<Source, PlatformStats> = BTreeMap::new();
     for record in records {
@@ -76,7 +78,7 @@ pub fn assemble(
     let chosen = select_records(records, centrality, MAX_PACK_RECORDS);
     let evidence: Vec<EvidenceRecord> = chosen.iter().map(|r| evidence_record(r)).collect();
     let strands = model
-        .map(|model| strands::find(&evidence, &facts.signal.subject, model))
+        .map(|model| strands::find(&evidence, &facts.signal.subject, model, background))
         .unwrap_or_default();
     EvidencePack {
         topic: facts.topic,

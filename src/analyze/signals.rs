@@ -379,8 +379,8 @@ fn velocity_reason(count: f64, usual: f64, span: &str, unit: &str) -> String {
         );
     }
     format!(
-        "{count} {posts} in the last {span}, about {:.1} times the usual {usual:.1} a {unit} of the 28 days before.",
-        count / usual
+        "{count} {posts} in the last {span}, about {} times the usual {usual:.1} a {unit} of the 28 days before.",
+        crate::text::ratio(count / usual)
     )
 }
 

@@ -30,11 +30,92 @@
 //! (checked before it is kept), so the grounding gate finds it word for word.
 
 use std::collections::BTreeMap;
+use std::hash::{BuildHasher, BuildHasherDefault};
+use std::sync::LazyLock;
+
+use rayon::prelude::*;
+use regex::Regex;
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
 use super::embed::{cosine, StaticModel};
 use super::sentiment;
 use super::text::{is_stopword, tokenize};
 use crate::model::evidence::{EvidenceRecord, Strand, StrandQuote};
+use crate::model::Record;
+
+/// How common each word is across the stored conversation, so a strand is named by what sets
+/// it apart: a word every conversation uses ("available", "billion", "means") names none.
+///
+/// It counts the records holding each word among a sample of at most [`Background::SAMPLE`]
+/// records, chosen by a hash of their ids (the same store gives the same sample in any order).
+/// Empty, it weighs every word alike.
+#[derive(Debug, Default)]
+pub struct Background {
+    records: u32,
+    holding: FxHashMap<String, u32>,
+}
+
+impl Background {
+    /// Most records counted: enough to tell a word in one record of twelve from a rare one,
+    /// and cheap on every run.
+    pub const SAMPLE: usize = 8_000;
+
+    /// The background of `records` (the title and the opening of the text of each).
+    pub fn of(records: &[Record]) -> Background {
+        let stride = records.len().div_ceil(Self::SAMPLE).max(1) as u64;
+        let hasher = BuildHasherDefault::<FxHasher>::default();
+        let sample: Vec<&Record> = records
+            .iter()
+            .filter(|r| hasher.hash_one(r.id.as_str()) % stride == 0)
+            .collect();
+        let holding = sample
+            .par_iter()
+            .fold(
+                FxHashMap::default,
+                |mut counts: FxHashMap<String, u32>, record| {
+                    // The raw text will do for counting words, and costs no cleaning.
+                    let text = crate::text::cut_at_word(&record.text, MAX_BACKGROUND_CHARS);
+                    let distinct: FxHashSet<String> = [record.title.as_str(), text]
+                        .into_iter()
+                        .flat_map(tokenize)
+                        .map(|t| t.text.to_lowercase())
+                        .filter(|lower| is_content_word(lower))
+                        .map(|lower| possessive_stem(&lower).to_string())
+                        .collect();
+                    for word in distinct {
+                        *counts.entry(word).or_default() += 1;
+                    }
+                    counts
+                },
+            )
+            .reduce(FxHashMap::default, |mut a, b| {
+                for (word, n) in b {
+                    *a.entry(word).or_default() += n;
+                }
+                a
+            });
+        Background {
+            records: sample.len() as u32,
+            holding,
+        }
+    }
+
+    /// 0…1: how rare `term` is: `ln((N + 1) / (n + 1)) / ln(N + 1)`, `n` of the `N` sampled
+    /// records holding the word, and for a phrase that of its rarer word ("mental health" is
+    /// as particular as "mental"); 1 for every term when empty.
+    fn rarity(&self, term: &str) -> f64 {
+        if self.records == 0 {
+            return 1.0;
+        }
+        let all = f64::from(self.records) + 1.0;
+        term.split(' ')
+            .map(|w| {
+                let holding = f64::from(self.holding.get(w).copied().unwrap_or(0));
+                (all / (holding + 1.0)).ln() / all.ln()
+            })
+            .fold(0.0, f64::max)
+    }
+}
 
 /// Fewest records split into strands; below this a pack has one strand.
 pub const MIN_RECORDS: usize = 8;
@@ -59,6 +140,12 @@ const ENGAGEMENT_BONUS: f32 = 0.1;
 const SHORT_QUOTE_WORDS: usize = 10;
 const LONG_QUOTE_WORDS: usize = 30;
 const LENGTH_PENALTY: f32 = 0.05;
+/// How much of a record's text the background reads: its opening says what it is about.
+const MAX_BACKGROUND_CHARS: usize = 600;
+
+/// Least [`Background::rarity`] of a term that names a strand: with the full sample, a word
+/// held by more than about one record in ten ("were", "model" on a model forum) names none.
+const MIN_RARITY: f64 = 0.25;
 /// Key phrases kept per strand.
 const MAX_TERMS: usize = 3;
 
@@ -239,6 +326,8 @@ const FILLER: &[&str] = &[
     "huh",
     "okay",
     "thanks",
+    "please",
+    "were",
     "thank",
     "wow",
     "damn",
@@ -331,7 +420,13 @@ pub fn min_strand(n: usize) -> usize {
 
 /// The strands of `records` (the pack's, in pack order), largest first.
 /// `subject` is the signal's subject: a strand is never named after what the whole story is about.
-pub fn find(records: &[EvidenceRecord], subject: &str, model: &StaticModel) -> Vec<Strand> {
+/// `background` weighs the words that name them.
+pub fn find(
+    records: &[EvidenceRecord],
+    subject: &str,
+    model: &StaticModel,
+    background: &Background,
+) -> Vec<Strand> {
     let texts: Vec<String> = records.iter().map(EvidenceRecord::words).collect();
     let flat = model.embed_batch(&texts);
     let dim = model.dim();
@@ -352,7 +447,7 @@ pub fn find(records: &[EvidenceRecord], subject: &str, model: &StaticModel) -> V
         .iter()
         .filter_map(|r| r.community.as_deref())
         .collect();
-    let names = name_groups(&texts, &groups, subject, &communities);
+    let names = name_groups(&texts, &groups, subject, &communities, background);
     let named = names.iter().filter(|n| !n.is_empty()).count();
     let (groups, names): (Vec<Vec<usize>>, Vec<Vec<String>>) = groups
         .into_iter()
@@ -487,23 +582,23 @@ fn centroid<'a>(vectors: impl Iterator<Item = &'a [f32]>, dim: usize) -> Vec<f32
     sum
 }
 
+/// Web addresses, whose pieces ("preview", "webp", "width") are no words of anyone's, and the
+/// LaTeX commands of abstracts (`\texttt`).
+static NOT_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:redd\.it|imgur\.com)\S*|\\[a-zA-Z]+").unwrap()
+});
+
 /// A term of a text: one content word, or two adjacent ones, lower case.
 fn terms_of(text: &str) -> Vec<(String, String)> {
+    // Blanked rather than removed, so every word keeps its place in the text.
+    let blanked = NOT_WORDS.replace_all(text, |m: &regex::Captures| " ".repeat(m[0].len()));
+    let text: &str = &blanked;
     let tokens = tokenize(text);
     let content: Vec<Option<(String, &str)>> = tokens
         .iter()
         .map(|t| {
             let lower = t.text.to_lowercase();
-            let meaningful = lower.chars().filter(|c| c.is_alphabetic()).count() >= 3
-                && !is_stopword(&lower)
-                && !FILLER.contains(&lower.as_str())
-                && !is_adverb(&lower)
-                && !lower.starts_with("http")
-                && !lower.starts_with("www")
-                && !DOMAINS
-                    .iter()
-                    .any(|d| lower.ends_with(d) || lower.contains(&format!("{d}/")));
-            meaningful.then_some((lower, t.text))
+            is_content_word(&lower).then_some((lower, t.text))
         })
         .collect();
     // A capital that only opens a sentence is no part of a name's spelling.
@@ -544,9 +639,51 @@ fn terms_of(text: &str) -> Vec<(String, String)> {
     found
 }
 
-/// An adverb by its ending ("fundamentally", "completely"): it says how, never what about.
+/// Nouns and names that end like an adverb.
+const NOT_ADVERBS: [&str; 10] = [
+    "supply",
+    "family",
+    "assembly",
+    "anomaly",
+    "monopoly",
+    "reply",
+    "apply",
+    "italy",
+    "rally",
+    "butterfly",
+];
+
+/// An adverb by its ending ("highly", "fundamentally"): it says how, never what about.
 fn is_adverb(lower: &str) -> bool {
-    lower.len() > 6 && (lower.ends_with("ally") || lower.ends_with("ely"))
+    lower.len() >= 5 && lower.ends_with("ly") && !NOT_ADVERBS.contains(&lower)
+}
+
+/// [`FILLER`] as a set: it is asked about every word of every record the background reads.
+static FILLER_SET: LazyLock<FxHashSet<&'static str>> =
+    LazyLock::new(|| FILLER.iter().copied().collect());
+
+/// Whether a lower-case word may be part of a term: a word of three letters or more that is no
+/// stop word, filler, adverb, contraction or piece of a web address.
+fn is_content_word(lower: &str) -> bool {
+    let stem = possessive_stem(lower);
+    lower.chars().filter(|c| c.is_alphabetic()).count() >= 3
+        && !is_stopword(stem)
+        && !FILLER_SET.contains(stem)
+        && !is_adverb(lower)
+        && !is_contraction(lower)
+        && !lower.starts_with("http")
+        && !lower.starts_with("www")
+        && !DOMAINS.iter().any(|d| {
+            lower.ends_with(d)
+                || lower
+                    .match_indices(d)
+                    .any(|(at, _)| lower[at + d.len()..].starts_with('/'))
+        })
+}
+
+/// A contraction ("they'll", "don't", "I'm"): function words run together, never a topic.
+fn is_contraction(lower: &str) -> bool {
+    possessive_stem(lower).contains(['\'', '’'])
 }
 
 /// A word without its possessive ending: "Preview's" names what "Preview" names.
@@ -567,6 +704,7 @@ fn name_groups(
     groups: &[Vec<usize>],
     subject: &str,
     communities: &[&str],
+    background: &Background,
 ) -> Vec<Vec<String>> {
     let words_of = |phrase: &str| -> Vec<String> {
         tokenize(phrase)
@@ -616,7 +754,9 @@ fn name_groups(
         .map(|g| {
             let mut ranked: Vec<(f64, &String)> = counts
                 .iter()
-                .filter(|(term, per)| per[g].1 >= 2 && !unnamed(term))
+                .filter(|(term, per)| {
+                    per[g].1 >= 2 && !unnamed(term) && background.rarity(term) >= MIN_RARITY
+                })
                 .map(|(term, per)| {
                     let all: usize = per.iter().map(|(n, _)| n).sum();
                     let tf = per[g].0 as f64 / words[g].max(1) as f64;
@@ -626,14 +766,21 @@ fn name_groups(
                     let weight = tf * (1.0 + mean_words / all as f64).ln() * share;
                     // A two-word phrase names a strand better than either word alone.
                     let phrase_bonus = if term.contains(' ') { 1.5 } else { 1.0 };
-                    (weight * phrase_bonus, term)
+                    let rarity = background.rarity(term);
+                    (weight * phrase_bonus * rarity, term)
                 })
                 .collect();
             ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
             let mut chosen: Vec<&String> = Vec::new();
             for (_, term) in ranked {
-                // "model" and "models" are one word here.
-                let stem = |w: &str| w.trim_end_matches('s').to_string();
+                // "model" and "models" are one word here, and so are the versions of one
+                // name ("qwen3.6" and "qwen3.6-35b-a3b").
+                let stem = |w: &str| {
+                    let family = w.split(['-', '.']).next().unwrap_or(w);
+                    if family.len() >= 3 { family } else { w }
+                        .trim_end_matches('s')
+                        .to_string()
+                };
                 let overlaps = chosen.iter().any(|c| {
                     c.split(' ')
                         .any(|w| term.split(' ').any(|t| stem(t) == stem(w)))
@@ -805,6 +952,44 @@ mod tests {
     }
 
     #[test]
+    fn terms_skip_addresses_latex_and_contractions() {
+        let terms: Vec<String> = terms_of(
+            "They'll test \\texttt{Qwen} https://preview.redd.it/a.png?width=640&auto=webp daily",
+        )
+        .into_iter()
+        .map(|(lower, _)| lower)
+        .collect();
+        assert_eq!(terms, ["test", "qwen"]);
+    }
+
+    #[test]
+    fn words_common_everywhere_name_no_strand() {
+        let texts: Vec<String> = [
+            "The Radeon driver is available now and the Radeon card is too",
+            "Radeon support is available in the new build",
+            "Pricing is available on the site, pricing starts low",
+            "The pricing page says it is available worldwide",
+        ]
+        .map(String::from)
+        .to_vec();
+        let groups = vec![vec![0, 1], vec![2, 3]];
+        let plain = name_groups(&texts, &groups, "AMD", &[], &Background::default());
+        assert!(plain.iter().flatten().any(|t| t == "available"));
+        // "available" in 40 of 100 records read, "radeon" and "pricing" in one each.
+        let background = Background {
+            records: 100,
+            holding: [("available", 40), ("radeon", 1), ("pricing", 1)]
+                .map(|(w, n)| (w.to_string(), n))
+                .into_iter()
+                .collect(),
+        };
+        let names = name_groups(&texts, &groups, "AMD", &[], &background);
+        assert_eq!(names[0][0], "Radeon");
+        assert_eq!(names[1][0], "pricing");
+        assert!(names.iter().flatten().all(|t| !t.contains("available")));
+    }
+
+    #[test]
     fn strands_are_not_named_after_the_subject_or_the_community() {
         let texts: Vec<String> = [
             "Qwen tops the LocalLLaMA leaderboard again",
@@ -815,7 +1000,13 @@ mod tests {
         .map(String::from)
         .to_vec();
         let groups = vec![vec![0, 1], vec![2, 3]];
-        let names = name_groups(&texts, &groups, "Qwen", &["r/LocalLLaMA"]);
+        let names = name_groups(
+            &texts,
+            &groups,
+            "Qwen",
+            &["r/LocalLLaMA"],
+            &Background::default(),
+        );
         assert_eq!(names[0], ["leaderboard"]);
         // Seen only at sentence starts, a word keeps its lower-case spelling.
         assert!(names[1].contains(&"quantization".to_string()));

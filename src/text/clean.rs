@@ -61,6 +61,12 @@ static CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`]+)`").unwrap(
 static SUPERSCRIPT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\^\(([^)]*)\)").unwrap());
 static HEADING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^#{1,6}\s+").unwrap());
 static BULLET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[-*+•]\s+").unwrap());
+/// The footer Reddit's feeds add to every item ("submitted by /u/name [link] [comments]"): feed
+/// furniture, not anyone's words, so it never reaches a reader or names a strand.
+static FEED_FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:submitted by\s+/?u/[\w-]+(?:\s+to\s+/?r/\w+)?|\[link\]\s*\[comments\])$")
+        .unwrap()
+});
 static RULE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[-*_]\s*){3,}$|^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$").unwrap()
 });
@@ -126,6 +132,9 @@ pub fn clean_lines(text: &str) -> Vec<CleanLine> {
             .map(|c| if c == '\u{A0}' || c == '\t' { ' ' } else { c })
             .collect();
         let text = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+        if FEED_FOOTER.is_match(&text) {
+            continue;
+        }
         if text.is_empty() {
             if lines.last().is_some_and(|l| !l.text.is_empty()) {
                 lines.push(CleanLine {
@@ -319,6 +328,19 @@ mod tests {
         assert_eq!(
             clean("I have \\~25 years, at \\~55t/s"),
             "I have ~25 years, at ~55t/s"
+        );
+    }
+
+    #[test]
+    fn reddit_feed_footers_are_left_out() {
+        // As www.reddit.com feeds hand an item over, after entities are decoded.
+        let item = "A new GGUF of the model is up.\n  submitted by    /u/F0urLeafCl0ver  \n [link]   [comments]";
+        assert_eq!(clean(item), "A new GGUF of the model is up.");
+        assert_eq!(clean("submitted by /u/someone"), "");
+        // Words that only begin like the footer stay.
+        assert_eq!(
+            clean("submitted by my team to the conference"),
+            "submitted by my team to the conference"
         );
     }
 

@@ -236,7 +236,7 @@ impl<'a> Writer<'a> {
         })
     }
 
-    /// The strongest strand's first one or two key phrases, plain.
+    /// The strongest strand's first one or two key phrases that read as a topic, plain.
     /// Leaves out any term that shares a word with `named` (what the sentence already names), so
     /// no headline reads "questions of Apple follow Apple".
     fn strand_terms(&self, strand: &StrandFigures, named: &str) -> (String, String) {
@@ -246,9 +246,10 @@ impl<'a> Writer<'a> {
             .terms
             .iter()
             .filter(|term| {
-                !term
-                    .split_whitespace()
-                    .any(|word| named.contains(&word.to_lowercase()))
+                words::reads_as_topic(term)
+                    && !term
+                        .split_whitespace()
+                        .any(|word| named.contains(&word.to_lowercase()))
             })
             .cloned()
             .collect();

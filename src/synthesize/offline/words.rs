@@ -77,6 +77,28 @@ pub(super) fn capitalise(text: &str) -> String {
     }
 }
 
+/// Endings of words that say how or what kind, not what about ("quantized", "managing",
+/// "fully", "expensive", "useful", "affordable").
+const NOT_TOPIC_ENDINGS: [&str; 9] = [
+    "ed", "ing", "ly", "ive", "ful", "ous", "able", "ible", "est",
+];
+
+/// Whether a strand's key phrase can stand as what a headline says people talk about.
+///
+/// Without a part-of-speech tagger this goes by shape: a name spelled with a capital
+/// ("Radeon", "MTP") or a phrase of two words reads as a topic, unless a word of it ends like a
+/// verb form or an adjective; so does a single word of five letters or more that does not.
+/// Rejected terms still name their strand in the body, which quotes them in context.
+pub(super) fn reads_as_topic(term: &str) -> bool {
+    if term.chars().any(char::is_uppercase) {
+        return true;
+    }
+    let descriptive =
+        |word: &str| word.len() > 4 && NOT_TOPIC_ENDINGS.iter().any(|e| word.ends_with(e));
+    let words: Vec<&str> = term.split_whitespace().collect();
+    !words.iter().any(|w| descriptive(w)) && (words.len() > 1 || term.len() >= 5)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +120,27 @@ mod tests {
         assert_eq!(content_words("anthropic wins fair"), 3);
         assert_eq!(content_words("the AI"), 0);
         assert_eq!(content_words("30b a3b"), 0);
+    }
+
+    #[test]
+    fn topics_are_names_and_phrases_not_descriptions() {
+        for topic in [
+            "Radeon",
+            "MTP",
+            "compensation packages",
+            "privacy",
+            "data center",
+        ] {
+            assert!(reads_as_topic(topic), "{topic}");
+        }
+        for description in [
+            "quantized",
+            "managing full",
+            "fully open",
+            "affordable",
+            "bad",
+        ] {
+            assert!(!reads_as_topic(description), "{description}");
+        }
     }
 }
