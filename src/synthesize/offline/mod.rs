@@ -253,7 +253,17 @@ impl<'a> Writer<'a> {
             })
             .cloned()
             .collect();
-        let two: Vec<String> = terms.iter().take(2).cloned().collect();
+        // A second phrase must earn its place: a lone common word after the first ("hardware
+        // and happens") reads as noise, a name or a phrase ("minimal and GLaDOS") does not.
+        let two: Vec<String> = terms
+            .iter()
+            .take(2)
+            .enumerate()
+            .filter(|(i, term)| {
+                *i == 0 || term.contains(' ') || term.chars().any(char::is_uppercase)
+            })
+            .map(|(_, term)| term.clone())
+            .collect();
         (join_and(&two), terms.first().cloned().unwrap_or_default())
     }
 
