@@ -14,8 +14,9 @@
 //!    `tf(t, strand) / words(strand) × ln(1 + A / tf(t, all))`, `A` the mean words per strand,
 //!    times the share of the term's uses that fall in the strand (with only 2–4 classes the
 //!    logarithm alone let "model" name every strand of a model thread); a term must occur in
-//!    two of the strand's records, and conversational filler never names one. A group no term
-//!    names is no strand.
+//!    two of the strand's records, and conversational filler never names one. The weight is
+//!    also times the term's rarity across the stored records ([`Background`]), and a word in
+//!    more than about one record in ten names no strand. A group no term names is no strand.
 //! 4. **Quotes.** Candidate quotes are sentences (6–40 words) of the records' text — their own
 //!    words: the pack leaves out the lines a record quotes from another (`text::own_text`) — or,
 //!    for a record with no such sentence, its title, at a penalty of [`TITLE_PENALTY`]: bodies
@@ -56,8 +57,8 @@ pub struct Background {
 }
 
 impl Background {
-    /// Most records counted: enough to tell a word in one record of twelve from a rare one,
-    /// and cheap on every run.
+    /// Most records counted: enough to tell a word in one record of ten from a rare one, and
+    /// cheap on every run.
     pub const SAMPLE: usize = 8_000;
 
     /// The background of `records` (the title and the opening of the text of each).
