@@ -131,6 +131,9 @@ fn replies_join_their_post_and_the_launch_posts_join_by_meaning() {
     // The two launch posts say the same thing about the same model: joined by meaning.
     assert!(facts.joins.meaning >= 1, "{:?}", facts.joins);
     assert!(members.contains(&&id("reddit:1ll57uz")));
+    // FLUX.1 Kontext, released on Hugging Face the same afternoon, is another happening: its
+    // post reads much like a launch of Gemma to a bag of words, but their headlines share no name.
+    assert!(!members.contains(&&id("reddit:1ll38zu")));
     assert!(facts.platforms.contains(&Source::Reddit), "{facts:?}");
     // The lead is what happened (a post, the one with the most attention), never a reply.
     assert_eq!(
@@ -141,6 +144,32 @@ fn replies_join_their_post_and_the_launch_posts_join_by_meaning() {
     );
     assert_eq!(facts.lead, records[launch.members[0]].id);
     assert_eq!(facts.communities, ["LocalLLaMA"]);
+}
+
+#[test]
+fn a_busy_week_on_one_forum_stays_many_events() {
+    let classifier = classifier();
+    // The week of Kimi K2 and of Qwen3's July releases on r/LocalLLaMA, when threads of
+    // hundreds of comments follow one another.
+    let as_of = at("2025-07-22T12:00:00Z");
+    let records = bundled(as_of, 35);
+    let found = find_events(&classifier, &records, as_of);
+    let key_of = |member: &str| &event_of(&found, &records, &id(member)).facts.key;
+    // Two posts of the Kimi K2 launch, an hour apart, are one event…
+    assert_eq!(key_of("reddit:1lx8xdm"), key_of("reddit:1lx94ht"));
+    // …which is neither a TTS dataset's thread nor Qwen3-Coder's launch on Hacker News.
+    let kimi = key_of("reddit:1lx8xdm");
+    assert_ne!(kimi, key_of("reddit:1m39uqi"));
+    assert_ne!(kimi, key_of("hackernews:44653072"));
+    assert_ne!(key_of("reddit:1m39uqi"), key_of("hackernews:44653072"));
+    // No event is a chain across the month: the posts joined by meaning are days apart at most.
+    for event in &found {
+        let facts = &event.facts;
+        if facts.joins.meaning > 0 && facts.joins.thread == 0 {
+            let span = facts.last_seen - facts.first_seen;
+            assert!(span <= chrono::Duration::days(6), "{facts:?}");
+        }
+    }
 }
 
 /// Appends the records of `more` whose id `records` does not hold yet.

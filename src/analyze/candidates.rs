@@ -306,7 +306,22 @@ fn describe(context: &Context<'_>, event: &Event) -> Candidate {
     };
     let top_entities = top_counts(entities, 10);
     let top_phrases = top_counts(phrases, 10);
-    let fired = strongest_signal(&detected.signals, &beat.slug, &top_entities, &top_phrases);
+    let fired = strongest_signal(
+        &detected.signals,
+        &beat.slug,
+        &about_the_lead(
+            &top_entities,
+            &entity_texts(classifier, &annotations[lead], names).collect::<Vec<_>>(),
+        ),
+        &about_the_lead(
+            &top_phrases,
+            &annotations[lead]
+                .phrases
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        ),
+    );
     let novel = detected
         .signals
         .iter()
@@ -407,6 +422,18 @@ pub fn cosine(a: &[i8], b: &[i8]) -> f64 {
         return 0.0;
     }
     dot as f64 / ((na as f64).sqrt() * (nb as f64).sqrt())
+}
+
+/// The event's most counted term and those of its terms its lead carries: what the event is
+/// about. A name its comments bring up in passing (another model, a rival company) is not, even
+/// when talk of it is surging that week.
+fn about_the_lead(terms: &[TermCount], lead: &[&str]) -> Vec<TermCount> {
+    terms
+        .iter()
+        .enumerate()
+        .filter(|(n, t)| *n == 0 || lead.contains(&t.text.as_str()))
+        .map(|(_, t)| t.clone())
+        .collect()
 }
 
 /// The strongest signal on the candidate's beat, entities or phrases.

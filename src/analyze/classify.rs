@@ -81,7 +81,7 @@ pub struct Annotation {
 }
 
 /// `embedding` scaled so its largest component is ±127 and rounded; all zeros stay zeros.
-fn quantise(embedding: &[f32]) -> Vec<i8> {
+pub(super) fn quantise(embedding: &[f32]) -> Vec<i8> {
     let top = embedding.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     if top == 0.0 {
         return vec![0; embedding.len()];

@@ -7,14 +7,26 @@
 //!    `thread_id`); replies of one thread join each other even when the root is older.
 //! 2. **Link**: records pointing at the same canonical URL ([`canonical_url`]: the submitted
 //!    link of a Hacker News story, a Reddit link post's target, a news article, a paper).
-//! 3. **Meaning**: a top-level record about AI joins the earlier one it is most similar to
-//!    (cosine of the static embeddings ≥ [`EventConfig::similarity`]) among those sharing a
-//!    gazetteer entity with it, created at most [`EventConfig::meaning_hours`] before it, if it is
-//!    as similar to the head of that one's event, its most engaged post so far (so a chain of
-//!    near neighbours cannot merge a busy week's every post on a popular name into one event). Each
-//!    entity's records are scanned in time order and a record is compared with at most
-//!    [`EventConfig::neighbours`] earlier records per entity, so the work is linear in the
-//!    window (≤ 32 cosines per entity of a record), never quadratic.
+//! 3. **Meaning**: a top-level record about AI joins the earlier one it is most similar to,
+//!    created at most [`EventConfig::meaning_hours`] before it, when both say so:
+//!    - their **headlines** (titles, else the start of the text) share rare words: the rarity
+//!      `ln(N / df)` of the shared words, over the `N` headlines compared, adds up to at least
+//!      [`MIN_SHARED_SHARE`] of `ln N` (over 8,000 headlines, one word of one headline in 550,
+//!      or two of one in 23 each). A word counts in at most [`DAILY_CAP`] headlines a day, so a
+//!      launch's burst of posts does not make its own name usual; a word in headlines on more
+//!      than half the days ("GPU", "local", "model" on a forum about local models) counts
+//!      nothing;
+//!    - their **vectors** have a cosine of at least [`EventConfig::similarity`] (less where
+//!      the headlines share more: cosine × shared ≥ similarity × needed), each static
+//!      embedding less the mean of its platform's ([`centred_vectors`]): averaged word vectors
+//!      of one forum share so much that any two of its posts would otherwise look alike;
+//!
+//!    and the record is as close, both ways, to the head of that one's event (its most engaged
+//!    post so far) and within `meaning_hours` of it, so a chain of near neighbours cannot make
+//!    one event of a busy week's every post on a popular name. Records are blocked by their rare
+//!    headline words, scanned in time order, and compared with at most
+//!    [`EventConfig::neighbours`] earlier records per word, so the work is linear in the window,
+//!    never quadratic.
 //!
 //! Replies join whatever their thread is; an event must hold at least one record about AI.
 //!
@@ -48,7 +60,8 @@ use chrono::{DateTime, Duration, Utc};
 use rustc_hash::FxHashMap;
 
 use super::aggregate::{age, round3};
-use super::classify::{Annotation, BeatIndex, Classifier};
+use super::classify::{quantise, Annotation, BeatIndex, Classifier};
+use super::{strands, text};
 use crate::model::event::{BeatNorm, EventFacts, Joins, PlatformNorm, Topic};
 use crate::model::{Engagement, Kind, Record, RecordId, Source};
 
@@ -72,7 +85,7 @@ impl Default for EventConfig {
         EventConfig {
             window: Duration::days(7),
             baseline: Duration::days(crate::model::BASELINE_DAYS as i64),
-            similarity: 0.3,
+            similarity: 0.35,
             meaning_hours: 72,
             neighbours: 32,
         }
@@ -491,8 +504,8 @@ fn arxiv_abstract(path: &str) -> String {
     format!("/abs/{id}")
 }
 
-/// Joins each top-level record about AI to the most similar earlier one sharing an entity or a
-/// recurring name with it (see the module docs).
+/// Joins each top-level record about AI to the most similar earlier one whose headline shares
+/// rare words with its own (see the module docs).
 fn join_meaning(
     records: &[Record],
     annotations: &[Annotation],
@@ -500,44 +513,37 @@ fn join_meaning(
     config: &EventConfig,
     sets: &mut UnionFind,
 ) {
-    let norms: Vec<f32> = scope
+    let vectors = centred_vectors(records, annotations, scope);
+    let norms: Vec<f32> = vectors
         .iter()
-        .map(|&i| {
-            let v = &annotations[i].vector;
-            (v.iter().map(|&x| i32::from(x) * i32::from(x)).sum::<i32>() as f32).sqrt()
-        })
+        .map(|v| (v.iter().map(|&x| i32::from(x) * i32::from(x)).sum::<i32>() as f32).sqrt())
         .collect();
-    // Scope is in time order, so each block's list is too. Which block is scanned first does
-    // not matter: each record keeps its best match over all its blocks, ties by position.
-    let mut by_entity: FxHashMap<u16, Vec<usize>> = FxHashMap::default();
-    let mut by_name: FxHashMap<String, Vec<usize>> = FxHashMap::default();
-    for (p, &i) in scope.iter().enumerate() {
-        let annotation = &annotations[i];
-        if annotation.relevant && !is_reply(&records[i]) && norms[p] > 0.0 {
-            for &entity in &annotation.entities {
-                by_entity.entry(entity).or_default().push(p);
-            }
-            for name in &annotation.names {
-                by_name.entry(name.to_lowercase()).or_default().push(p);
-            }
-        }
-    }
+    let headlines = Headlines::of(records, scope, &norms);
     let cosine = |p: usize, q: usize| {
-        let dot: i32 = annotations[scope[p]]
-            .vector
+        let dot: i32 = vectors[p]
             .iter()
-            .zip(&annotations[scope[q]].vector)
+            .zip(&vectors[q])
             .map(|(&x, &y)| i32::from(x) * i32::from(y))
             .sum();
         dot as f32 / (norms[p] * norms[q])
     };
+    // Headlines sharing more rare words than needed need less of the vectors' agreement: the
+    // same title on two platforms joins whatever each platform's text adds to it.
+    let alike = |p: usize, q: usize| {
+        let shared = headlines.shared(p, q);
+        shared >= headlines.needed && cosine(p, q) * shared >= config.similarity * headlines.needed
+    };
     let reach = Duration::hours(config.meaning_hours);
+    let within_reach = |p: usize, q: usize| {
+        (records[scope[p]].created_at - records[scope[q]].created_at).abs() <= reach
+    };
+    // Scope is in time order, so each block's list is too. Which block is scanned first does
+    // not matter: each record keeps its best match over all its blocks, ties by position.
     let mut best: Vec<Option<(f32, usize)>> = vec![None; scope.len()];
-    for list in by_entity.values().chain(by_name.values()) {
+    for list in headlines.blocks.values() {
         for (n, &p) in list.iter().enumerate() {
-            let at = records[scope[p]].created_at;
             for &q in list[n.saturating_sub(config.neighbours)..n].iter().rev() {
-                if at - records[scope[q]].created_at > reach {
+                if !within_reach(p, q) {
                     break;
                 }
                 let cosine = cosine(p, q);
@@ -545,16 +551,16 @@ fn join_meaning(
                     None => true,
                     Some((c, b)) => cosine > c || (cosine == c && q < b),
                 };
-                if cosine >= config.similarity && better {
+                if better && alike(p, q) {
                     best[p] = Some((cosine, q));
                 }
             }
         }
     }
-    // A record joins its match's event only if it is also close to the event's head, its most
-    // engaged post so far: without that, chains of near neighbours (each like the one before,
-    // the last like none of the first) would make one event of a busy week's every post on a
-    // popular name.
+    // A record joins its match's event only if it is also like the event's head, its most
+    // engaged post so far, and near it in time: without that, chains of near neighbours (each
+    // like the one before, the last like none of the first) would make one event of a busy
+    // week's every post on a popular name.
     let engagement: Vec<f64> = scope
         .iter()
         .map(|&i| record_attention(&records[i].engagement))
@@ -569,7 +575,7 @@ fn join_meaning(
     for (p, found) in best.into_iter().enumerate() {
         let Some((_, q)) = found else { continue };
         let (mine, theirs) = (head[sets.root(p)], head[sets.root(q)]);
-        if theirs == q || cosine(p, theirs) >= config.similarity {
+        if theirs == q || (alike(p, theirs) && within_reach(p, theirs)) {
             sets.union(p, q, How::Meaning);
             let merged = if engagement[theirs] >= engagement[mine] {
                 theirs
@@ -579,6 +585,218 @@ fn join_meaning(
             head[sets.root(p)] = merged;
         }
     }
+}
+
+/// A headline word that can tell what the headline is about.
+fn says_something(lower: &str) -> bool {
+    let letters = lower.chars().filter(|c| c.is_alphabetic()).count();
+    (letters >= 3 || lower.chars().any(|c| c.is_ascii_digit())) && !strands::is_filler(lower)
+}
+
+/// Share of `ln N` (the rarity of a word of one headline alone) that the rarity of the words
+/// two headlines share must add up to: over 8,000 headlines, 6.3 — one word of at most one
+/// headline in 550, or two of one in 23 each.
+pub const MIN_SHARED_SHARE: f32 = 0.7;
+/// Headlines of one day a word counts in, at most: a launch's fifty posts in two days make its
+/// name no more usual than a word of six headlines.
+const DAILY_CAP: u32 = 3;
+/// Words in headlines on more than this share of the days compared say nothing about two
+/// records (on a forum about local models, "GPU", "local", "model"), so they neither block nor
+/// count.
+const MAX_DAY_SHARE: f64 = 0.5;
+/// Characters of the text that stand for the headline of a record without a title.
+const HEADLINE_CHARS: usize = 200;
+
+/// The words of the compared records' headlines and how rare each is among them.
+struct Headlines {
+    /// Per scope position, its headline's word ids, sorted (empty for records not compared).
+    words: Vec<Vec<u32>>,
+    /// Per word id, `ln(N / df)` with `df` its headlines, at most [`DAILY_CAP`] a day; 0 for a
+    /// word of more than [`MAX_DAY_SHARE`] of the days.
+    rarity: Vec<f32>,
+    /// Per word rare enough to say something alone, the positions whose headline has it, in
+    /// scope (time) order.
+    blocks: FxHashMap<u32, Vec<usize>>,
+    /// The rarity two headlines must share ([`MIN_SHARED_SHARE`] of `ln N`).
+    needed: f32,
+}
+
+/// How often a word has been seen in the headlines so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct WordDays {
+    /// Headlines, at most [`DAILY_CAP`] a day.
+    capped: u32,
+    /// Days it was seen on.
+    days: u32,
+    /// The last of them, and its headlines that day.
+    last: Option<(chrono::NaiveDate, u32)>,
+}
+
+impl WordDays {
+    fn add(&mut self, day: chrono::NaiveDate) {
+        let today = match self.last {
+            Some((d, n)) if d == day => n + 1,
+            _ => {
+                self.days += 1;
+                1
+            }
+        };
+        self.last = Some((day, today));
+        if today <= DAILY_CAP {
+            self.capped += 1;
+        }
+    }
+}
+
+impl Headlines {
+    /// The headlines of the positions with a vector (`norms > 0`), in scope (time) order.
+    fn of(records: &[Record], scope: &[usize], norms: &[f32]) -> Headlines {
+        let mut ids: FxHashMap<String, u32> = FxHashMap::default();
+        let mut seen: Vec<WordDays> = Vec::new();
+        let mut days = 0u32;
+        let mut today = None;
+        let words: Vec<Vec<u32>> = scope
+            .iter()
+            .zip(norms)
+            .map(|(&i, &norm)| {
+                if norm == 0.0 {
+                    return Vec::new();
+                }
+                let day = records[i].created_at.date_naive();
+                if today != Some(day) {
+                    today = Some(day);
+                    days += 1;
+                }
+                let mut found: Vec<u32> = headline_words(&records[i])
+                    .into_iter()
+                    .map(|word| {
+                        let next = ids.len() as u32;
+                        *ids.entry(word).or_insert(next)
+                    })
+                    .collect();
+                found.sort_unstable();
+                found.dedup();
+                seen.resize(ids.len(), WordDays::default());
+                found.iter().for_each(|&w| seen[w as usize].add(day));
+                found
+            })
+            .collect();
+        let n = words.iter().filter(|w| !w.is_empty()).count().max(1) as f64;
+        let most_days = MAX_DAY_SHARE * f64::from(days);
+        let rarity: Vec<f32> = seen
+            .iter()
+            .map(|w| match f64::from(w.days) {
+                d if d <= most_days => (n / f64::from(w.capped)).ln() as f32,
+                _ => 0.0,
+            })
+            .collect();
+        let mut blocks: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+        for (p, found) in words.iter().enumerate() {
+            for &w in found {
+                if seen[w as usize].capped >= 2 && rarity[w as usize] > 0.0 {
+                    blocks.entry(w).or_default().push(p);
+                }
+            }
+        }
+        Headlines {
+            words,
+            rarity,
+            blocks,
+            needed: MIN_SHARED_SHARE * n.ln() as f32,
+        }
+    }
+
+    /// The summed rarity of the words the headlines of `p` and `q` share.
+    fn shared(&self, p: usize, q: usize) -> f32 {
+        let (a, b) = (&self.words[p], &self.words[q]);
+        let (mut i, mut j, mut sum) = (0, 0, 0.0);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    sum += self.rarity[a[i] as usize];
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        sum
+    }
+}
+
+/// The words of a record's headline (its title, else the start of its text), lower case, filler
+/// ([`strands::is_filler`]) and words of fewer than three letters without a digit left out ("3n"
+/// and "K2" stay); a name with inner hyphens or dots also gives its parts ("qwen3-coder",
+/// "qwen3", "coder"), so that "Qwen3 Coder" and "Qwen3-Coder" share words.
+fn headline_words(record: &Record) -> Vec<String> {
+    let headline = if record.title.trim().is_empty() {
+        let end = record.text.char_indices().nth(HEADLINE_CHARS);
+        &record.text[..end.map_or(record.text.len(), |(i, _)| i)]
+    } else {
+        &record.title
+    };
+    let mut words = Vec::new();
+    for token in text::tokenize(headline) {
+        let mut lower = String::new();
+        text::push_lowercase(token.text, &mut lower);
+        let parts: Vec<&str> = lower.split(['-', '.']).collect();
+        if parts.len() > 1 {
+            words.extend(
+                parts
+                    .into_iter()
+                    .filter(|s| says_something(s))
+                    .map(str::to_string),
+            );
+        }
+        if says_something(&lower) {
+            words.push(lower);
+        }
+    }
+    words
+}
+
+/// The embedding of each top-level record about AI, at unit length and less the mean of its
+/// platform's (empty for the others), quantised like [`Annotation::vector`]. Averaged word
+/// vectors of one forum share a large common part, so that any two of its posts have a cosine
+/// of 0.3–0.6 whatever they are about; less that part, the cosine says whether two posts are
+/// about the same thing.
+fn centred_vectors(
+    records: &[Record],
+    annotations: &[Annotation],
+    scope: &[usize],
+) -> Vec<Vec<i8>> {
+    let unit = |i: usize| -> Option<Vec<f64>> {
+        let annotation = &annotations[i];
+        if !annotation.relevant || is_reply(&records[i]) {
+            return None;
+        }
+        let v: Vec<f64> = annotation.vector.iter().map(|&x| f64::from(x)).collect();
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        (norm > 0.0).then(|| v.into_iter().map(|x| x / norm).collect())
+    };
+    let units: Vec<Option<Vec<f64>>> = scope.iter().map(|&i| unit(i)).collect();
+    // Summed in scope order (time, id), so the means do not depend on the input's order.
+    let mut sums: BTreeMap<Source, (Vec<f64>, f64)> = BTreeMap::new();
+    for (&i, unit) in scope.iter().zip(&units) {
+        if let Some(v) = unit {
+            let (sum, n) = sums
+                .entry(records[i].source)
+                .or_insert_with(|| (vec![0.0; v.len()], 0.0));
+            sum.iter_mut().zip(v).for_each(|(s, x)| *s += x);
+            *n += 1.0;
+        }
+    }
+    scope
+        .iter()
+        .zip(units)
+        .map(|(&i, unit)| {
+            let Some(v) = unit else { return Vec::new() };
+            let (sum, n) = &sums[&records[i].source];
+            let centred: Vec<f32> = v.iter().zip(sum).map(|(x, s)| (x - s / n) as f32).collect();
+            quantise(&centred)
+        })
+        .collect()
 }
 
 /// What building an event from its positions needs.
@@ -760,6 +978,51 @@ impl UnionFind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::snapshot::tests::record;
+
+    #[test]
+    fn headlines_share_rare_names_not_the_forum_s_common_words() {
+        let titled = |native: &str, title: &str| Record {
+            title: title.into(),
+            ..record(native, "2025-06-26T00:00:00Z")
+        };
+        let words = headline_words(&titled("a", "Qwen3-Coder: is it any good on 2 GPUs?"));
+        assert_eq!(words, ["qwen3", "coder", "qwen3-coder", "2", "gpus"]);
+        let untitled = Record {
+            text: "Kimi K2 runs at 5 tok/s".into(),
+            ..titled("b", " ")
+        };
+        assert_eq!(
+            headline_words(&untitled),
+            ["kimi", "k2", "runs", "5", "tok"]
+        );
+        // 2,000 headlines, one an hour: one in ten says "GPU" (every day), two an hour apart
+        // name FLUX.1 Kontext.
+        let mut records: Vec<Record> = (0..2000)
+            .map(|n| {
+                let mut record = titled(&format!("r{n}"), &format!("question number{n}"));
+                record.created_at += Duration::hours(n);
+                if n % 10 == 0 {
+                    record.title = format!("GPU question number{n}");
+                }
+                record
+            })
+            .collect();
+        records[1000].title = "FLUX.1 Kontext released".into();
+        records[1001].title = "Trying Kontext today".into();
+        let scope: Vec<usize> = (0..records.len()).collect();
+        let headlines = Headlines::of(&records, &scope, &vec![1.0; records.len()]);
+        assert_eq!(
+            headlines.shared(0, 10),
+            0.0,
+            "a word of every day weighs nothing"
+        );
+        assert!(headlines.shared(1000, 1001) >= headlines.needed);
+        assert!(headlines.shared(0, 1000) == 0.0);
+        // Only words rare enough to matter block records for comparison.
+        let blocked: Vec<&Vec<usize>> = headlines.blocks.values().collect();
+        assert_eq!(blocked, [&vec![1000, 1001]]);
+    }
 
     #[test]
     fn canonical_urls_drop_what_does_not_name_the_page() {

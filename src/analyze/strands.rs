@@ -675,12 +675,8 @@ static FILLER_SET: LazyLock<FxHashSet<&'static str>> =
 /// Whether a lower-case word may be part of a term: a word of three letters or more that is no
 /// stop word, filler, adverb, contraction or piece of a web address.
 fn is_content_word(lower: &str) -> bool {
-    let stem = possessive_stem(lower);
     lower.chars().filter(|c| c.is_alphabetic()).count() >= 3
-        && !is_stopword(stem)
-        && !FILLER_SET.contains(stem)
-        && !is_adverb(lower)
-        && !is_contraction(lower)
+        && !is_filler(lower)
         && !lower.starts_with("http")
         && !lower.starts_with("www")
         && !DOMAINS.iter().any(|d| {
@@ -689,6 +685,13 @@ fn is_content_word(lower: &str) -> bool {
                     .match_indices(d)
                     .any(|(at, _)| lower[at + d.len()..].starts_with('/'))
         })
+}
+
+/// A lower-case word that says nothing of what a text is about: a stop word, informal filler
+/// ([`FILLER`]), an adverb or a contraction.
+pub fn is_filler(lower: &str) -> bool {
+    let stem = possessive_stem(lower);
+    is_stopword(stem) || FILLER_SET.contains(stem) || is_adverb(lower) || is_contraction(lower)
 }
 
 /// A contraction ("they'll", "don't", "I'm"): function words run together, never a topic.

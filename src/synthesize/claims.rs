@@ -94,7 +94,7 @@ static QUOTES_N: LazyLock<Regex> = LazyLock::new(|| {
 });
 static MULTIPLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)\b(?:(about|roughly|nearly|almost|around|some|more than|over|under|less than) )?(?:([0-9]+(?:\.[0-9]+)?|{}) ?(?:times|-fold)\b|([0-9]+(?:\.[0-9]+)?) ?(?:×|x\b)|({})\b|(twice|doubled|double|tripled|triple|quadrupled)\b)",
+        r"(?i)\b(?:(about|roughly|nearly|almost|around|some|more than|over|under|less than) )?(?:([0-9]+(?:\.[0-9]+)?|{}) ?(?:times|-fold)\b|([0-9]+(?:\.[0-9]+)?) ?(?:×|(?-i:x)\b)|({})\b|(twice|doubled|double|tripled|triple|quadrupled)\b)",
         NUMBER_WORDS.join("|"),
         FOLD_WORDS[2..].join("|")
     ))
@@ -493,5 +493,11 @@ mod tests {
         assert!(PERCENT.is_match("Some 85% of them agree."));
         let c = MULTIPLE.captures("That is nine times the usual").unwrap();
         assert_eq!(multiple_claim(&c).unwrap().1, 9.0);
+        let c = MULTIPLE
+            .captures("Posts ran at 3.5x the usual rate")
+            .unwrap();
+        assert_eq!(multiple_claim(&c).unwrap().1, 3.5);
+        // A name written with a capital X (the robot maker 1X) is not a multiple.
+        assert!(!MULTIPLE.is_match("1X opens pre-orders for Neo"));
     }
 }
