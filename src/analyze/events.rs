@@ -529,9 +529,8 @@ fn join_meaning(
     };
     // Headlines sharing more rare words than needed need less of the vectors' agreement: the
     // same title on two platforms joins whatever each platform's text adds to it.
-    let alike = |p: usize, q: usize| {
-        let shared = headlines.shared(p, q);
-        shared >= headlines.needed && cosine(p, q) * shared >= config.similarity * headlines.needed
+    let alike = |shared: f32, cosine: f32| {
+        shared >= headlines.needed && cosine * shared >= config.similarity * headlines.needed
     };
     let reach = Duration::hours(config.meaning_hours);
     let within_reach = |p: usize, q: usize| {
@@ -551,7 +550,7 @@ fn join_meaning(
                     None => true,
                     Some((c, b)) => cosine > c || (cosine == c && q < b),
                 };
-                if better && alike(p, q) {
+                if better && alike(headlines.shared(p, q), cosine) {
                     best[p] = Some((cosine, q));
                 }
             }
@@ -575,7 +574,9 @@ fn join_meaning(
     for (p, found) in best.into_iter().enumerate() {
         let Some((_, q)) = found else { continue };
         let (mine, theirs) = (head[sets.root(p)], head[sets.root(q)]);
-        if theirs == q || (alike(p, theirs) && within_reach(p, theirs)) {
+        let like_the_head =
+            || within_reach(p, theirs) && alike(headlines.shared(p, theirs), cosine(p, theirs));
+        if theirs == q || like_the_head() {
             sets.union(p, q, How::Meaning);
             let merged = if engagement[theirs] >= engagement[mine] {
                 theirs
