@@ -1459,7 +1459,11 @@ fn thread_records(post: &str) -> Vec<Record> {
 /// The pack the analysis stage makes of a thread, with facts as a weekly velocity signal on
 /// `subject` would give them.
 fn thread_pack(post: &str, subject: &str) -> EvidencePack {
-    let records = thread_records(post);
+    pack_of(thread_records(post), subject)
+}
+
+/// The pack the analysis stage makes of `records`, as for [`thread_pack`].
+fn pack_of(records: Vec<Record>, subject: &str) -> EvidencePack {
     let as_of = records.iter().map(|r| r.created_at).max().unwrap();
     let facts: CandidateFacts = serde_json::from_value(json!({
         "topic": format!("open-local-models/{}", subject.to_lowercase().replace(' ', "-")),
@@ -1536,6 +1540,60 @@ fn strands_of_a_real_thread_quote_its_comments_word_for_word() {
         }
         assert_eq!(pack, thread_pack(post, subject), "{post}: deterministic");
     }
+}
+
+/// Two real threads in one conversation: the lead's and another. The most upvoted comment is
+/// told right after the lead only when it replies in the lead's thread; from the other thread
+/// it would read as a reply to the lead.
+#[test]
+fn the_most_upvoted_comment_is_told_only_from_the_lead_s_thread() {
+    let with_top_comment = |thread_of_top: fn(&str, &str) -> bool| {
+        let mut records = thread_records("1m5owi8");
+        records.extend(thread_records("1m04a20"));
+        let lead = records
+            .iter()
+            .filter(|r| r.parent_id.is_none())
+            .max_by_key(|r| r.engagement.total())
+            .unwrap()
+            .id
+            .to_string();
+        let top = records
+            .iter_mut()
+            .filter(|r| {
+                let thread = r.thread_id.as_ref().map(|t| t.to_string());
+                thread.is_some_and(|t| thread_of_top(&t, &lead))
+                    && zeitgeist::text::sentences(&r.text).iter().any(|s| {
+                        (8..=30).contains(&s.split_whitespace().count()) && !s.contains("http")
+                    })
+            })
+            .min_by_key(|r| r.id.to_string())
+            .unwrap();
+        top.engagement.score = Some(100_000);
+        let top = top.id.clone();
+        let pack = pack_of(records, "Qwen3");
+        let draft = offline::write(&pack);
+        assert!(grounding::check(&draft, &pack).passed());
+        (draft, top)
+    };
+    let (draft, top) = with_top_comment(|thread, lead| thread == lead);
+    assert!(
+        draft
+            .body
+            .contains("The most upvoted comment, with a score of 100,000, read:"),
+        "{}",
+        draft.body
+    );
+    assert!(
+        draft.body.contains(&format!("[^{top}]")),
+        "{top}: {}",
+        draft.body
+    );
+    let (draft, _) = with_top_comment(|thread, lead| thread != lead);
+    assert!(
+        !draft.body.contains("most upvoted comment"),
+        "{}",
+        draft.body
+    );
 }
 
 /// Words of a story's prose and quotes, footnote labels left out.

@@ -15,7 +15,9 @@
 //!      or two of one in 23 each). A word counts in at most [`DAILY_CAP`] headlines a day, so a
 //!      launch's burst of posts does not make its own name usual; a word in headlines on more
 //!      than half the days ("GPU", "local", "model" on a forum about local models) counts
-//!      nothing;
+//!      nothing. The shared words must hold a name ([`WordDays::is_name`]: digits, an inner
+//!      capital, capitals, or capitalised as often as not inside sentence-case headlines) or
+//!      two rare words: "ago" in "10 years ago" names no happening;
 //!    - their **vectors** have a cosine of at least [`EventConfig::similarity`] (less where
 //!      the headlines share more: cosine × shared ≥ similarity × needed), each static
 //!      embedding less the mean of its platform's ([`centred_vectors`]): averaged word vectors
@@ -615,8 +617,10 @@ struct Headlines {
     /// Per word id, `ln(N / df)` with `df` its headlines, at most [`DAILY_CAP`] a day; 0 for a
     /// word of more than [`MAX_DAY_SHARE`] of the days.
     rarity: Vec<f32>,
-    /// Per word rare enough to say something alone, the positions whose headline has it, in
-    /// scope (time) order.
+    /// Per word id, whether it is a name ([`WordDays::is_name`]).
+    named: Vec<bool>,
+    /// Per word rare enough to say something, the positions whose headline has it, in scope
+    /// (time) order.
     blocks: FxHashMap<u32, Vec<usize>>,
     /// The rarity two headlines must share ([`MIN_SHARED_SHARE`] of `ln N`).
     needed: f32,
@@ -631,10 +635,21 @@ struct WordDays {
     days: u32,
     /// The last of them, and its headlines that day.
     last: Option<(chrono::NaiveDate, u32)>,
+    /// Seen shaped as a name ([`Case::Name`]).
+    shaped: bool,
+    /// Seen capitalised, and in lower case, where its case tells.
+    capital: u32,
+    lower: u32,
 }
 
 impl WordDays {
-    fn add(&mut self, day: chrono::NaiveDate) {
+    fn add(&mut self, day: chrono::NaiveDate, case: Case) {
+        match case {
+            Case::Name => self.shaped = true,
+            Case::Capital => self.capital += 1,
+            Case::Lower => self.lower += 1,
+            Case::Untold => {}
+        }
         let today = match self.last {
             Some((d, n)) if d == day => n + 1,
             _ => {
@@ -646,6 +661,13 @@ impl WordDays {
         if today <= DAILY_CAP {
             self.capped += 1;
         }
+    }
+
+    /// Shaped as a name, capitalised more often than not where its case tells, or never seen
+    /// where its case tells ("Kiro" only ever opening headlines): only a word known to be
+    /// ordinary is not a name.
+    fn is_name(&self) -> bool {
+        self.shaped || self.capital >= self.lower
     }
 }
 
@@ -668,18 +690,20 @@ impl Headlines {
                     today = Some(day);
                     days += 1;
                 }
-                let mut found: Vec<u32> = headline_words(&records[i])
+                let mut found: Vec<(u32, Case)> = headline_words(&records[i])
                     .into_iter()
-                    .map(|word| {
+                    .map(|HeadlineWord { word, case }| {
                         let next = ids.len() as u32;
-                        *ids.entry(word).or_insert(next)
+                        (*ids.entry(word).or_insert(next), case)
                     })
                     .collect();
-                found.sort_unstable();
-                found.dedup();
+                found.sort_unstable_by_key(|&(w, _)| w);
+                found.dedup_by_key(|&mut (w, _)| w);
                 seen.resize(ids.len(), WordDays::default());
-                found.iter().for_each(|&w| seen[w as usize].add(day));
                 found
+                    .iter()
+                    .for_each(|&(w, case)| seen[w as usize].add(day, case));
+                found.into_iter().map(|(w, _)| w).collect()
             })
             .collect();
         let n = words.iter().filter(|w| !w.is_empty()).count().max(1) as f64;
@@ -702,59 +726,131 @@ impl Headlines {
         Headlines {
             words,
             rarity,
+            named: seen.iter().map(WordDays::is_name).collect(),
             blocks,
             needed: MIN_SHARED_SHARE * n.ln() as f32,
         }
     }
 
-    /// The summed rarity of the words the headlines of `p` and `q` share.
+    /// The summed rarity of the words the headlines of `p` and `q` share; 0 unless one of them
+    /// is a rare name or two are rare words ("IMO gold achieved"): one rare word that names
+    /// nothing ("ago" in "10 years ago" and "2 years ago") makes no happening.
     fn shared(&self, p: usize, q: usize) -> f32 {
         let (a, b) = (&self.words[p], &self.words[q]);
-        let (mut i, mut j, mut sum) = (0, 0, 0.0);
+        let (mut i, mut j, mut sum, mut named, mut rare) = (0, 0, 0.0, false, 0);
         while i < a.len() && j < b.len() {
             match a[i].cmp(&b[j]) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
-                    sum += self.rarity[a[i] as usize];
+                    let w = a[i] as usize;
+                    sum += self.rarity[w];
+                    if self.rarity[w] > 0.0 {
+                        named |= self.named[w];
+                        rare += 1;
+                    }
                     i += 1;
                     j += 1;
                 }
             }
         }
-        sum
+        if named || rare >= 2 {
+            sum
+        } else {
+            0.0
+        }
     }
+}
+
+/// A headline word, lower case, and what its case in the headline says about it.
+#[derive(Debug, Clone, PartialEq)]
+struct HeadlineWord {
+    word: String,
+    case: Case,
+}
+
+/// What a word's case in one headline says about whether it is a name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Case {
+    /// Letters with digits, an inner capital or all capitals ("K2", "OpenAI", "GPT"): a name.
+    Name,
+    /// Capitalised inside a sentence-case headline.
+    Capital,
+    /// Lower case inside a sentence-case headline.
+    Lower,
+    /// At the start of a sentence, in a title-case or shouted headline, or a part of a longer
+    /// name: its case says nothing.
+    Untold,
 }
 
 /// The words of a record's headline (its title, else the start of its text), lower case, filler
 /// ([`strands::is_filler`]) and words of fewer than three letters without a digit left out ("3n"
-/// and "K2" stay); a name with inner hyphens or dots also gives its parts ("qwen3-coder",
-/// "qwen3", "coder"), so that "Qwen3 Coder" and "Qwen3-Coder" share words.
-fn headline_words(record: &Record) -> Vec<String> {
+/// and "K2" stay), possessives as their stem ("Grok’s" is "grok"); a name with inner hyphens
+/// or dots also gives its parts ("qwen3-coder", "qwen3", "coder"), so that "Qwen3 Coder" and
+/// "Qwen3-Coder" share words.
+fn headline_words(record: &Record) -> Vec<HeadlineWord> {
     let headline = if record.title.trim().is_empty() {
         let end = record.text.char_indices().nth(HEADLINE_CHARS);
         &record.text[..end.map_or(record.text.len(), |(i, _)| i)]
     } else {
         &record.title
     };
+    let tokens = text::tokenize(headline);
+    let case_tells = !is_title_case(&tokens);
     let mut words = Vec::new();
-    for token in text::tokenize(headline) {
+    for (n, token) in tokens.iter().enumerate() {
         let mut lower = String::new();
-        text::push_lowercase(token.text, &mut lower);
+        text::push_lowercase(strands::possessive_stem(token.text), &mut lower);
         let parts: Vec<&str> = lower.split(['-', '.']).collect();
         if parts.len() > 1 {
-            words.extend(
-                parts
-                    .into_iter()
-                    .filter(|s| says_something(s))
-                    .map(str::to_string),
-            );
+            words.extend(parts.into_iter().filter(|s| says_something(s)).map(|part| {
+                HeadlineWord {
+                    case: if has_letters_and_digits(part) {
+                        Case::Name
+                    } else {
+                        Case::Untold
+                    },
+                    word: part.to_string(),
+                }
+            }));
         }
         if says_something(&lower) {
-            words.push(lower);
+            let case = match token {
+                _ if has_letters_and_digits(&lower) => Case::Name,
+                _ if !case_tells => Case::Untold,
+                t if t.is_all_caps() || has_inner_capital(t.text) => Case::Name,
+                t if n == 0 || t.after_break => Case::Untold,
+                t if t.is_capitalised() => Case::Capital,
+                _ => Case::Lower,
+            };
+            words.push(HeadlineWord { word: lower, case });
         }
     }
     words
+}
+
+/// Every word of four letters or more after the first, function words aside, is capitalised
+/// ("OpenAI Releases New Model", not "Amazon launches Kiro, a Claude-powered IDE"), so
+/// capitals there do not mark names.
+fn is_title_case(tokens: &[text::Token<'_>]) -> bool {
+    let words: Vec<&text::Token<'_>> = tokens
+        .iter()
+        .skip(1)
+        .filter(|token| {
+            token.text.chars().filter(|c| c.is_alphabetic()).count() >= 4
+                && !strands::is_filler(&token.text.to_lowercase())
+        })
+        .collect();
+    words.len() >= 2 && words.iter().all(|token| token.is_capitalised())
+}
+
+fn has_letters_and_digits(word: &str) -> bool {
+    word.chars().any(char::is_alphabetic) && word.chars().any(|c| c.is_ascii_digit())
+}
+
+/// "OpenAI", "DeepSeek", "iPhone": a capital after the first letter, among lower-case ones.
+fn has_inner_capital(word: &str) -> bool {
+    word.chars().skip(1).any(char::is_uppercase) && word.chars().any(char::is_lowercase)
 }
 
 /// The embedding of each top-level record about AI, at unit length and less the mean of its
@@ -987,15 +1083,51 @@ mod tests {
             title: title.into(),
             ..record(native, "2025-06-26T00:00:00Z")
         };
-        let words = headline_words(&titled("a", "Qwen3-Coder: is it any good on 2 GPUs?"));
-        assert_eq!(words, ["qwen3", "coder", "qwen3-coder", "2", "gpus"]);
+        let words_of = |record: &Record| -> Vec<(String, Case)> {
+            headline_words(record)
+                .into_iter()
+                .map(|w| (w.word, w.case))
+                .collect()
+        };
+        let owned = |words: &[(&str, Case)]| -> Vec<(String, Case)> {
+            words.iter().map(|&(w, c)| (w.to_string(), c)).collect()
+        };
+        let words = words_of(&titled("a", "Qwen3-Coder: is it any good on 2 GPUs?"));
+        use Case::*;
+        assert_eq!(
+            words,
+            owned(&[
+                ("qwen3", Name),
+                ("coder", Untold),
+                ("qwen3-coder", Name),
+                ("2", Lower),
+                ("gpus", Name)
+            ])
+        );
         let untitled = Record {
             text: "Kimi K2 runs at 5 tok/s".into(),
             ..titled("b", " ")
         };
         assert_eq!(
-            headline_words(&untitled),
-            ["kimi", "k2", "runs", "5", "tok"]
+            words_of(&untitled),
+            owned(&[
+                ("kimi", Untold),
+                ("k2", Name),
+                ("runs", Lower),
+                ("5", Lower),
+                ("tok", Lower)
+            ])
+        );
+        // In a title-case headline capitals say nothing; digits still make names.
+        assert_eq!(
+            words_of(&titled("c", "Moonshot Releases Kimi’s K2 Model")),
+            owned(&[
+                ("moonshot", Untold),
+                ("releases", Untold),
+                ("kimi", Untold),
+                ("k2", Name),
+                ("model", Untold)
+            ])
         );
         // 2,000 headlines, one an hour: one in ten says "GPU" (every day), two an hour apart
         // name FLUX.1 Kontext.
@@ -1011,6 +1143,10 @@ mod tests {
             .collect();
         records[1000].title = "FLUX.1 Kontext released".into();
         records[1001].title = "Trying Kontext today".into();
+        records[1500].title = "Imagine seeing this headline 10 years ago".into();
+        records[1501].title = "Which models today beat Llama2-70B from 2 years ago?".into();
+        records[1700].title = "OpenAI achieved IMO gold with an experimental model".into();
+        records[1701].title = "Researcher confirms IMO gold was achieved".into();
         let scope: Vec<usize> = (0..records.len()).collect();
         let headlines = Headlines::of(&records, &scope, &vec![1.0; records.len()]);
         assert_eq!(
@@ -1020,9 +1156,27 @@ mod tests {
         );
         assert!(headlines.shared(1000, 1001) >= headlines.needed);
         assert!(headlines.shared(0, 1000) == 0.0);
+        assert_eq!(
+            headlines.shared(1500, 1501),
+            0.0,
+            "a rare word that names nothing (\"ago\") joins nothing"
+        );
+        assert!(
+            headlines.shared(1700, 1701) >= headlines.needed,
+            "two rare words join without a name"
+        );
         // Only words rare enough to matter block records for comparison.
-        let blocked: Vec<&Vec<usize>> = headlines.blocks.values().collect();
-        assert_eq!(blocked, [&vec![1000, 1001]]);
+        let mut blocked: Vec<&Vec<usize>> = headlines.blocks.values().collect();
+        blocked.sort();
+        assert_eq!(
+            blocked,
+            [
+                &vec![1000, 1001],
+                &vec![1500, 1501],
+                &vec![1700, 1701],
+                &vec![1700, 1701]
+            ]
+        );
     }
 
     #[test]

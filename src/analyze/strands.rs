@@ -700,7 +700,7 @@ fn is_contraction(lower: &str) -> bool {
 }
 
 /// A word without its possessive ending: "Preview's" names what "Preview" names.
-fn possessive_stem(word: &str) -> &str {
+pub(super) fn possessive_stem(word: &str) -> &str {
     word.strip_suffix("'s")
         .or_else(|| word.strip_suffix("’s"))
         .unwrap_or(word)

@@ -27,7 +27,9 @@ use crate::model::Source;
 use crate::text::{escape_markdown, number_words};
 use phrasebook::{fill, Needs, Phrasings};
 use quotes::{community_name, place, tidy};
-use words::{baseline_weeks, capitalise, decimal, join_and, multiple, posts, records_in_words};
+use words::{
+    baseline_weeks, capitalise, decimal, join_and, multiple, posts, records_in_words, WordUse,
+};
 
 /// Longest lead title a headline carries, in words.
 const HEADLINE_TITLE_WORDS: usize = 12;
@@ -65,6 +67,11 @@ pub fn write_variant(pack: &EvidencePack, variant: u32) -> Draft {
         subject: subject_of(pack),
         used: BTreeSet::new(),
         variant,
+        word_use: WordUse::of(
+            pack.records
+                .iter()
+                .map(|record| (record.title.as_str(), record.text.as_str())),
+        ),
     };
     let mut paragraphs: Vec<String> = Vec::new();
     paragraphs.push(writer.the_happening());
@@ -109,6 +116,8 @@ struct Writer<'a> {
     used: BTreeSet<&'a str>,
     /// Which headline phrasing to prefer (see [`write_variant`]).
     variant: u32,
+    /// How the records use each word, for which key phrases a headline can carry.
+    word_use: WordUse,
 }
 
 impl<'a> Writer<'a> {
@@ -246,7 +255,7 @@ impl<'a> Writer<'a> {
             .terms
             .iter()
             .filter(|term| {
-                words::reads_as_topic(term)
+                self.word_use.reads_as_topic(term)
                     && !term
                         .split_whitespace()
                         .any(|word| named.contains(&word.to_lowercase()))
@@ -437,12 +446,15 @@ impl<'a> Writer<'a> {
         text
     }
 
-    /// The most upvoted comment in its own words, when the pack has comments: what the
-    /// conversation's readers agreed with most.
+    /// The most upvoted comment in its own words, when the pack has comments and it replies in
+    /// the lead's thread: what the conversation's readers agreed with most. Told right after the
+    /// lead, a comment of another thread would read as a reply to the lead.
     fn top_comment(&mut self) -> Option<String> {
+        let lead = self.figures.lead;
         let top = self
             .figures
-            .most_engaged_where(EvidenceRecord::is_comment)?;
+            .most_engaged_where(EvidenceRecord::is_comment)
+            .filter(|top| top.thread_id.as_ref() == Some(&lead.id))?;
         let own = self.own_words(top)?;
         self.used.insert(top.id.as_str());
         let score = top

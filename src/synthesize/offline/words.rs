@@ -2,6 +2,8 @@
 //! "warm", "A, B and C". Whole numbers go through
 //! [`number_words`], so a figure reads the same in every sentence.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::model::BASELINE_DAYS;
 use crate::text::number_words;
 
@@ -83,20 +85,199 @@ const NOT_TOPIC_ENDINGS: [&str; 9] = [
     "ed", "ing", "ly", "ive", "ful", "ous", "able", "ible", "est",
 ];
 
-/// Whether a strand's key phrase can stand as what a headline says people talk about.
-///
-/// Without a part-of-speech tagger this goes by shape: a name spelled with a capital
-/// ("Radeon", "MTP") or a phrase of two words reads as a topic, unless a word of it ends like a
-/// verb form or an adjective; so does a single word of five letters or more that does not.
-/// Rejected terms still name their strand in the body, which quotes them in context.
-pub(super) fn reads_as_topic(term: &str) -> bool {
-    if term.chars().any(char::is_uppercase) {
-        return true;
+/// Words after which a noun (or the adjective before one) follows: "the board", "your privacy".
+/// "this" and "that" are left out, because as pronouns a verb follows them ("this sucks").
+const DETERMINERS: [&str; 16] = [
+    "the", "a", "an", "my", "your", "his", "her", "its", "our", "their", "some", "any", "every",
+    "each", "another", "no",
+];
+
+/// How a story's own records use each word: how often it is written with a capital inside a
+/// sentence and how often without, and whether it ever follows a determiner. Without a
+/// part-of-speech tagger, this is what tells a name ("Radeon") from a title-case word ("Large
+/// Language Models") and a noun ("board") from a verb ("acquires", "sue").
+#[derive(Default)]
+pub(super) struct WordUse {
+    /// Per lower-case word: (written capitalised mid-sentence, written in lower case).
+    case: BTreeMap<String, (u32, u32)>,
+    after_determiner: BTreeSet<String>,
+    /// Capitalised phrases the records write with another capitalised word after them, and
+    /// those they write at the end of a name.
+    continued_names: BTreeSet<String>,
+    ended_names: BTreeSet<String>,
+}
+
+/// A word of a record as [`WordUse`] reads it.
+struct Word {
+    /// In lower case, a possessive `'s` left off.
+    lower: String,
+    capital: bool,
+    /// A determiner or a possessive ("Preview's cyber capabilities"): a noun phrase follows.
+    determines: bool,
+    starts_sentence: bool,
+    /// Punctuation follows it: a name or phrase ends here.
+    break_after: bool,
+}
+
+fn read_words(text: &str) -> Vec<Word> {
+    let mut words = Vec::new();
+    let mut starts_sentence = true;
+    for chunk in text.split_whitespace() {
+        let word = chunk.trim_matches(|c: char| !c.is_alphanumeric());
+        let stem = ["'s", "’s"]
+            .iter()
+            .find_map(|mark| word.strip_suffix(mark))
+            .unwrap_or(word);
+        if !stem.is_empty() {
+            let lower = stem.to_lowercase();
+            words.push(Word {
+                determines: stem.len() < word.len() || DETERMINERS.contains(&lower.as_str()),
+                lower,
+                capital: is_capital(stem),
+                starts_sentence,
+                break_after: !chunk.ends_with(|c: char| c.is_alphanumeric()),
+            });
+        }
+        starts_sentence = chunk.ends_with(['.', '!', '?', ':']);
     }
-    let descriptive =
-        |word: &str| word.len() > 4 && NOT_TOPIC_ENDINGS.iter().any(|e| word.ends_with(e));
-    let words: Vec<&str> = term.split_whitespace().collect();
-    !words.iter().any(|w| descriptive(w)) && (words.len() > 1 || term.len() >= 5)
+    words
+}
+
+/// The phrases `words` starts with, one word to [`MAX_PHRASE_WORDS`], joined by spaces.
+fn phrases(words: &[Word]) -> Vec<String> {
+    (1..=MAX_PHRASE_WORDS.min(words.len()))
+        .map(|n| {
+            let phrase: Vec<&str> = words[..n].iter().map(|w| w.lower.as_str()).collect();
+            phrase.join(" ")
+        })
+        .collect()
+}
+
+impl WordUse {
+    /// Reads the records' `(title, text)` pairs. A title-case title's capitals say nothing of
+    /// which words are names, so only its determiners count.
+    pub fn of<'t>(records: impl IntoIterator<Item = (&'t str, &'t str)>) -> WordUse {
+        let mut words = WordUse::default();
+        for (title, text) in records {
+            words.read(text, true);
+            words.read(title, !is_title_case(title));
+        }
+        words
+    }
+
+    fn read(&mut self, text: &str, case_counts: bool) {
+        let words = read_words(text);
+        for (i, word) in words.iter().enumerate() {
+            if case_counts && !word.starts_sentence {
+                let counts = self.case.entry(word.lower.clone()).or_default();
+                match word.capital {
+                    true => counts.0 += 1,
+                    false => counts.1 += 1,
+                }
+            }
+            if word.determines {
+                for phrase in phrases(&words[i + 1..]) {
+                    self.after_determiner.insert(phrase);
+                }
+            }
+        }
+        if case_counts {
+            self.read_capital_runs(&words);
+        }
+    }
+
+    /// Which capitalised phrases the records continue with another capitalised word ("Large
+    /// Language" in "Large Language Models") and which they end.
+    fn read_capital_runs(&mut self, words: &[Word]) {
+        let mut start = 0;
+        for (i, word) in words.iter().enumerate() {
+            let run_ends = word.break_after || words.get(i + 1).is_none_or(|next| !next.capital);
+            if !word.capital {
+                start = i + 1;
+                continue;
+            }
+            if run_ends {
+                for from in start..=i {
+                    let run = &words[from..=i];
+                    for (k, phrase) in phrases(run).into_iter().enumerate() {
+                        match from + k == i {
+                            true => self.ended_names.insert(phrase),
+                            false => self.continued_names.insert(phrase),
+                        };
+                    }
+                }
+                start = i + 1;
+            }
+        }
+    }
+
+    /// Whether a strand's key phrase can stand as what a headline says people talk about.
+    /// A name the records always continue ("Large Language" of "Large Language Models") is a
+    /// fragment and cannot. Each word must be a name — shaped like one ("GPT-4", "OpenAI", "DGX") or written with a
+    /// capital more often than not inside the records' sentences — or a lower-case word that
+    /// does not end like a verb form or an adjective; and unless all are names, the records
+    /// must put the phrase after a determiner ("their compensation packages"), as they put a
+    /// noun and never a verb ("acquires Bun", "sucks"). A lone lower-case word needs five
+    /// letters. Rejected terms still name their strand in the body, which quotes them in
+    /// context.
+    pub fn reads_as_topic(&self, term: &str) -> bool {
+        let words: Vec<&str> = term.split_whitespace().collect();
+        let is_name = |word: &&str| {
+            has_name_shape(word) || {
+                let (capital, lower) = self
+                    .case
+                    .get(&word.to_lowercase())
+                    .copied()
+                    .unwrap_or_default();
+                is_capital(word) && capital > 0 && capital >= lower
+            }
+        };
+        let is_plain_word = |word: &&str| !is_capital(word) && !describes(word);
+        let lower = term.to_lowercase();
+        let fragment = self.continued_names.contains(&lower) && !self.ended_names.contains(&lower);
+        let all_names = words.iter().all(is_name) && !fragment;
+        let noun_phrase = words.iter().all(|w| is_name(w) || is_plain_word(w))
+            && self.after_determiner.contains(&lower);
+        !words.is_empty()
+            && (all_names || noun_phrase)
+            && (words.len() > 1 || term.len() >= 5 || all_names)
+    }
+}
+
+/// Whether a lower-case word ends like a verb form or an adjective ("quantized", "useful").
+fn describes(word: &str) -> bool {
+    word.len() > 4 && NOT_TOPIC_ENDINGS.iter().any(|e| word.ends_with(e))
+}
+
+/// The longest phrase [`WordUse`] remembers after a determiner, in words.
+const MAX_PHRASE_WORDS: usize = 3;
+
+/// "Large Language Models Are Few-Shot Learners", "High-Speed Large Language Model Serving on
+/// PCs with Consumer-Grade GPUs": of the words of four letters or more after the first, at
+/// least two and more than three in four capitalised (a short word like "with" may not be).
+fn is_title_case(title: &str) -> bool {
+    let long: Vec<&str> = title
+        .split_whitespace()
+        .skip(1)
+        .filter(|word| word.chars().filter(|c| c.is_alphabetic()).count() >= 4)
+        .collect();
+    let capitalised = long.iter().filter(|word| is_capital(word)).count();
+    capitalised >= 2 && capitalised * 4 > long.len() * 3
+}
+
+fn is_capital(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// Letters with digits ("GPT-4"), a capital after the first letter among lower-case ones
+/// ("OpenAI", "AGENTS.md") or two capitals and no lower case ("DGX"): a name whatever its place.
+fn has_name_shape(word: &str) -> bool {
+    let letters = || word.chars().filter(|c| c.is_alphabetic());
+    let digits = word.chars().any(|c| c.is_ascii_digit());
+    let inner_capital =
+        word.chars().skip(1).any(char::is_uppercase) && letters().any(char::is_lowercase);
+    let all_caps = letters().count() >= 2 && letters().all(char::is_uppercase);
+    (digits && letters().count() > 0) || inner_capital || all_caps
 }
 
 #[cfg(test)]
@@ -123,24 +304,48 @@ mod tests {
     }
 
     #[test]
-    fn topics_are_names_and_phrases_not_descriptions() {
+    fn topics_are_names_and_nouns_by_how_the_records_use_them() {
+        let words = WordUse::of([
+            ("Why Radeon Owners Are Happy with Their MTP Heads", ""),
+            ("Show HN: a Pentagon deal for Mythos Preview", ""),
+            ("Assessing Claude Mythos Preview's cyber capabilities", "It is Anthropic’s."),
+            ("", "I tried it on my Radeon and the MTP heads. Your privacy matters to the board, and \
+             their compensation packages too. Large language models are fine; the large language \
+             model is the point. Anthropic acquires Bun, and Disney and Universal sue. This sucks \
+             on a data center. Deep learning is the key for every deep net. Whatever. Papers on Large Language Models abound.",
+            ),
+        ]);
         for topic in [
             "Radeon",
             "MTP",
+            "GPT-4",
+            "OpenAI",
             "compensation packages",
             "privacy",
+            "board",
             "data center",
+            "Mythos Preview",
+            "Pentagon deal",
+            "Anthropic",
+            "cyber capabilities",
         ] {
-            assert!(reads_as_topic(topic), "{topic}");
+            assert!(words.reads_as_topic(topic), "{topic}");
         }
-        for description in [
+        for not_topic in [
             "quantized",
             "managing full",
             "fully open",
             "affordable",
+            "Large Language",
+            "Deep",
+            "acquires Bun",
+            "Universal sue",
+            "sucks",
             "bad",
+            "Whatever",
+            "Owners",
         ] {
-            assert!(!reads_as_topic(description), "{description}");
+            assert!(!words.reads_as_topic(not_topic), "{not_topic}");
         }
     }
 }
