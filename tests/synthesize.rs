@@ -517,6 +517,16 @@ fn a_covered_topic_is_skipped_until_its_evidence_grows_then_followed_up() {
     for stats in grown.platforms.values_mut() {
         stats.records *= 2;
     }
+    // Grown, but every record it reads predates the earlier story: nothing new to tell.
+    let old_news = run_offline(content.path(), std::slice::from_ref(&grown), None);
+    assert!(
+        matches!(&old_news[0], PackResult::Covered { .. }),
+        "{old_news:?}"
+    );
+    let mut newer = grown.records[0].clone();
+    newer.id = "reddit:newer1".parse().unwrap();
+    newer.created_at = "2026-04-14T09:00:00Z".parse().unwrap();
+    grown.records.push(newer);
     let follow = run_offline(content.path(), std::slice::from_ref(&grown), None);
     let PackResult::Written { path, story } = &follow[0] else {
         panic!("{follow:?}")

@@ -74,10 +74,13 @@ pub fn run(paths: &Paths, args: &RunRequest) -> anyhow::Result<()> {
         .iter()
         .filter(|(_, log)| log.status == RunStatus::Failed)
         .collect();
+    // A story the gate or the writer refused is logged and the run goes on; the count says
+    // whether a replay wrote every story it meant to.
     eprintln!(
-        "run: {} run log(s) written, {} stories, {} failed, in {:.1} s",
+        "run: {} run log(s) written, {} stories, {} not written (`skipped` in the logs), {} failed, in {:.1} s",
         logs.len(),
         logs.iter().map(|(_, l)| l.stories.len()).sum::<usize>(),
+        logs.iter().map(|(_, l)| l.skipped.len()).sum::<usize>(),
         failed.len(),
         started.elapsed().as_secs_f64()
     );

@@ -400,12 +400,15 @@ fn avoid_repeated_headline(
 /// Whether `pack` grew enough since `earlier`, the last story on its topic, to be written
 /// again: an event's engagement grew `growth` times or reached a new platform since the last
 /// story of its arc (`EventFacts::grew_since`); a pack without an event, its records grew
-/// `growth` times.
+/// `growth` times. Either way a record the story reads must be newer than `earlier`: an event
+/// can reach a new platform by taking in an old post, and a follow-up that has nothing newer
+/// to tell would retell the earlier story.
 fn grown(pack: &EvidencePack, earlier: &EarlierStory, growth: f64) -> bool {
-    match pack.event.as_ref().and_then(|e| Some((e, e.arc.last()?))) {
+    let grew = match pack.event.as_ref().and_then(|e| Some((e, e.arc.last()?))) {
         Some((event, last)) => event.grew_since(last, growth),
         None => pack.total_records() as f64 >= growth * earlier.records as f64,
-    }
+    };
+    grew && pack.records.iter().any(|r| r.created_at > earlier.date)
 }
 
 fn front_matter(

@@ -43,8 +43,13 @@ fn number(whole: &str) -> String {
         .unwrap_or_else(|_| whole.to_string())
 }
 
-/// A baseline: one decimal, without a trailing `.0`.
+/// A baseline: one decimal, without a trailing `.0`; from 100 up, a whole number with its
+/// thousands marked ("2,842", not "2841.8"), since a tenth says nothing at that size.
 pub(super) fn decimal(value: f64) -> String {
+    if value >= 100.0 {
+        // Rounded as the gate rounds a written figure (192.5 reads "192").
+        return number(&format!("{value:.0}"));
+    }
     let text = format!("{value:.1}");
     text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
 }
@@ -105,6 +110,8 @@ pub(super) struct WordUse {
     /// those they write at the end of a name.
     continued_names: BTreeSet<String>,
     ended_names: BTreeSet<String>,
+    /// Each record's title and text in lower case, to count the records a phrase is in.
+    records: Vec<String>,
 }
 
 /// A word of a record as [`WordUse`] reads it.
@@ -161,6 +168,9 @@ impl WordUse {
         for (title, text) in records {
             words.read(text, true);
             words.read(title, !is_title_case(title));
+            words
+                .records
+                .push(format!("{title}\n{text}").to_lowercase());
         }
         words
     }
@@ -212,7 +222,7 @@ impl WordUse {
     }
 
     /// Whether a strand's key phrase can stand as what a headline says people talk about.
-    /// A name the records always continue ("Large Language" of "Large Language Models") is a
+    /// It must be in at least [`MIN_RECORDS`] records. A name the records always continue ("Large Language" of "Large Language Models") is a
     /// fragment and cannot. Each word must be a name — shaped like one ("GPT-4", "OpenAI", "DGX") or written with a
     /// capital more often than not inside the records' sentences — or a lower-case word that
     /// does not end like a verb form or an adjective; and unless all are names, the records
@@ -238,7 +248,9 @@ impl WordUse {
         let all_names = words.iter().all(is_name) && !fragment;
         let noun_phrase = words.iter().all(|w| is_name(w) || is_plain_word(w))
             && self.after_determiner.contains(&lower);
+        let in_records = self.records.iter().filter(|r| r.contains(&lower)).count();
         !words.is_empty()
+            && in_records >= MIN_RECORDS
             && (all_names || noun_phrase)
             && (words.len() > 1 || term.len() >= 5 || all_names)
     }
@@ -248,6 +260,10 @@ impl WordUse {
 fn describes(word: &str) -> bool {
     word.len() > 4 && NOT_TOPIC_ENDINGS.iter().any(|e| word.ends_with(e))
 }
+
+/// Fewest records a headline's phrase is in: one commenter's coinage is not what people talk
+/// about.
+const MIN_RECORDS: usize = 2;
 
 /// The longest phrase [`WordUse`] remembers after a determiner, in words.
 const MAX_PHRASE_WORDS: usize = 3;
@@ -294,6 +310,9 @@ mod tests {
         assert_eq!(multiple(5.0), "five times");
         assert_eq!(multiple(13.6), "about 14 times");
         assert_eq!(decimal(2.0), "2");
+        assert_eq!(decimal(287.25), "287");
+        assert_eq!(decimal(2841.8), "2,842");
+        assert_eq!(decimal(192.5), "192");
         assert_eq!(records_in_words(1, 40), "one post and 40 comments");
         assert_eq!(records_in_words(0, 1), "one comment");
         assert_eq!(posts(1), "one post");
@@ -305,15 +324,25 @@ mod tests {
 
     #[test]
     fn topics_are_names_and_nouns_by_how_the_records_use_them() {
+        let body = "I tried it on my Radeon and the MTP heads with GPT-4 from OpenAI. Your \
+            privacy matters to the board, and their compensation packages too. It was a Pentagon \
+            deal. Large language models are fine; the large language model is the point. \
+            Anthropic acquires Bun, and Disney and Universal sue. This sucks on a data center. \
+            Deep learning is the key for every deep net. Whatever. Papers on Large Language \
+            Models abound.";
         let words = WordUse::of([
             ("Why Radeon Owners Are Happy with Their MTP Heads", ""),
-            ("Show HN: a Pentagon deal for Mythos Preview", ""),
-            ("Assessing Claude Mythos Preview's cyber capabilities", "It is Anthropic’s."),
-            ("", "I tried it on my Radeon and the MTP heads. Your privacy matters to the board, and \
-             their compensation packages too. Large language models are fine; the large language \
-             model is the point. Anthropic acquires Bun, and Disney and Universal sue. This sucks \
-             on a data center. Deep learning is the key for every deep net. Whatever. Papers on Large Language Models abound.",
+            (
+                "Show HN: a Pentagon deal for Mythos Preview",
+                "What a butthole bonanza.",
             ),
+            (
+                "Assessing Claude Mythos Preview's cyber capabilities",
+                "It is Anthropic’s.",
+            ),
+            ("Claude Mythos Preview's cyber capabilities", ""),
+            ("", body),
+            ("", body),
         ]);
         for topic in [
             "Radeon",
@@ -344,6 +373,7 @@ mod tests {
             "bad",
             "Whatever",
             "Owners",
+            "butthole bonanza",
         ] {
             assert!(!words.reads_as_topic(not_topic), "{not_topic}");
         }
