@@ -14,7 +14,7 @@
 
 mod clean;
 
-pub use clean::{clean, clean_lines, clean_title, own_text, sentences, CleanLine};
+pub use clean::{clean, clean_lines, clean_title, own_text, quotable, sentences, CleanLine};
 
 use std::borrow::Cow;
 

@@ -124,9 +124,6 @@ pub const MIN_RECORDS: usize = 8;
 pub const MAX_STRANDS: usize = 4;
 /// Records per strand the cut aims at: 20 records make two strands, 40 or more four.
 const RECORDS_PER_STRAND: usize = 10;
-/// Quote length bounds, in words: "a sentence or two", never a fragment.
-const MIN_QUOTE_WORDS: usize = 6;
-const MAX_QUOTE_WORDS: usize = 40;
 /// Relevance against novelty in maximal marginal relevance (Carbonell & Goldstein's λ); 0.7
 /// keeps quotes on the strand's subject while refusing near-repeats.
 const MMR_LAMBDA: f32 = 0.7;
@@ -857,10 +854,10 @@ fn pick_quotes(
         let attention = ENGAGEMENT_BONUS * percentile(record.engagement.total());
         let mut own: Vec<&str> = crate::text::sentences(&record.text)
             .into_iter()
-            .filter(|s| quotable(s))
+            .filter(|s| crate::text::quotable(s))
             .collect();
         let mut penalty = 0.0;
-        if own.is_empty() && quotable(&record.title) {
+        if own.is_empty() && crate::text::quotable(&record.title) {
             own.push(&record.title);
             penalty = TITLE_PENALTY;
         }
@@ -914,16 +911,6 @@ fn pick_quotes(
 }
 
 /// A sentence worth quoting: 6–40 words, mostly words, no address.
-fn quotable(text: &str) -> bool {
-    let words = text.split_whitespace().count();
-    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    (MIN_QUOTE_WORDS..=MAX_QUOTE_WORDS).contains(&words)
-        && letters * 2 >= text.chars().count()
-        && !text.contains("http")
-        && !text.contains("www.")
-        && !matches!(text, "[deleted]" | "[removed]")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1026,15 +1013,6 @@ mod tests {
         let all: Vec<&String> = names.iter().flatten().collect();
         assert!(all.iter().all(
             |t| !t.to_lowercase().contains("qwen") && !t.to_lowercase().contains("localllama")
-        ));
-    }
-
-    #[test]
-    fn quotable_sentences_are_whole_and_wordy() {
-        assert!(quotable("This model is the best thing I have run locally."));
-        assert!(!quotable("Too short."));
-        assert!(!quotable(
-            "See https://example.org for the whole list of results"
         ));
     }
 }

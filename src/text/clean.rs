@@ -276,6 +276,24 @@ fn is_abbreviation(before: &str) -> bool {
         || (word.chars().count() == 1 && word.chars().all(char::is_uppercase))
 }
 
+/// Quote length bounds, in words: "a sentence or two", never a fragment.
+const MIN_QUOTE_WORDS: usize = 6;
+const MAX_QUOTE_WORDS: usize = 40;
+
+/// Whether a sentence of a record can be quoted on its own: six to forty words, mostly
+/// letters, no link, not a deleted body, and not the lead-in to something it does not hold
+/// (ending with a colon: "check it out here:", "Here are the results:").
+pub fn quotable(sentence: &str) -> bool {
+    let words = sentence.split_whitespace().count();
+    let letters = sentence.chars().filter(|c| c.is_alphabetic()).count();
+    (MIN_QUOTE_WORDS..=MAX_QUOTE_WORDS).contains(&words)
+        && letters * 2 >= sentence.chars().count()
+        && !sentence.contains("http")
+        && !sentence.contains("www.")
+        && !sentence.trim_end().ends_with(':')
+        && !matches!(sentence, "[deleted]" | "[removed]")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,5 +406,15 @@ mod tests {
         for s in sentences(text) {
             assert!(text.contains(s));
         }
+    }
+
+    #[test]
+    fn quotable_sentences_are_whole_and_wordy() {
+        assert!(quotable("This model is the best thing I have run locally."));
+        assert!(!quotable("Too short."));
+        assert!(!quotable(
+            "See https://example.org for the whole list of results"
+        ));
+        assert!(!quotable("If you haven't seen it yet, check it out here:"));
     }
 }

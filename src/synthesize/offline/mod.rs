@@ -468,10 +468,9 @@ impl<'a> Writer<'a> {
 
     /// A sentence of a record's own text (not its title) worth quoting, quoted with its footnote.
     fn own_words(&self, record: &EvidenceRecord) -> Option<String> {
-        let sentence = crate::text::sentences(&record.text).into_iter().find(|s| {
-            let words = s.split_whitespace().count();
-            (6..=40).contains(&words) && !s.contains("http") && *s != record.title
-        })?;
+        let sentence = crate::text::sentences(&record.text)
+            .into_iter()
+            .find(|s| crate::text::quotable(s) && *s != record.title)?;
         Some(quotes::quoted(sentence, record))
     }
 
