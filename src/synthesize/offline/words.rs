@@ -222,14 +222,14 @@ impl WordUse {
     }
 
     /// Whether a strand's key phrase can stand as what a headline says people talk about.
-    /// It must be in at least [`MIN_RECORDS`] records. A name the records always continue ("Large Language" of "Large Language Models") is a
-    /// fragment and cannot. Each word must be a name — shaped like one ("GPT-4", "OpenAI", "DGX") or written with a
-    /// capital more often than not inside the records' sentences — or a lower-case word that
-    /// does not end like a verb form or an adjective; and unless all are names, the records
-    /// must put the phrase after a determiner ("their compensation packages"), as they put a
-    /// noun and never a verb ("acquires Bun", "sucks"). A lone lower-case word needs five
-    /// letters. Rejected terms still name their strand in the body, which quotes them in
-    /// context.
+    /// It must be in at least [`MIN_RECORDS`] records. A name the records always continue
+    /// ("Large Language" of "Large Language Models") is a fragment and cannot. Each word must
+    /// be a name — shaped like one ("GPT-4", "OpenAI", "DGX") or written with a capital more
+    /// often than not inside the records' sentences — or a lower-case word that does not end
+    /// like a verb form or an adjective; and unless all are names, the records must put the
+    /// phrase after a determiner ("their compensation packages"), as they put a noun and never
+    /// a verb ("acquires Bun", "sucks"). A lone lower-case word needs five letters. Rejected
+    /// terms still name their strand in the body, which quotes them in context.
     pub fn reads_as_topic(&self, term: &str) -> bool {
         let words: Vec<&str> = term.split_whitespace().collect();
         let is_name = |word: &&str| {
