@@ -169,6 +169,40 @@ pub fn headline_slug(headline: &str) -> String {
     words.join("-")
 }
 
+/// A word without its possessive ending: "Preview's" names what "Preview" names.
+pub fn possessive_stem(word: &str) -> &str {
+    word.strip_suffix("'s")
+        .or_else(|| word.strip_suffix("’s"))
+        .unwrap_or(word)
+}
+
+/// Starts with an upper-case letter.
+pub fn is_capitalised(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// Every letter is upper case and there are at least two ("WOW", "GPT").
+pub fn is_all_caps(word: &str) -> bool {
+    let mut letters = 0;
+    for c in word.chars().filter(|c| c.is_alphabetic()) {
+        if !c.is_uppercase() {
+            return false;
+        }
+        letters += 1;
+    }
+    letters >= 2
+}
+
+/// Letters and digits together ("K2", "GPT-4"): shaped as a name.
+pub fn has_letters_and_digits(word: &str) -> bool {
+    word.chars().any(char::is_alphabetic) && word.chars().any(|c| c.is_ascii_digit())
+}
+
+/// "OpenAI", "DeepSeek", "iPhone": a capital after the first letter, among lower-case ones.
+pub fn has_inner_capital(word: &str) -> bool {
+    word.chars().skip(1).any(char::is_uppercase) && word.chars().any(char::is_lowercase)
+}
+
 /// Words of a phrase that carry meaning: not a stop word, with a letter, three letters or more.
 pub fn content_words(phrase: &str) -> usize {
     phrase

@@ -66,6 +66,7 @@ use super::classify::{quantise, Annotation, BeatIndex, Classifier};
 use super::{strands, text};
 use crate::model::event::{BeatNorm, EventFacts, Joins, PlatformNorm, Topic};
 use crate::model::{Engagement, Kind, Record, RecordId, Source};
+use crate::text::{has_inner_capital, has_letters_and_digits, possessive_stem};
 
 /// How events are found.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -800,7 +801,7 @@ fn headline_words(record: &Record) -> Vec<HeadlineWord> {
     let mut words = Vec::new();
     for (n, token) in tokens.iter().enumerate() {
         let mut lower = String::new();
-        text::push_lowercase(strands::possessive_stem(token.text), &mut lower);
+        text::push_lowercase(possessive_stem(token.text), &mut lower);
         let parts: Vec<&str> = lower.split(['-', '.']).collect();
         if parts.len() > 1 {
             words.extend(parts.into_iter().filter(|s| says_something(s)).map(|part| {
@@ -842,15 +843,6 @@ fn is_title_case(tokens: &[text::Token<'_>]) -> bool {
         })
         .collect();
     words.len() >= 2 && words.iter().all(|token| token.is_capitalised())
-}
-
-fn has_letters_and_digits(word: &str) -> bool {
-    word.chars().any(char::is_alphabetic) && word.chars().any(|c| c.is_ascii_digit())
-}
-
-/// "OpenAI", "DeepSeek", "iPhone": a capital after the first letter, among lower-case ones.
-fn has_inner_capital(word: &str) -> bool {
-    word.chars().skip(1).any(char::is_uppercase) && word.chars().any(char::is_lowercase)
 }
 
 /// The embedding of each top-level record about AI, at unit length and less the mean of its

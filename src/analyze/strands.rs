@@ -43,6 +43,7 @@ use super::sentiment;
 use super::text::{is_stopword, tokenize};
 use crate::model::evidence::{EvidenceRecord, Strand, StrandQuote};
 use crate::model::Record;
+use crate::text::possessive_stem;
 
 /// How common each word is across the stored conversation, so a strand is named by what sets
 /// it apart: a word every conversation uses ("available", "billion", "means") names none.
@@ -696,13 +697,6 @@ fn is_contraction(lower: &str) -> bool {
     possessive_stem(lower).contains(['\'', '’'])
 }
 
-/// A word without its possessive ending: "Preview's" names what "Preview" names.
-pub(super) fn possessive_stem(word: &str) -> &str {
-    word.strip_suffix("'s")
-        .or_else(|| word.strip_suffix("’s"))
-        .unwrap_or(word)
-}
-
 /// Each group's key phrases by class-based TF-IDF (see the module docs), in its most common
 /// spelling.
 ///
@@ -910,7 +904,6 @@ fn pick_quotes(
     quotes
 }
 
-/// A sentence worth quoting: 6–40 words, mostly words, no address.
 #[cfg(test)]
 mod tests {
     use super::*;

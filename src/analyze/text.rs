@@ -23,18 +23,11 @@ pub struct Token<'a> {
 impl Token<'_> {
     /// Starts with an upper-case letter.
     pub fn is_capitalised(&self) -> bool {
-        self.text.chars().next().is_some_and(char::is_uppercase)
+        crate::text::is_capitalised(self.text)
     }
     /// Every letter is upper case and there are at least two ("WOW", "GPT").
     pub fn is_all_caps(&self) -> bool {
-        let mut letters = 0;
-        for c in self.text.chars().filter(|c| c.is_alphabetic()) {
-            if !c.is_uppercase() {
-                return false;
-            }
-            letters += 1;
-        }
-        letters >= 2
+        crate::text::is_all_caps(self.text)
     }
 }
 

@@ -5,7 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::BASELINE_DAYS;
-use crate::text::number_words;
+use crate::text::{
+    has_inner_capital, has_letters_and_digits, is_all_caps, is_capitalised, number_words,
+    possessive_stem,
+};
 
 /// The baseline's length in weeks, as a word ("four"), for "in the four weeks before".
 pub(super) fn baseline_weeks() -> String {
@@ -131,16 +134,13 @@ fn read_words(text: &str) -> Vec<Word> {
     let mut starts_sentence = true;
     for chunk in text.split_whitespace() {
         let word = chunk.trim_matches(|c: char| !c.is_alphanumeric());
-        let stem = ["'s", "’s"]
-            .iter()
-            .find_map(|mark| word.strip_suffix(mark))
-            .unwrap_or(word);
+        let stem = possessive_stem(word);
         if !stem.is_empty() {
             let lower = stem.to_lowercase();
             words.push(Word {
                 determines: stem.len() < word.len() || DETERMINERS.contains(&lower.as_str()),
                 lower,
-                capital: is_capital(stem),
+                capital: is_capitalised(stem),
                 starts_sentence,
                 break_after: !chunk.ends_with(|c: char| c.is_alphanumeric()),
             });
@@ -239,10 +239,10 @@ impl WordUse {
                     .get(&word.to_lowercase())
                     .copied()
                     .unwrap_or_default();
-                is_capital(word) && capital > 0 && capital >= lower
+                is_capitalised(word) && capital > 0 && capital >= lower
             }
         };
-        let is_plain_word = |word: &&str| !is_capital(word) && !describes(word);
+        let is_plain_word = |word: &&str| !is_capitalised(word) && !describes(word);
         let lower = term.to_lowercase();
         let fragment = self.continued_names.contains(&lower) && !self.ended_names.contains(&lower);
         let all_names = words.iter().all(is_name) && !fragment;
@@ -277,23 +277,14 @@ fn is_title_case(title: &str) -> bool {
         .skip(1)
         .filter(|word| word.chars().filter(|c| c.is_alphabetic()).count() >= 4)
         .collect();
-    let capitalised = long.iter().filter(|word| is_capital(word)).count();
+    let capitalised = long.iter().filter(|word| is_capitalised(word)).count();
     capitalised >= 2 && capitalised * 4 > long.len() * 3
-}
-
-fn is_capital(word: &str) -> bool {
-    word.chars().next().is_some_and(char::is_uppercase)
 }
 
 /// Letters with digits ("GPT-4"), a capital after the first letter among lower-case ones
 /// ("OpenAI", "AGENTS.md") or two capitals and no lower case ("DGX"): a name whatever its place.
 fn has_name_shape(word: &str) -> bool {
-    let letters = || word.chars().filter(|c| c.is_alphabetic());
-    let digits = word.chars().any(|c| c.is_ascii_digit());
-    let inner_capital =
-        word.chars().skip(1).any(char::is_uppercase) && letters().any(char::is_lowercase);
-    let all_caps = letters().count() >= 2 && letters().all(char::is_uppercase);
-    (digits && letters().count() > 0) || inner_capital || all_caps
+    has_letters_and_digits(word) || has_inner_capital(word) || is_all_caps(word)
 }
 
 #[cfg(test)]
